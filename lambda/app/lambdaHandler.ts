@@ -1,0 +1,80 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { HttpError } from '../http/HttpError';
+import { type HttpRequest, parseRequest } from '../http/request';
+import { errorResponse, type HttpResponse } from '../http/response';
+import { SessionStoreUnavailableError } from '../session/errors';
+import type { SessionManager } from '../session/SessionManager';
+import { type AppContext, containerAppContext } from './context';
+
+/** Seconds a client is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Fields a route adds to the request's log line (never tokens, cookies or keys). */
+export type LogFields = Record<string, string | number | boolean>;
+
+export interface RouteContext {
+  sessions: SessionManager;
+  log: LogFields;
+}
+
+/** One Lambda function's behaviour: the methods it answers and what it does. */
+export interface Route {
+  name: string;
+  methods: readonly string[];
+  handle(request: HttpRequest, context: RouteContext): Promise<HttpResponse>;
+}
+
+/**
+ * Wraps a route as a Lambda handler: parses the event, refuses other methods (405), turns
+ * `HttpError` into its page and an unavailable store into a 503 with `Retry-After`, and logs
+ * one structured line per request. Nothing internal ever reaches the page.
+ * @example export const handler = createLambdaHandler(indexRoute);
+ */
+export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
+  const { logger, sessions } = app;
+  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
+    const started = performance.now();
+    const request = parseRequest(event);
+    const log: LogFields = {};
+    let response: HttpResponse;
+    try {
+      if (!route.methods.includes(request.method)) {
+        throw new HttpError(405, 'This address does not accept that method.', {
+          allow: route.methods.join(', '),
+        });
+      }
+      response = await route.handle(request, { sessions, log });
+    } catch (error) {
+      response = errorToResponse(error, app, route, request);
+    }
+    logger.info('request', {
+      route: route.name,
+      method: request.method,
+      path: request.path,
+      status: response.statusCode,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      requestId: request.requestId,
+      ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
+      ...log,
+    });
+    return response;
+  };
+}
+
+function errorToResponse(error: unknown, app: AppContext, route: Route, request: HttpRequest): HttpResponse {
+  if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers);
+  const fields = {
+    route: route.name,
+    requestId: request.requestId,
+    errorName: error instanceof Error ? error.name : typeof error,
+    cause: error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
+  };
+  if (error instanceof SessionStoreUnavailableError) {
+    app.logger.error('session store unavailable', { ...fields, operation: error.operation });
+    return errorResponse(503, 'The service is busy. Please try again in a few seconds.', {
+      'retry-after': String(RETRY_AFTER_SECONDS),
+    });
+  }
+  app.logger.error('unexpected error', { ...fields, error: error instanceof Error ? error : String(error) });
+  return errorResponse(500, 'Something went wrong on our side. Please try again.');
+}

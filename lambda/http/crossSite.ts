@@ -1,0 +1,18 @@
+/**
+ * True when a state-changing request comes from another site: `Sec-Fetch-Site` when the browser
+ * sends it, otherwise `Origin` compared with `Host`. Requests with neither (curl, old browsers
+ * on same-origin GET-free flows) are allowed: SameSite=Lax already keeps the cookie off
+ * cross-site POSTs in those browsers.
+ */
+export function isCrossSiteRequest(headers: Record<string, string>): boolean {
+  const fetchSite = headers['sec-fetch-site'];
+  if (fetchSite !== undefined) return fetchSite !== 'same-origin' && fetchSite !== 'none';
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  const host = headers['x-forwarded-host'] ?? headers.host;
+  try {
+    return host === undefined || new URL(origin).host !== host.toLowerCase();
+  } catch {
+    return true; // "null" or garbage: not provably same-origin
+  }
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { html, type SafeHtml, trustedHtml } from './html';
+
+/** Usernames longer than this are refused; the form's `maxlength` uses the same number. */
+export const MAX_USERNAME_LENGTH = 64;
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1d2330; --bg: #f6f7fb; --card: #fff; --muted: #5b6475;
+  --accent: #2457d6; --error: #b42318; --border: #d5d9e2; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e7eaf0; --bg: #12151c; --card: #1b2029; --muted: #a3abba; --accent: #8fb0ff;
+    --error: #ff8a80; --border: #343b48; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; padding: 1rem;
+  font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+main { width: 100%; max-width: 26rem; padding: 2rem; border: 1px solid var(--border); border-radius: .75rem;
+  background: var(--card); }
+h1 { margin: 0 0 1rem; font-size: 1.4rem; }
+p { margin: 0 0 1rem; }
+a { color: var(--accent); }
+label { display: block; margin-bottom: .25rem; font-weight: 600; }
+input[type=text] { width: 100%; padding: .6rem .7rem; font: inherit; color: inherit; background: transparent;
+  border: 1px solid var(--border); border-radius: .4rem; }
+input[aria-invalid=true] { border-color: var(--error); }
+button { margin-top: 1rem; padding: .6rem 1.2rem; font: inherit; font-weight: 600; color: #fff;
+  background: var(--accent); border: 0; border-radius: .4rem; cursor: pointer; }
+@media (prefers-color-scheme: dark) { button { color: #12151c; } }
+a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.error { color: var(--error); margin: .5rem 0 0; }
+.muted { color: var(--muted); font-size: .9rem; }
+`;
+
+/** The Content-Security-Policy: no script at all, and only our one inline stylesheet, by hash. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+  "img-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${trustedHtml(STYLE)}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+/** `/`: who is logged in, or an invitation to log in. */
+export function indexPage(username: string | undefined): string {
+  if (username === undefined) {
+    return layout(
+      'Sessions',
+      html`<h1>Sessions</h1>
+<p>You are not logged in</p>
+<p><a href="/login">click here to log in</a></p>`,
+    );
+  }
+  return layout(
+    'Sessions',
+    html`<h1>Sessions</h1>
+<p>Logged in as ${username}</p>
+<p><a href="/logout">click here to log out</a></p>`,
+  );
+}
+
+/** `/login`: the form, with an error tied to the field when the last attempt was refused. */
+export function loginPage(options: { error?: string; username?: string } = {}): string {
+  const { error, username = '' } = options;
+  return layout(
+    'Log in',
+    html`<h1>Log in</h1>
+<form method="post" action="/login">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" value="${username}" autocomplete="username" required maxlength="${MAX_USERNAME_LENGTH}" autofocus${error ? trustedHtml(' aria-invalid="true" aria-describedby="username-error"') : ''}>
+${error ? html`<p class="error" id="username-error">${error}</p>` : ''}
+<button type="submit">Login</button>
+</form>`,
+  );
+}
+
+const ERROR_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  413: 'Request too large',
+  415: 'Unsupported media type',
+  500: 'Something went wrong',
+  503: 'Service unavailable',
+};
+
+/** An error page; `message` is shown as text. */
+export function errorPage(status: number, message: string): string {
+  const title = ERROR_TITLES[status] ?? 'Error';
+  return layout(
+    title,
+    html`<h1>${title}</h1>
+<p>${message}</p>
+<p class="muted"><a href="/">Back to the start page</a></p>`,
+  );
+}

@@ -1,0 +1,22 @@
+import { createLambdaHandler, type Route } from './app/lambdaHandler';
+import { isCrossSiteRequest } from './http/crossSite';
+import { HttpError } from './http/HttpError';
+import { redirect } from './http/response';
+
+/** `GET`/`POST /logout`: deletes the session item (no read) and clears the cookie, then 303 to `/`. */
+export const logoutRoute: Route = {
+  name: 'logout',
+  methods: ['GET', 'POST'],
+  async handle(request, { sessions, log }) {
+    if (request.method === 'POST' && isCrossSiteRequest(request.headers)) {
+      throw new HttpError(403, 'Cross-site form posts are not accepted.');
+    }
+    const session = sessions.attach(request);
+    session.destroy();
+    const cookies = await sessions.commit(session, request);
+    log.outcome = session.state.token === undefined ? 'no-session' : 'logged-out';
+    return redirect('/', cookies);
+  },
+};
+
+export const handler = createLambdaHandler(logoutRoute);

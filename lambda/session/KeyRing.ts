@@ -1,0 +1,68 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TOKEN_BYTES } from './constants';
+
+/** A cookie value that verified: the token, and whether it must be re-signed with the current key. */
+export interface VerifiedToken {
+  token: string;
+  signedWithOldKey: boolean;
+}
+
+const BASE64URL_TOKEN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((TOKEN_BYTES * 4) / 3)}}$`);
+const BASE64URL_SHA256 = /^[A-Za-z0-9_-]{43}$/;
+
+/** A fresh session token: 32 bytes from the CSPRNG, base64url. */
+export function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** The stored key for a token: SHA-256, base64url. A leaked table gives no working cookie. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * Signs session tokens as `token.signature` (HMAC-SHA256, base64url) with the first key and
+ * verifies them against every key in constant time.
+ * @example
+ * const ring = new KeyRing(['new-key', 'old-key']);
+ * const cookie = ring.sign(newToken());
+ * ring.verify(cookie); // { token, signedWithOldKey: false }
+ */
+export class KeyRing {
+  private readonly keys: Buffer[];
+
+  constructor(secrets: readonly string[]) {
+    if (secrets.length === 0 || secrets.some((secret) => secret.length === 0)) {
+      throw new TypeError('KeyRing needs at least one non-empty key');
+    }
+    this.keys = secrets.map((secret) => Buffer.from(secret, 'utf8'));
+  }
+
+  sign(token: string): string {
+    return `${token}.${this.signature(this.keys[0], token)}`;
+  }
+
+  /**
+   * The token inside a signed value, or `false` when the value is malformed or no key signed it.
+   * Never throws, whatever the input.
+   */
+  verify(value: string): VerifiedToken | false {
+    const dot = value.indexOf('.');
+    if (dot < 0) return false;
+    const token = value.slice(0, dot);
+    const signature = value.slice(dot + 1);
+    if (!BASE64URL_TOKEN.test(token) || !BASE64URL_SHA256.test(signature)) return false;
+    // Compare the text, not decoded bytes: base64url's last character carries unused bits, so
+    // two different strings can decode to the same bytes.
+    const given = Buffer.from(signature, 'ascii');
+    for (const [index, key] of this.keys.entries()) {
+      const expected = Buffer.from(this.signature(key, token), 'ascii');
+      if (timingSafeEqual(given, expected)) return { token, signedWithOldKey: index > 0 };
+    }
+    return false;
+  }
+
+  private signature(key: Buffer, token: string): string {
+    return createHmac('sha256', key).update(token).digest('base64url');
+  }
+}

@@ -1,0 +1,80 @@
+import {
+  DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_TABLE_NAME,
+} from './constants';
+import { SessionConfigError } from './errors';
+
+export interface SessionConfig {
+  tableName: string;
+  /** DynamoDB endpoint override (dynalite, DynamoDB Local, `sam local`); unset means AWS. */
+  endpoint: string | undefined;
+  /** Signing keys, newest first: the first signs, all verify. */
+  secrets: string[];
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** A variable's trimmed value, or undefined when unset or blank. */
+function readString(env: Env, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value ? value : undefined;
+}
+
+/**
+ * A positive whole number from the environment.
+ * @example getPositiveIntegerFromEnv(process.env, 'SESSION_IDLE_TIMEOUT_SECONDS', 3600)
+ */
+export function getPositiveIntegerFromEnv(env: Env, key: string, defaultValue: number): number {
+  const raw = readString(env, key);
+  if (raw === undefined) return defaultValue;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw new SessionConfigError(key, `expected a whole number of seconds greater than 0, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Signing keys from a comma-separated list; an empty entry is an error, not something to skip,
+ * because a stray comma would otherwise silently drop a key.
+ */
+export function parseSecrets(key: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') {
+    throw new SessionConfigError(key, 'no signing key: set one or more comma-separated keys');
+  }
+  const secrets = raw.split(',').map((secret) => secret.trim());
+  if (secrets.some((secret) => secret === '')) {
+    throw new SessionConfigError(key, 'contains an empty key (check for stray commas)');
+  }
+  return secrets;
+}
+
+/**
+ * Reads and validates the session configuration once, failing with an error that names the
+ * variable at fault.
+ * @example const config = readSessionConfig(process.env);
+ */
+export function readSessionConfig(env: Env = process.env): SessionConfig {
+  const inLambda = readString(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+  const tableName = readString(env, 'TABLE_NAME');
+  if (inLambda && tableName === undefined) {
+    throw new SessionConfigError('TABLE_NAME', 'required in Lambda: the DynamoDB table holding sessions');
+  }
+  return {
+    tableName: tableName ?? DEFAULT_TABLE_NAME,
+    endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
+    secrets: parseSecrets('SESSION_SECRET', env.SESSION_SECRET),
+    idleTimeoutSeconds: getPositiveIntegerFromEnv(
+      env,
+      'SESSION_IDLE_TIMEOUT_SECONDS',
+      DEFAULT_IDLE_TIMEOUT_SECONDS,
+    ),
+    absoluteTimeoutSeconds: getPositiveIntegerFromEnv(
+      env,
+      'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+      DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+    ),
+  };
+}

@@ -1,0 +1,27 @@
+/** DynamoDB attribute names, shared by the store, the CDK stack and the local server. */
+export const TABLE_SCHEMA = {
+  /** Partition key: base64url SHA-256 of the session token (never the token itself). */
+  partitionKey: 'id',
+  /** Epoch seconds; DynamoDB TTL deletes the item some time after it. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const DEFAULT_TABLE_NAME = 'sessions';
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
+export const DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 43200;
+
+/** Cookie names: `__Host-` needs Secure, Path=/ and no Domain, so plain HTTP uses the bare name. */
+export const SECURE_COOKIE_NAME = '__Host-session';
+export const INSECURE_COOKIE_NAME = 'session';
+
+/** Tokens are 32 random bytes (256 bits). */
+export const TOKEN_BYTES = 32;
+
+/** The idle expiry is pushed forward only after this fraction of the idle window has passed. */
+export const REFRESH_FRACTION = 0.25;
+
+/** JSON size limit for session data, well under DynamoDB's 400 KB item limit. */
+export const MAX_SESSION_DATA_BYTES = 64 * 1024;
+
+/** Cookies of our name looked at per request; more are ignored (each costs an HMAC). */
+export const MAX_SESSION_COOKIE_CANDIDATES = 4;

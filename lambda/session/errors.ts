@@ -1,0 +1,54 @@
+/** Base class of every error the session module throws. */
+export class SessionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration value is missing or invalid; `variable` names the environment variable. */
+export class SessionConfigError extends SessionError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+/**
+ * The store could not be reached or refused the request after the SDK's retries
+ * (throttling, timeouts, 5xx, network errors). Callers answer 503 and must not log the user out.
+ */
+export class SessionStoreUnavailableError extends SessionError {
+  constructor(
+    readonly operation: string,
+    options?: ErrorOptions,
+  ) {
+    super(`session store unavailable during ${operation}`, options);
+  }
+}
+
+/** A new session id collided with an existing item (the conditional put failed). */
+export class SessionIdCollisionError extends SessionError {
+  constructor() {
+    super('a new session id collided with an existing session');
+  }
+}
+
+/** Session data would exceed the configured size limit; nothing was written. */
+export class SessionTooLargeError extends SessionError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`session data is ${bytes} bytes, over the ${limit}-byte limit`);
+  }
+}
+
+/** Session data was read before it was loaded (a session attached without a read). */
+export class SessionNotLoadedError extends SessionError {
+  constructor() {
+    super('session data was not loaded: use SessionManager.load() to read a session');
+  }
+}
