@@ -17,7 +17,16 @@ export const loginRoute: Route = {
     if (request.method === 'GET') return htmlResponse(200, loginPage());
     if (isCrossSiteRequest(request.headers))
       throw new HttpError(403, 'Cross-site form posts are not accepted.');
-    const check = validateUsername(readForm(request).get('username'));
+    let form: Map<string, string>;
+    try {
+      form = readForm(request);
+    } catch (error) {
+      // 400/413/415: show the form again with the reason, so the user can simply retry.
+      if (!(error instanceof HttpError)) throw error;
+      log.outcome = 'invalid-form';
+      return htmlResponse(error.status, loginPage({ error: error.message }), { headers: error.headers });
+    }
+    const check = validateUsername(form.get('username'));
     if (!check.ok) {
       log.outcome = 'invalid-username';
       return htmlResponse(400, loginPage({ error: check.error }));

@@ -15,6 +15,15 @@ export interface SessionState {
 }
 
 /**
+ * A null-prototype copy of `data`: keys such as `__proto__` or `constructor` are ordinary keys,
+ * never Object.prototype's members (a plain object would let `set('__proto__', …)` swap the
+ * prototype and `get('constructor')` return a function for a key that was never set).
+ */
+function dictionary(data: SessionData = {}): SessionData {
+  return Object.assign(Object.create(null) as SessionData, data);
+}
+
+/**
  * A request's session with the tutorial's dictionary feel. It records what changed so that
  * `SessionManager.commit` writes only when needed.
  * @example
@@ -28,7 +37,7 @@ export class Session {
   private destroyFlag = false;
 
   constructor(readonly state: SessionState) {
-    this.data = state.data === undefined ? undefined : { ...state.data };
+    this.data = state.data === undefined ? undefined : dictionary(state.data);
   }
 
   get(key: string): unknown {
@@ -57,7 +66,7 @@ export class Session {
   /** Empties the session. Allowed without a read: the old contents no longer matter. */
   clear(): void {
     if (this.data !== undefined && Object.keys(this.data).length === 0) return;
-    this.data = {};
+    this.data = dictionary();
     this.modifiedFlag = true;
   }
 
@@ -90,7 +99,7 @@ export class Session {
 
   /** Called by the manager after a commit found the session gone (a concurrent logout). */
   markGone(): void {
-    this.data = {};
+    this.data = dictionary();
     this.modifiedFlag = false;
   }
 

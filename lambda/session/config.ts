@@ -24,16 +24,22 @@ function readString(env: Env, key: string): string | undefined {
 }
 
 /**
- * A positive whole number from the environment.
- * @example getPositiveIntegerFromEnv(process.env, 'SESSION_IDLE_TIMEOUT_SECONDS', 3600)
+ * A whole number from the environment within [min, max], or `defaultValue` when unset.
+ * @example getIntegerFromEnv(process.env, 'SESSION_IDLE_TIMEOUT_SECONDS', 3600)
  */
-export function getPositiveIntegerFromEnv(env: Env, key: string, defaultValue: number): number {
+export function getIntegerFromEnv(
+  env: Env,
+  key: string,
+  defaultValue: number,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
   const raw = readString(env, key);
   if (raw === undefined) return defaultValue;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-    throw new SessionConfigError(key, `expected a whole number of seconds greater than 0, got "${raw}"`);
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new SessionConfigError(key, `expected a whole number from ${min} to ${max}, got "${raw}"`);
   }
-  return Number(raw);
+  return value;
 }
 
 /**
@@ -66,12 +72,8 @@ export function readSessionConfig(env: Env = process.env): SessionConfig {
     tableName: tableName ?? DEFAULT_TABLE_NAME,
     endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
     secrets: parseSecrets('SESSION_SECRET', env.SESSION_SECRET),
-    idleTimeoutSeconds: getPositiveIntegerFromEnv(
-      env,
-      'SESSION_IDLE_TIMEOUT_SECONDS',
-      DEFAULT_IDLE_TIMEOUT_SECONDS,
-    ),
-    absoluteTimeoutSeconds: getPositiveIntegerFromEnv(
+    idleTimeoutSeconds: getIntegerFromEnv(env, 'SESSION_IDLE_TIMEOUT_SECONDS', DEFAULT_IDLE_TIMEOUT_SECONDS),
+    absoluteTimeoutSeconds: getIntegerFromEnv(
       env,
       'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
       DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,

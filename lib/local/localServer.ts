@@ -1,0 +1,217 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { errorResponse } from '../../lambda/http/response';
+import { readSessionConfig } from '../../lambda/session/config';
+import { type FunctionName, ROUTES, routeKey } from '../routes';
+import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
+import { localSigningKey, lockDataFolder } from './dataFolder';
+import { startEmbeddedStore } from './embeddedStore';
+import { ensureSessionTable } from './sessionTable';
+
+export type LambdaHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** Lambda's synchronous invocation payload limit: API Gateway cannot pass a larger body either. */
+export const MAX_LOCAL_BODY_BYTES = 6 * 1024 * 1024;
+
+/** The git-ignored folder holding the embedded store and the generated signing key. */
+export const DEFAULT_DATA_FOLDER = resolve(__dirname, '../../.data');
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use: stop the other server or set PORT to another port`);
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Loads the real handler modules (they read their configuration from the environment at import). */
+function loadHandlers(): Record<FunctionName, LambdaHandler> {
+  // require, not import: the modules must load only now, after the environment is filled in.
+  const index: typeof import('../../lambda/index') = require('../../lambda/index');
+  const login: typeof import('../../lambda/login') = require('../../lambda/login');
+  const logout: typeof import('../../lambda/logout') = require('../../lambda/logout');
+  return { index: index.handler, login: login.handler, logout: logout.handler };
+}
+
+function sendError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  writeHttpApiResult(response, errorResponse(status, message, headers));
+}
+
+/**
+ * An HTTP server that plays API Gateway: it matches each request against the shared route
+ * table, builds the payload 2.0 event, invokes the handler and writes its result back.
+ * `log` receives one line per request: method, path, status, milliseconds.
+ */
+export function createLocalHttpServer(
+  handlers: Record<FunctionName, LambdaHandler>,
+  log: (line: string) => void = () => undefined,
+): Server {
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
+    const started = performance.now();
+    response.on('finish', () => {
+      const ms = (performance.now() - started).toFixed(1);
+      log(`${request.method} ${(request.url ?? '').slice(0, 200)} ${response.statusCode} ${ms}ms`);
+    });
+    handle(handlers, request, response).catch((error: unknown) => {
+      console.error('local server: handler failed:', error);
+      if (!response.headersSent) sendError(response, 500, 'Something went wrong on our side.');
+      else response.destroy();
+    });
+  });
+  // A malformed request line or oversized headers: answer 400/431 instead of dropping silently.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  return server;
+}
+
+async function handle(
+  handlers: Record<FunctionName, LambdaHandler>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return sendError(response, 400, 'The request address is malformed.');
+  }
+  const matches = ROUTES.filter((route) => route.path === url.pathname);
+  const route = matches.find((candidate) => candidate.method === request.method);
+  if (!route) {
+    request.resume();
+    if (matches.length === 0) return sendError(response, 404, 'There is no page at this address.');
+    return sendError(response, 405, 'This address does not accept that method.', {
+      allow: matches.map((match) => match.method).join(', '),
+    });
+  }
+  const body = await readBody(request);
+  if (body === undefined) {
+    response.setHeader('connection', 'close');
+    sendError(response, 413, 'The request body is too large.');
+    response.on('finish', () => request.destroy());
+    return;
+  }
+  const event = toHttpApiEvent(request, body, routeKey(route), url);
+  const result = await handlers[route.function](event, localLambdaContext(`local-${route.function}`));
+  writeHttpApiResult(response, result);
+}
+
+/** The whole body, or undefined once it passes the limit. */
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_LOCAL_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export interface LocalAppOptions {
+  port: number;
+  host?: string;
+  dataFolder?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalApp {
+  url: string;
+  /** How the store is reached, for the start-up message. */
+  store: string;
+  /** Why TTL is off, when the endpoint cannot enable it. */
+  ttlNotice: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole app locally: claims the data folder, starts the embedded store (unless
+ * `DYNAMODB_ENDPOINT` is set), generates the signing key once, creates the table, loads the real
+ * handlers and listens. Reads and fills `process.env`, as Lambda's environment would be.
+ */
+export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp> {
+  const env = process.env;
+  const dataFolder = options.dataFolder ?? DEFAULT_DATA_FOLDER;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    // Nothing local may look for real AWS credentials or probe instance metadata.
+    env.AWS_REGION ??= 'us-east-1';
+    env.AWS_ACCESS_KEY_ID ??= 'local';
+    env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    env.AWS_EC2_METADATA_DISABLED = 'true';
+    env.TABLE_NAME ??= 'sessions';
+    env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+    let storeDescription: string;
+    if (env.DYNAMODB_ENDPOINT?.trim()) {
+      storeDescription = `DynamoDB endpoint ${env.DYNAMODB_ENDPOINT}`;
+    } else {
+      cleanups.push(lockDataFolder(dataFolder));
+      const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
+      cleanups.push(() => store.close());
+      env.DYNAMODB_ENDPOINT = store.endpoint;
+      storeDescription = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
+    }
+    if (!env.SESSION_SECRET?.trim()) env.SESSION_SECRET = localSigningKey(dataFolder);
+
+    const config = readSessionConfig(env);
+    const client = new DynamoDBClient({ endpoint: config.endpoint, maxAttempts: 2 });
+    let ttl: Awaited<ReturnType<typeof ensureSessionTable>>;
+    try {
+      ttl = await ensureSessionTable(client, config.tableName);
+    } finally {
+      client.destroy();
+    }
+
+    const server = createLocalHttpServer(loadHandlers(), options.log);
+    await listen(server, options.port, options.host ?? '127.0.0.1');
+    cleanups.push(
+      () =>
+        new Promise<void>((resolveClose) => {
+          server.close(() => resolveClose());
+          server.closeAllConnections();
+        }),
+    );
+    const { address, port } = server.address() as AddressInfo;
+    return {
+      url: `http://${address}:${port}`,
+      store: storeDescription,
+      ttlNotice: ttl.enabled ? undefined : ttl.reason,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port);
+    throw error;
+  }
+}

@@ -1,0 +1,299 @@
+import { hashToken } from '../../lambda/session/KeyRing';
+import { startTestStore, type TestStore } from '../support/dynalite';
+import { httpEvent, loginEvent } from '../support/events';
+import {
+  cookieFrom,
+  cookieValue,
+  createTestApp,
+  getItem,
+  getRawItem,
+  itemIdOf,
+  scanItems,
+  scanRaw,
+  sessionSetCookie,
+  shownUsername,
+  type TestApp,
+  testClock,
+  tokenOf,
+} from './support';
+
+let db: TestStore;
+let app: TestApp;
+const clock = testClock();
+const ABSOLUTE_SECONDS = 7200;
+const IDLE_SECONDS = 600;
+
+beforeAll(async () => {
+  db = await startTestStore();
+  app = createTestApp({
+    endpoint: db.endpoint,
+    idleSeconds: IDLE_SECONDS,
+    absoluteSeconds: ABSOLUTE_SECONDS,
+    now: clock.now,
+  });
+});
+
+afterAll(async () => {
+  await db.close();
+});
+
+function expectHtmlHeaders(headers: Record<string, string>) {
+  expect(headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['cache-control']).toBe('no-store');
+  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+}
+
+describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
+  test('anonymous GET / says "not logged in" and links to /login, with no cookie', async () => {
+    const response = await app.index(httpEvent());
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are not logged in');
+    expect(response.body).toContain('<a href="/login">click here to log in</a>');
+    expect(response.cookies).toEqual([]);
+    expectHtmlHeaders(response.headers);
+  });
+
+  test('GET /login shows the form', async () => {
+    const response = await app.login(httpEvent({ path: '/login' }));
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/<form method="post" action="\/login">/);
+    expect(response.body).toMatch(/<input type="text" id="username" name="username"/);
+    expect(response.body).toContain('<button type="submit">Login</button>');
+    expect(response.cookies).toEqual([]);
+    expectHtmlHeaders(response.headers);
+  });
+
+  test('login, index, logout, replay over HTTPS', async () => {
+    const login = await app.login(loginEvent('admin'));
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe('/');
+    const setCookie = sessionSetCookie(login);
+    expect(setCookie).toBeDefined();
+    const attributes = (setCookie as string).split(';').map((part) => part.trim());
+    expect(attributes[0]).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    expect(attributes).toEqual(expect.arrayContaining(['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']));
+    expect(attributes.some((attribute) => /^domain=/i.test(attribute))).toBe(false);
+    expect(attributes.some((attribute) => /^max-age=/i.test(attribute))).toBe(false);
+
+    const cookie = cookieFrom(login);
+    const index = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(index.statusCode).toBe(200);
+    expect(index.body).toContain('<p>Logged in as admin</p>');
+    expect(index.body).toContain('<a href="/logout">click here to log out</a>');
+    expect(index.cookies).toEqual([]);
+    expectHtmlHeaders(index.headers);
+
+    const id = itemIdOf(cookie);
+    expect(await getItem(db, id)).toBeDefined();
+
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    expect(logout.statusCode).toBe(303);
+    expect(logout.headers.location).toBe('/');
+    const cleared = sessionSetCookie(logout) as string;
+    expect(cleared).toMatch(/^__Host-session=;/);
+    expect(cleared).toContain('Max-Age=0');
+    expect(cleared).toContain('Secure');
+    expect(cleared).toContain('Path=/');
+    expect(await getItem(db, id)).toBeUndefined();
+
+    const replay = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(replay.statusCode).toBe(200);
+    expect(shownUsername(replay)).toBeUndefined();
+    expect(replay.body).toContain('<a href="/login">click here to log in</a>');
+  });
+
+  test('over plain HTTP the cookie is named "session" and has no Secure attribute', async () => {
+    const login = await app.login(loginEvent('plain', { secure: false }));
+    expect(login.statusCode).toBe(303);
+    const setCookie = sessionSetCookie(login) as string;
+    expect(setCookie).toMatch(/^session=/);
+    expect(setCookie).not.toMatch(/secure/i);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Lax');
+    expect(setCookie).toContain('Path=/');
+
+    const cookie = cookieFrom(login);
+    const index = await app.index(httpEvent({ cookies: [cookie], secure: false }));
+    expect(shownUsername(index)).toBe('plain');
+
+    // The plain-HTTP cookie name is not accepted over HTTPS (where only __Host-session counts).
+    const overHttps = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(overHttps)).toBeUndefined();
+
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie], secure: false }));
+    expect(logout.statusCode).toBe(303);
+    const cleared = sessionSetCookie(logout) as string;
+    expect(cleared).toMatch(/^session=;/);
+    expect(cleared).toContain('Max-Age=0');
+    expect(cleared).not.toMatch(/secure/i);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookie], secure: false })))).toBeUndefined();
+  });
+
+  test('POST /logout works like GET /logout', async () => {
+    const cookie = cookieFrom(await app.login(loginEvent('poster')));
+    const logout = await app.logout(httpEvent({ method: 'POST', path: '/logout', cookies: [cookie] }));
+    expect(logout.statusCode).toBe(303);
+    expect(sessionSetCookie(logout)).toContain('Max-Age=0');
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+  });
+
+  test('a script as username is stored as text and rendered escaped', async () => {
+    const username = '<script>alert(1)</script>';
+    const login = await app.login(loginEvent(username));
+    expect(login.statusCode).toBe(303);
+    const cookie = cookieFrom(login);
+    const index = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(index.body).toContain('Logged in as &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(index.body).not.toContain('<script>');
+    const item = await getItem(db, itemIdOf(cookie));
+    expect(item?.data).toEqual({ username });
+  });
+
+  test('an invalid username gets the form again with 400 and no cookie', async () => {
+    const response = await app.login(loginEvent('   '));
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('<form method="post" action="/login">');
+    expect(response.cookies).toEqual([]);
+  });
+
+  test.each([
+    ['a cross-site form post', loginEvent('mallory', { headers: { 'sec-fetch-site': 'cross-site' } }), 403],
+    ['a foreign Origin', loginEvent('mallory', { headers: { origin: 'https://evil.example' } }), 403],
+    [
+      'JSON instead of a form',
+      loginEvent('mallory', { headers: { 'content-type': 'application/json' } }),
+      415,
+    ],
+    [
+      'malformed percent-encoding',
+      httpEvent({
+        method: 'POST',
+        path: '/login',
+        body: 'username=%zz',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      400,
+    ],
+    ['an oversized form', loginEvent('x'.repeat(9000)), 413],
+  ])('login with %s is refused without a cookie or a session', async (_, event, status) => {
+    const before = (await scanItems(db)).length;
+    const response = await app.login(event);
+    expect(response.statusCode).toBe(status);
+    expect(response.cookies).toEqual([]);
+    expect((await scanItems(db)).length).toBe(before);
+  });
+
+  test('unknown methods get 405', async () => {
+    const response = await app.index(httpEvent({ method: 'DELETE' }));
+    expect(response.statusCode).toBe(405);
+    expect(response.cookies).toEqual([]);
+  });
+});
+
+describe('the stored item', () => {
+  test('one item per session, keyed by the SHA-256 of the token, holding no token', async () => {
+    const loginAt = clock.value;
+    const login = await app.login(loginEvent('storage-check'));
+    const cookie = cookieFrom(login);
+    const token = tokenOf(cookie);
+    const signature = cookieValue(cookie).split('.')[1];
+    const expectedId = hashToken(token);
+    expect(expectedId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const mine = (await scanItems(db)).filter(
+      (item) => (item.data as Record<string, unknown>).username === 'storage-check',
+    );
+    expect(mine).toHaveLength(1);
+    expect(mine[0].id).toBe(expectedId);
+
+    // The token (and the signature) appear nowhere in the table, in any attribute.
+    const everything = JSON.stringify(await scanRaw(db));
+    expect(everything).not.toContain(token);
+    expect(everything).not.toContain(signature);
+    expect(everything).not.toContain(cookieValue(cookie));
+
+    const raw = await getRawItem(db, expectedId);
+    expect(raw?.expiresAt?.N).toBeDefined();
+    expect(raw?.data?.M?.username?.S).toBe('storage-check');
+
+    const item = mine[0];
+    const expiresAt = item.expiresAt as number;
+    expect(Number.isInteger(expiresAt)).toBe(true);
+    // Epoch seconds, not milliseconds: between login and login + absolute timeout.
+    expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(loginAt / 1000));
+    expect(expiresAt).toBeLessThanOrEqual(Math.floor(loginAt / 1000) + ABSOLUTE_SECONDS);
+    expect(expiresAt).toBe(Math.floor(loginAt / 1000) + IDLE_SECONDS);
+    expect(item.createdAt).toBe(loginAt);
+    expect(item.absoluteExpiresAt).toBe(loginAt + ABSOLUTE_SECONDS * 1000);
+    expect(item.validUntil).toBe(loginAt + IDLE_SECONDS * 1000);
+  });
+
+  test('the TTL never exceeds login + absolute timeout, even after many refreshes', async () => {
+    const local = testClock();
+    const short = createTestApp({
+      endpoint: db.endpoint,
+      idleSeconds: 4,
+      absoluteSeconds: 10,
+      now: local.now,
+    });
+    const loginAt = local.value;
+    const cookie = cookieFrom(await short.login(loginEvent('ttl-cap')));
+    const id = itemIdOf(cookie);
+    for (let step = 0; step < 9; step++) {
+      local.advance(1000);
+      expect(shownUsername(await short.index(httpEvent({ cookies: [cookie] })))).toBe('ttl-cap');
+      const item = await getItem(db, id);
+      expect(item?.expiresAt as number).toBeLessThanOrEqual(Math.floor(loginAt / 1000) + 10);
+      expect(item?.validUntil as number).toBeLessThanOrEqual(loginAt + 10_000);
+    }
+  });
+
+  test('50 concurrent sessions show no cross-talk', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `user-${i}-${i % 7 === 0 ? '<b>' : 'x'}`);
+    const logins = await Promise.all(names.map((name) => app.login(loginEvent(name))));
+    const cookies = logins.map((response) => {
+      expect(response.statusCode).toBe(303);
+      return cookieFrom(response);
+    });
+    expect(new Set(cookies.map(tokenOf)).size).toBe(50);
+
+    const pages = await Promise.all(cookies.map((cookie) => app.index(httpEvent({ cookies: [cookie] }))));
+    pages.forEach((page, i) => {
+      expect(page.statusCode).toBe(200);
+      const expected = names[i].replace('<', '&lt;').replace('>', '&gt;');
+      expect(shownUsername(page)).toBe(expected);
+      for (const [j, other] of names.entries()) {
+        if (j !== i) expect(page.body).not.toContain(`Logged in as ${other.replace('<', '&lt;')}<`);
+      }
+    });
+
+    // Exactly one item per session, each keyed by its own token's hash.
+    const items = await scanItems(db);
+    for (const [i, cookie] of cookies.entries()) {
+      const matches = items.filter((item) => item.id === itemIdOf(cookie));
+      expect(matches).toHaveLength(1);
+      expect((matches[0].data as Record<string, unknown>).username).toBe(names[i]);
+    }
+
+    // Half of them log out concurrently while the other half read: still no cross-talk.
+    const results = await Promise.all(
+      cookies.map((cookie, i) =>
+        i % 2 === 0
+          ? app.logout(httpEvent({ path: '/logout', cookies: [cookie] }))
+          : app.index(httpEvent({ cookies: [cookie] })),
+      ),
+    );
+    results.forEach((result, i) => {
+      if (i % 2 === 0) expect(result.statusCode).toBe(303);
+      else expect(shownUsername(result)).toBe(names[i].replace('<', '&lt;').replace('>', '&gt;'));
+    });
+    const after = await Promise.all(cookies.map((cookie) => app.index(httpEvent({ cookies: [cookie] }))));
+    after.forEach((page, i) => {
+      expect(shownUsername(page)).toBe(
+        i % 2 === 0 ? undefined : names[i].replace('<', '&lt;').replace('>', '&gt;'),
+      );
+    });
+  });
+});

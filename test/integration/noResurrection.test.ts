@@ -1,0 +1,127 @@
+import { startTestStore, type TestStore } from '../support/dynalite';
+import { httpEvent, loginEvent } from '../support/events';
+import {
+  type CountingProxy,
+  cookieFrom,
+  createTestApp,
+  getItem,
+  itemIdOf,
+  shownUsername,
+  startCountingProxy,
+  type TestApp,
+  testClock,
+} from './support';
+
+const TRIALS = 30;
+/** Idle 4 s: a quarter (the refresh threshold) is 1 s. */
+const IDLE_SECONDS = 4;
+
+let db: TestStore;
+let proxy: CountingProxy;
+let app: TestApp;
+const clock = testClock();
+
+beforeAll(async () => {
+  db = await startTestStore();
+  proxy = await startCountingProxy(db.endpoint);
+  app = createTestApp({ endpoint: proxy.endpoint, idleSeconds: IDLE_SECONDS, now: clock.now });
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await db.close();
+});
+
+/** A logged-in cookie whose sliding refresh is due (1.5 s after login, idle 4 s). */
+async function sessionWithRefreshDue(username: string): Promise<string> {
+  const cookie = cookieFrom(await app.login(loginEvent(username)));
+  clock.advance(1500);
+  return cookie;
+}
+
+async function expectGone(cookie: string) {
+  expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+  expect(shownUsername(await app.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
+  expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+}
+
+describe('no resurrection: writes racing a logout never bring the session back', () => {
+  test(`a refresh-due GET / and a logout started together (${TRIALS} trials)`, async () => {
+    proxy.reset();
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const cookie = await sessionWithRefreshDue(`racer-${trial}`);
+      const [index, logout] = await Promise.all([
+        app.index(httpEvent({ cookies: [cookie] })),
+        app.logout(httpEvent({ path: '/logout', cookies: [cookie] })),
+      ]);
+      expect(index.statusCode).toBe(200);
+      expect(index.cookies).toEqual([]);
+      expect(logout.statusCode).toBe(303);
+      await expectGone(cookie);
+    }
+    // The race was real: refreshes were attempted, not skipped.
+    expect(proxy.count('UpdateItem')).toBeGreaterThan(0);
+  });
+
+  test(`a data save and a logout started together (${TRIALS} trials)`, async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const cookie = await sessionWithRefreshDue(`saver-${trial}`);
+      const request = { cookies: [cookie], secure: true };
+      const session = await app.context.sessions.load(request);
+      expect(session.get('username')).toBe(`saver-${trial}`);
+      session.set('cart', ['book']);
+      const [cookies, logout] = await Promise.all([
+        app.context.sessions.commit(session, request),
+        app.logout(httpEvent({ path: '/logout', cookies: [cookie] })),
+      ]);
+      expect(cookies).toEqual([]);
+      expect(logout.statusCode).toBe(303);
+      await expectGone(cookie);
+    }
+  });
+
+  test('a refresh that reaches the store after the logout finds nothing to update', async () => {
+    const cookie = await sessionWithRefreshDue('late-refresh');
+    const gate = proxy.hold('UpdateItem');
+    const pending = app.index(httpEvent({ cookies: [cookie] }));
+    await gate.arrived; // the GET / has read the session and its refresh is on the way
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    expect(logout.statusCode).toBe(303);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    gate.release();
+    const index = await pending;
+    expect(index.statusCode).toBe(200);
+    // The request that lost the race shows the logged-out page, and sets no cookie.
+    expect(shownUsername(index)).toBeUndefined();
+    expect(index.cookies).toEqual([]);
+    await expectGone(cookie);
+  });
+
+  test('a data save that reaches the store after the logout finds nothing to update', async () => {
+    const cookie = await sessionWithRefreshDue('late-save');
+    const request = { cookies: [cookie], secure: true };
+    const session = await app.context.sessions.load(request);
+    session.set('theme', 'dark');
+    const gate = proxy.hold('UpdateItem');
+    const pending = app.context.sessions.commit(session, request);
+    await gate.arrived;
+    await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    gate.release();
+    expect(await pending).toEqual([]);
+    expect(session.has('theme')).toBe(false);
+    await expectGone(cookie);
+  });
+
+  test('a logout that reaches the store after the refresh still ends the session', async () => {
+    const cookie = await sessionWithRefreshDue('late-logout');
+    const gate = proxy.hold('DeleteItem');
+    const pendingLogout = app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    await gate.arrived;
+    const index = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(index)).toBe('late-logout');
+    expect((await getItem(db, itemIdOf(cookie)))?.refreshedAt).toBe(clock.value);
+    gate.release();
+    expect((await pendingLogout).statusCode).toBe(303);
+    await expectGone(cookie);
+  });
+});

@@ -1,0 +1,144 @@
+import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { startTestStore, type TestStore } from '../support/dynalite';
+import { httpEvent, loginEvent } from '../support/events';
+import {
+  type CountingProxy,
+  cookieFrom,
+  createTestApp,
+  shownUsername,
+  startCountingProxy,
+  type TestApp,
+  testClock,
+  tokenOf,
+} from './support';
+
+let db: TestStore;
+let proxy: CountingProxy;
+let app: TestApp;
+const clock = testClock();
+
+beforeAll(async () => {
+  db = await startTestStore();
+  proxy = await startCountingProxy(db.endpoint);
+  app = createTestApp({ endpoint: proxy.endpoint, idleSeconds: 3600, now: clock.now });
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await db.close();
+});
+
+async function login(username: string, cookies?: string[]): Promise<string> {
+  const response = await app.login(loginEvent(username, cookies ? { cookies } : {}));
+  expect(response.statusCode).toBe(303);
+  return cookieFrom(response);
+}
+
+describe('DynamoDB operations per request (counted at the HTTP level)', () => {
+  test('anonymous GET / costs nothing', async () => {
+    proxy.reset();
+    expect(shownUsername(await app.index(httpEvent()))).toBeUndefined();
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('GET /login (the form) costs nothing', async () => {
+    proxy.reset();
+    expect((await app.login(httpEvent({ path: '/login' }))).statusCode).toBe(200);
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('logged-in GET / with no refresh due: exactly one GetItem, no writes', async () => {
+    const cookie = await login('reader');
+    clock.advance(1000);
+    proxy.reset();
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookie] })))).toBe('reader');
+    expect(proxy.operations).toEqual(['GetItem']);
+  });
+
+  test('logged-in GET / with a refresh due: one GetItem and one UpdateItem', async () => {
+    const cookie = await login('refresher');
+    clock.advance(901_000); // just over a quarter of the hour
+    proxy.reset();
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookie] })))).toBe('refresher');
+    expect(proxy.operations).toEqual(['GetItem', 'UpdateItem']);
+  });
+
+  test.each([
+    ['a bad signature', () => `__Host-session=${newToken()}.${'A'.repeat(43)}`],
+    ['a key we do not hold', () => `__Host-session=${new KeyRing(['other']).sign(newToken())}`],
+    ['garbage', () => '__Host-session=%%%not-a-cookie'],
+    ['no dot', () => `__Host-session=${newToken()}`],
+  ])('GET / with %s costs nothing', async (_, cookie) => {
+    proxy.reset();
+    const response = await app.index(httpEvent({ cookies: [cookie()] }));
+    expect(response.statusCode).toBe(200);
+    expect(shownUsername(response)).toBeUndefined();
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('a tampered signature of a real session costs nothing', async () => {
+    const cookie = await login('tampered');
+    const [token, signature] = cookie.slice(cookie.indexOf('=') + 1).split('.');
+    const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    proxy.reset();
+    const response = await app.index(httpEvent({ cookies: [`__Host-session=${token}.${flipped}`] }));
+    expect(shownUsername(response)).toBeUndefined();
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('login without a session: one PutItem, no read', async () => {
+    proxy.reset();
+    await login('fresh');
+    expect(proxy.operations).toEqual(['PutItem']);
+  });
+
+  test('login replacing a valid session: one PutItem then one DeleteItem, no read', async () => {
+    const old = await login('old');
+    proxy.reset();
+    const fresh = await login('new', [old]);
+    expect(tokenOf(fresh)).not.toBe(tokenOf(old));
+    expect(proxy.operations).toEqual(['PutItem', 'DeleteItem']);
+  });
+
+  test('login with a badly signed cookie: one PutItem only', async () => {
+    proxy.reset();
+    await login('badly-signed', [`__Host-session=${newToken()}.${'B'.repeat(43)}`]);
+    expect(proxy.operations).toEqual(['PutItem']);
+  });
+
+  test('logout: one DeleteItem and no GetItem; GET / afterwards: at most one GetItem, no writes', async () => {
+    const cookie = await login('leaver');
+    proxy.reset();
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    expect(logout.statusCode).toBe(303);
+    expect(proxy.operations).toEqual(['DeleteItem']);
+
+    proxy.reset();
+    const after = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(after)).toBeUndefined();
+    expect(proxy.count('GetItem')).toBeLessThanOrEqual(1);
+    expect(proxy.writes()).toBe(0);
+    expect(proxy.operations.every((operation) => operation === 'GetItem')).toBe(true);
+  });
+
+  test('logout without a cookie or with a bad one costs nothing and still clears the cookie', async () => {
+    proxy.reset();
+    const anonymous = await app.logout(httpEvent({ path: '/logout' }));
+    const forged = await app.logout(
+      httpEvent({ path: '/logout', cookies: [`__Host-session=${newToken()}.${'C'.repeat(43)}`] }),
+    );
+    for (const response of [anonymous, forged]) {
+      expect(response.statusCode).toBe(303);
+      expect(response.cookies.join()).toContain('Max-Age=0');
+    }
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('an expired session read costs one GetItem and no writes', async () => {
+    const cookie = await login('expiring');
+    clock.advance(3_600_000);
+    proxy.reset();
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
+    expect(proxy.operations).toEqual(['GetItem']);
+  });
+});

@@ -1,0 +1,231 @@
+import { createHash, createHmac } from 'node:crypto';
+import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+
+const CURRENT = 'current-signing-key';
+const OLD = 'old-signing-key';
+
+/** The HMAC the design specifies, computed here independently of KeyRing. */
+function expectedSignature(key: string, token: string): string {
+  return createHmac('sha256', key).update(token).digest('base64url');
+}
+
+/** A different base64url character at the same position (alternates so no single substitute dominates). */
+function otherChar(char: string): string {
+  return char === 'A' ? 'B' : 'A';
+}
+
+function replaceAt(text: string, index: number, char: string): string {
+  return text.slice(0, index) + char + text.slice(index + 1);
+}
+
+describe('newToken', () => {
+  it('is 43 base64url characters encoding 32 bytes (256 bits)', () => {
+    // Act
+    const token = newToken();
+
+    // Assess
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+  });
+
+  it('never repeats across many draws', () => {
+    // Act
+    const tokens = new Set(Array.from({ length: 5000 }, () => newToken()));
+
+    // Assess
+    expect(tokens.size).toBe(5000);
+  });
+});
+
+describe('hashToken', () => {
+  it('is the SHA-256 of the token, base64url, and never the token itself', () => {
+    // Prepare
+    const token = newToken();
+
+    // Act
+    const hashed = hashToken(token);
+
+    // Assess
+    expect(hashed).toBe(createHash('sha256').update(token).digest('base64url'));
+    expect(hashed).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(hashed).not.toBe(token);
+  });
+
+  it('differs for different tokens', () => {
+    expect(hashToken(newToken())).not.toBe(hashToken(newToken()));
+  });
+});
+
+describe('KeyRing', () => {
+  describe('construction', () => {
+    it.each([[[]], [['']], [['good', '']]])('refuses %j', (secrets) => {
+      expect(() => new KeyRing(secrets)).toThrow(TypeError);
+    });
+  });
+
+  describe('sign', () => {
+    it('produces token.HMAC-SHA256(first key) in base64url', () => {
+      // Prepare
+      const ring = new KeyRing([CURRENT, OLD]);
+      const token = newToken();
+
+      // Act
+      const cookie = ring.sign(token);
+
+      // Assess
+      expect(cookie).toBe(`${token}.${expectedSignature(CURRENT, token)}`);
+    });
+  });
+
+  describe('verify', () => {
+    const ring = new KeyRing([CURRENT, OLD]);
+    const token = newToken();
+    const valid = ring.sign(token);
+    const dot = valid.indexOf('.');
+
+    it('round-trips a value it signed, with the current key', () => {
+      expect(ring.verify(valid)).toEqual({ token, signedWithOldKey: false });
+    });
+
+    it('accepts a value signed with the second key and reports signedWithOldKey', () => {
+      // Prepare
+      const signedWithOld = new KeyRing([OLD]).sign(token);
+
+      // Act
+      const result = ring.verify(signedWithOld);
+
+      // Assess
+      expect(result).toEqual({ token, signedWithOldKey: true });
+    });
+
+    it('refuses a value signed with a key no longer in the ring', () => {
+      // Prepare
+      const retired = new KeyRing(['retired-key']).sign(token);
+
+      // Act & Assess
+      expect(ring.verify(retired)).toBe(false);
+      expect(new KeyRing([CURRENT]).verify(new KeyRing([OLD]).sign(token))).toBe(false);
+    });
+
+    it('refuses a signature made by the right key over another token', () => {
+      const other = newToken();
+      expect(ring.verify(`${token}.${expectedSignature(CURRENT, other)}`)).toBe(false);
+    });
+
+    it.each(Array.from({ length: 43 }, (_, index) => index))(
+      'refuses a change at token position %i',
+      (index) => {
+        const tampered = replaceAt(valid, index, otherChar(valid[index]));
+        expect(tampered).not.toBe(valid);
+        expect(ring.verify(tampered)).toBe(false);
+      },
+    );
+
+    it.each(['', '_', '-', 'A', ',', ';', '=', '~'])('refuses the dot replaced by %j', (replacement) => {
+      const tampered = replaceAt(valid, dot, replacement);
+      expect(ring.verify(tampered)).toBe(false);
+    });
+
+    it.each(Array.from({ length: 43 }, (_, index) => index))(
+      'refuses a change at signature position %i',
+      (index) => {
+        const position = dot + 1 + index;
+        const tampered = replaceAt(valid, position, otherChar(valid[position]));
+        expect(tampered).not.toBe(valid);
+        expect(ring.verify(tampered)).toBe(false);
+      },
+    );
+
+    it('refuses every other value of the signature’s last character, although some decode to the same bytes', () => {
+      // Prepare: the last of 43 base64url characters carries 2 data bits and 4 spare bits, so 16
+      // characters decode to the same 32 bytes. Only the canonical one may pass.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = valid.length - 1;
+      const sameBytes = [...alphabet].filter(
+        (char) =>
+          char !== valid[last] &&
+          Buffer.from(replaceAt(valid, last, char).slice(dot + 1), 'base64url').equals(
+            Buffer.from(valid.slice(dot + 1), 'base64url'),
+          ),
+      );
+      expect(sameBytes.length).toBeGreaterThan(0);
+
+      // Act
+      const accepted = [...alphabet]
+        .filter((char) => char !== valid[last])
+        .filter((char) => ring.verify(replaceAt(valid, last, char)) !== false);
+
+      // Assess
+      expect(accepted).toEqual([]);
+    });
+
+    it('refuses truncation at every length', () => {
+      const accepted = Array.from({ length: valid.length }, (_, length) => valid.slice(0, length)).filter(
+        (value) => ring.verify(value) !== false,
+      );
+      expect(accepted).toEqual([]);
+    });
+
+    it.each([
+      ['a trailing character', `${valid}A`],
+      ['a trailing dot', `${valid}.`],
+      ['a trailing signature', `${valid}.${valid.slice(dot + 1)}`],
+      ['a leading character', `A${valid}`],
+      ['leading whitespace', ` ${valid}`],
+      ['trailing whitespace', `${valid} `],
+      ['base64 padding', `${valid}=`],
+    ])('refuses an extension: %s', (_label, value) => {
+      expect(ring.verify(value)).toBe(false);
+    });
+
+    it('refuses a case flip of any letter', () => {
+      const flipped = [...valid]
+        .map((char, index) => {
+          const swapped = char === char.toLowerCase() ? char.toUpperCase() : char.toLowerCase();
+          return swapped === char ? undefined : replaceAt(valid, index, swapped);
+        })
+        .filter((value): value is string => value !== undefined);
+      expect(flipped.length).toBeGreaterThan(40);
+      expect(flipped.filter((value) => ring.verify(value) !== false)).toEqual([]);
+    });
+
+    it('refuses the signature in standard base64 instead of base64url', () => {
+      const standard = createHmac('sha256', CURRENT).update(token).digest('base64');
+      expect(ring.verify(`${token}.${standard}`)).toBe(false);
+    });
+
+    it.each([
+      ['a short token', 'admin'],
+      ['an empty token', ''],
+      ['a 44-character token', `${newToken()}A`],
+      ['a 42-character token', newToken().slice(0, 42)],
+      ['a token with a dot-free non-base64url character', `${newToken().slice(0, 42)}+`],
+    ])('refuses a correctly signed value whose token is malformed: %s', (_label, badToken) => {
+      expect(ring.verify(ring.sign(badToken))).toBe(false);
+    });
+
+    it('refuses swapped parts', () => {
+      expect(ring.verify(`${valid.slice(dot + 1)}.${token}`)).toBe(false);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['a dot', '.'],
+      ['dots', '....'],
+      ['many dots', '.'.repeat(10_000)],
+      ['8 KB', 'a'.repeat(8 * 1024)],
+      ['8 KB with a dot', `${'a'.repeat(4096)}.${'b'.repeat(4096)}`],
+      ['non-ASCII', `${'é'.repeat(43)}.${'ü'.repeat(43)}`],
+      ['emoji', '😀.😀'],
+      ['null bytes', `${'\u0000'.repeat(43)}.${'\u0000'.repeat(43)}`],
+      ['a null byte inside', `${token.slice(0, 42)}\u0000.${valid.slice(dot + 1)}`],
+      ['a lone surrogate', '\ud800.\udc00'],
+      ['the token alone', token],
+      ['the token and a dot', `${token}.`],
+      ['a dot and the signature', valid.slice(dot)],
+    ])('returns false without throwing for garbage: %s', (_label, value) => {
+      expect(() => ring.verify(value)).not.toThrow();
+      expect(ring.verify(value)).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,690 @@
+import 'aws-sdk-client-mock-jest';
+import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SessionNotLoadedError, SessionStoreUnavailableError } from '../../lambda/session/errors';
+import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { Session, type SessionState } from '../../lambda/session/Session';
+import type { SessionRequest } from '../../lambda/session/SessionManager';
+import {
+  Clock,
+  CURRENT_KEY,
+  IDLE_MS,
+  makeManager,
+  OLD_KEY,
+  sha256Base64Url,
+  storedItem,
+  TABLE,
+} from './helpers';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const current = new KeyRing([CURRENT_KEY]);
+
+function throttled(): ThrottlingException {
+  return new ThrottlingException({
+    message: 'Rate of requests exceeds the allowed throughput',
+    $metadata: {},
+  });
+}
+
+/** A request carrying `values` under the session cookie's name. */
+function request(values: string[] = [], secure = true): SessionRequest {
+  const name = secure ? '__Host-session' : 'session';
+  return { cookies: values.map((value) => `${name}=${value}`), secure };
+}
+
+/** The token inside a Set-Cookie value, checked against the current key only. */
+function tokenIn(setCookie: string): string {
+  const value = setCookie.split(';')[0].split('=').slice(1).join('=');
+  const verified = current.verify(value);
+  if (!verified) throw new Error(`not signed with the current key: ${setCookie}`);
+  return verified.token;
+}
+
+function expectNoWrites(): void {
+  expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+  expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+  expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+}
+
+let clock: Clock;
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+  clock = new Clock();
+});
+
+describe('SessionManager', () => {
+  describe('load + commit', () => {
+    it('without a cookie: no command at all, an empty session, no Set-Cookie', async () => {
+      // Prepare
+      const sessions = makeManager(clock);
+
+      // Act
+      const session = await sessions.load(request());
+      const cookies = await sessions.commit(session, request());
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(0);
+      expect(session.state.outcome).toBe('no-cookie');
+      expect(session.get('username')).toBeUndefined();
+      expect(cookies).toEqual([]);
+    });
+
+    it('with a badly signed cookie: no command of any kind', async () => {
+      // Prepare
+      const sessions = makeManager(clock);
+      const token = newToken();
+      const forged = `${token}.${new KeyRing(['attacker-key']).sign(token).split('.')[1]}`;
+
+      // Act
+      const session = await sessions.load(request([forged]));
+      const cookies = await sessions.commit(session, request([forged]));
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(0);
+      expect(session.state.outcome).toBe('bad-signature');
+      expect(session.state.token).toBeUndefined();
+      expect(session.get('username')).toBeUndefined();
+      expect(cookies).toEqual([]);
+    });
+
+    it('with an unchanged session whose refresh is not due: exactly one GetCommand, no write', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      clock.advance(IDLE_MS / 4 - 1);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      const username = session.get('username');
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+        TableName: TABLE,
+        Key: { id: sha256Base64Url(token) },
+        ConsistentRead: true,
+      });
+      expectNoWrites();
+      expect(ddb.calls()).toHaveLength(1);
+      expect(username).toBe('admin');
+      expect(session.state.outcome).toBe('found');
+      expect(cookies).toEqual([]);
+    });
+
+    it('when the refresh is due: one UpdateCommand, and no Set-Cookie (same token, same key)', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      clock.advance(IDLE_MS / 4);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { id: sha256Base64Url(token) },
+        ConditionExpression: 'attribute_exists(#id) AND #validUntil > :now',
+      });
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+      expect(cookies).toEqual([]);
+      expect(session.get('username')).toBe('admin');
+    });
+
+    it('when the refresh finds the item gone: the data is emptied, no cookie, no throw', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+      clock.advance(IDLE_MS / 2);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(cookies).toEqual([]);
+      expect(session.get('username')).toBeUndefined();
+      expect(session.has('username')).toBe(false);
+      expect(session.isModified).toBe(false);
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    });
+
+    it('when a save finds the item gone: the data is emptied, no cookie, no new session', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+      session.set('visits', 1);
+
+      // Act
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(cookies).toEqual([]);
+      expect(session.get('visits')).toBeUndefined();
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    });
+
+    it('a changed session is saved with one conditional UpdateCommand carrying the data', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.set('theme', 'dark');
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { id: sha256Base64Url(token) },
+        ExpressionAttributeValues: expect.objectContaining({ ':data': { username: 'admin', theme: 'dark' } }),
+      });
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+      expect(cookies).toEqual([]);
+    });
+
+    it.each([
+      ['absent', {}],
+      ['expired', { Item: storedItem('whatever', { username: 'admin' }, 0) }],
+    ])('a cookie whose session is %s gives an empty session and no write', async (outcome, output) => {
+      // Prepare
+      ddb.on(GetCommand).resolves(output);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(newToken())]);
+
+      // Act
+      const session = await sessions.load(req);
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(session.state.outcome).toBe(outcome);
+      expect(session.get('username')).toBeUndefined();
+      expect(cookies).toEqual([]);
+      expect(ddb.calls()).toHaveLength(1);
+    });
+
+    it('setting data on an empty session creates a new session with a new id', async () => {
+      // Prepare
+      const sessions = makeManager(clock);
+      const session = await sessions.load(request());
+      session.set('cart', ['apple']);
+
+      // Act
+      const cookies = await sessions.commit(session, request());
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+      expect(cookies).toHaveLength(1);
+      const token = tokenIn(cookies[0]);
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({ id: sha256Base64Url(token), data: { cart: ['apple'] } }),
+      });
+    });
+
+    it('a cookie signed with the old key is re-signed with the current key, same token', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const sessions = makeManager(clock);
+      const req = request([new KeyRing([OLD_KEY]).sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(session.state.signedWithOldKey).toBe(true);
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0].startsWith(`__Host-session=${current.sign(token)};`)).toBe(true);
+      expect(tokenIn(cookies[0])).toBe(token);
+      expectNoWrites();
+    });
+
+    it('a cookie signed with a retired key is refused without a read', async () => {
+      // Prepare
+      const sessions = makeManager(clock, { keys: [CURRENT_KEY] });
+      const req = request([new KeyRing([OLD_KEY]).sign(newToken())]);
+
+      // Act
+      const session = await sessions.load(req);
+
+      // Assess
+      expect(session.state.outcome).toBe('bad-signature');
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it('uses the validly signed value when the cookie name appears twice', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const sessions = makeManager(clock);
+      const req = request([`${newToken()}.forged`, current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+
+      // Assess
+      expect(session.state.token).toBe(token);
+      expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { id: sha256Base64Url(token) } });
+    });
+
+    it('ignores a cookie of the other scheme’s name', async () => {
+      // Prepare: a plain `session` cookie on an HTTPS request (a planted or stale cookie)
+      const sessions = makeManager(clock);
+      const req: SessionRequest = { cookies: [`session=${current.sign(newToken())}`], secure: true };
+
+      // Act
+      const session = await sessions.load(req);
+
+      // Assess
+      expect(session.state.outcome).toBe('no-cookie');
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it('a store failure on load propagates as SessionStoreUnavailableError', async () => {
+      // Prepare
+      ddb.on(GetCommand).rejects(throttled());
+      const sessions = makeManager(clock);
+
+      // Act & Assess
+      await expect(sessions.load(request([current.sign(newToken())]))).rejects.toBeInstanceOf(
+        SessionStoreUnavailableError,
+      );
+    });
+
+    it('a store failure on refresh propagates (never a silent logout)', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      ddb.on(UpdateCommand).rejects(throttled());
+      clock.advance(IDLE_MS / 2);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act & Assess
+      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    });
+  });
+
+  describe('login-style commit (attach + regenerate + clear + set)', () => {
+    function login(sessions: ReturnType<typeof makeManager>, req: SessionRequest) {
+      const session = sessions.attach(req);
+      session.regenerate();
+      session.clear();
+      session.set('username', 'admin');
+      return { session, commit: sessions.commit(session, req) };
+    }
+
+    it('with a validly signed cookie: one PutCommand, then one DeleteCommand of the old hashed id, and a new token', async () => {
+      // Prepare
+      const oldToken = newToken();
+      const sessions = makeManager(clock);
+      const req = request([current.sign(oldToken)]);
+
+      // Act
+      const { commit } = login(sessions, req);
+      const cookies = await commit;
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: { id: sha256Base64Url(oldToken) },
+      });
+      expect(ddb.calls().map((call) => call.args[0].constructor)).toEqual([PutCommand, DeleteCommand]);
+      expect(cookies).toHaveLength(1);
+      const fresh = tokenIn(cookies[0]);
+      expect(fresh).not.toBe(oldToken);
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({ id: sha256Base64Url(fresh), data: { username: 'admin' } }),
+        ConditionExpression: 'attribute_not_exists(#id)',
+      });
+    });
+
+    it('without a cookie: one PutCommand and no DeleteCommand', async () => {
+      // Act
+      const cookies = await login(makeManager(clock), request()).commit;
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+      expect(ddb.calls()).toHaveLength(1);
+      expect(tokenIn(cookies[0])).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('with a badly signed cookie: no DeleteCommand (nothing the client proved it owns)', async () => {
+      // Prepare
+      const victim = newToken();
+      const req = request([`${victim}.${'A'.repeat(43)}`]);
+
+      // Act
+      const cookies = await login(makeManager(clock), req).commit;
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+      expect(tokenIn(cookies[0])).not.toBe(victim);
+    });
+
+    it('with a cookie signed by the old key: deletes the old id and signs the new one with the current key', async () => {
+      // Prepare
+      const oldToken = newToken();
+      const req = request([new KeyRing([OLD_KEY]).sign(oldToken)]);
+
+      // Act
+      const cookies = await login(makeManager(clock), req).commit;
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
+      expect(tokenIn(cookies[0])).not.toBe(oldToken);
+    });
+
+    it('the Set-Cookie carries the secure attributes and the configured Max-Age', async () => {
+      // Act
+      const cookies = await login(makeManager(clock, { cookieMaxAgeSeconds: 600 }), request()).commit;
+
+      // Assess
+      expect(cookies[0]).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
+      expect(cookies[0]).toContain('Max-Age=600');
+      expect(cookies[0]).toContain('Secure');
+      expect(cookies[0]).toContain('HttpOnly');
+    });
+
+    it('over plain HTTP the cookie is named session and is not Secure', async () => {
+      // Act
+      const cookies = await login(makeManager(clock), request([], false)).commit;
+
+      // Assess
+      expect(cookies[0]).toMatch(/^session=/);
+      expect(cookies[0]).not.toContain('Secure');
+    });
+
+    it('a store failure on the put propagates, deletes nothing and returns no cookie', async () => {
+      // Prepare
+      ddb.on(PutCommand).rejects(throttled());
+      const req = request([current.sign(newToken())]);
+
+      // Act & Assess
+      await expect(login(makeManager(clock), req).commit).rejects.toBeInstanceOf(
+        SessionStoreUnavailableError,
+      );
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+    });
+  });
+
+  describe('regenerate on a loaded session', () => {
+    it('moves the data to a new id, deletes the old item and sends the new cookie', async () => {
+      // Prepare
+      const oldToken = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(oldToken, { username: 'admin', theme: 'dark' }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(oldToken)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.regenerate();
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      const fresh = tokenIn(cookies[0]);
+      expect(fresh).not.toBe(oldToken);
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          id: sha256Base64Url(fresh),
+          data: { username: 'admin', theme: 'dark' },
+        }),
+      });
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
+    });
+  });
+
+  describe('logout-style commit (attach + destroy)', () => {
+    it('deletes the hashed id without reading and clears the cookie', async () => {
+      // Prepare
+      const token = newToken();
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = sessions.attach(req);
+      session.destroy();
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: { id: sha256Base64Url(token) },
+      });
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0]).toMatch(/^__Host-session=;/);
+      expect(cookies[0]).toContain('Max-Age=0');
+    });
+
+    it.each([
+      ['no cookie', []],
+      ['a badly signed cookie', [`${newToken()}.${'A'.repeat(43)}`]],
+    ])('with %s: no command, still clears the cookie', async (_label, values) => {
+      // Prepare
+      const sessions = makeManager(clock);
+      const req = request(values);
+
+      // Act
+      const session = sessions.attach(req);
+      session.destroy();
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(0);
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0]).toContain('Max-Age=0');
+    });
+
+    it('a store failure propagates instead of clearing the cookie', async () => {
+      // Prepare
+      ddb.on(DeleteCommand).rejects(throttled());
+      const sessions = makeManager(clock);
+      const req = request([current.sign(newToken())]);
+      const session = sessions.attach(req);
+      session.destroy();
+
+      // Act & Assess
+      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    });
+  });
+
+  describe('attach', () => {
+    it('reads nothing and refuses get/has/pop/set before clear', () => {
+      // Prepare
+      const sessions = makeManager(clock);
+
+      // Act
+      const session = sessions.attach(request([current.sign(newToken())]));
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(0);
+      expect(session.state.outcome).toBe('not-read');
+      expect(() => session.get('username')).toThrow(SessionNotLoadedError);
+      expect(() => session.has('username')).toThrow(SessionNotLoadedError);
+      expect(() => session.pop('username')).toThrow(SessionNotLoadedError);
+      expect(() => session.set('username', 'x')).toThrow(SessionNotLoadedError);
+    });
+
+    it('reports no-cookie and bad-signature as load does', () => {
+      const sessions = makeManager(clock);
+      expect(sessions.attach(request()).state.outcome).toBe('no-cookie');
+      expect(sessions.attach(request(['garbage'])).state.outcome).toBe('bad-signature');
+    });
+
+    it('allows clear() then set() without a read', () => {
+      // Prepare
+      const session = makeManager(clock).attach(request([current.sign(newToken())]));
+
+      // Act
+      session.clear();
+      session.set('username', 'admin');
+
+      // Assess
+      expect(session.get('username')).toBe('admin');
+    });
+  });
+});
+
+describe('Session', () => {
+  function loaded(data: Record<string, unknown> = {}): Session {
+    const state: SessionState = {
+      token: undefined,
+      signedWithOldKey: false,
+      record: undefined,
+      data,
+      outcome: 'found',
+    };
+    return new Session(state);
+  }
+
+  it('get returns a value, undefined when absent', () => {
+    const session = loaded({ username: 'admin' });
+    expect(session.get('username')).toBe('admin');
+    expect(session.get('missing')).toBeUndefined();
+    expect(session.isModified).toBe(false);
+  });
+
+  it('has tells present from absent, including a present undefined-like value', () => {
+    const session = loaded({ username: 'admin', empty: null });
+    expect(session.has('username')).toBe(true);
+    expect(session.has('empty')).toBe(true);
+    expect(session.has('missing')).toBe(false);
+  });
+
+  it('set stores and marks modified', () => {
+    // Prepare
+    const session = loaded();
+
+    // Act
+    session.set('username', 'admin');
+
+    // Assess
+    expect(session.get('username')).toBe('admin');
+    expect(session.isModified).toBe(true);
+    expect(session.snapshot()).toEqual({ username: 'admin' });
+  });
+
+  it('pop removes and returns a value, marking modified', () => {
+    // Prepare
+    const session = loaded({ username: 'admin', theme: 'dark' });
+
+    // Act
+    const popped = session.pop('username');
+
+    // Assess
+    expect(popped).toBe('admin');
+    expect(session.has('username')).toBe(false);
+    expect(session.isModified).toBe(true);
+    expect(session.snapshot()).toEqual({ theme: 'dark' });
+  });
+
+  it('pop of an absent key returns undefined and changes nothing', () => {
+    const session = loaded({ theme: 'dark' });
+    expect(session.pop('username')).toBeUndefined();
+    expect(session.isModified).toBe(false);
+  });
+
+  it('clear empties a non-empty session and marks modified', () => {
+    const session = loaded({ username: 'admin' });
+    session.clear();
+    expect(session.snapshot()).toEqual({});
+    expect(session.isModified).toBe(true);
+  });
+
+  it('clear of an already empty session is not a modification', () => {
+    const session = loaded({});
+    session.clear();
+    expect(session.isModified).toBe(false);
+  });
+
+  it('does not share its data with the state it was built from', () => {
+    // Prepare
+    const data = { username: 'admin' };
+    const session = loaded(data);
+
+    // Act
+    session.set('username', 'other');
+    const snapshot = session.snapshot();
+    snapshot.username = 'third';
+
+    // Assess
+    expect(data.username).toBe('admin');
+    expect(session.get('username')).toBe('other');
+  });
+
+  it('regenerate and destroy only set flags', () => {
+    const session = loaded({ username: 'admin' });
+    session.regenerate();
+    session.destroy();
+    expect(session.isRegenerated).toBe(true);
+    expect(session.isDestroyed).toBe(true);
+    expect(session.isModified).toBe(false);
+    expect(session.get('username')).toBe('admin');
+  });
+
+  it('returns nothing from Object.prototype for keys that were never set', () => {
+    const session = loaded();
+    expect(session.get('constructor')).toBeUndefined();
+    expect(session.get('toString')).toBeUndefined();
+    expect(session.get('__proto__')).toBeUndefined();
+    expect(session.has('constructor')).toBe(false);
+  });
+
+  it('stores __proto__ as an ordinary key instead of replacing the prototype', () => {
+    // Prepare
+    const session = loaded();
+
+    // Act
+    session.set('__proto__', { username: 'admin' });
+
+    // Assess
+    expect(session.get('username')).toBeUndefined();
+    expect(session.has('__proto__')).toBe(true);
+    expect(session.get('__proto__')).toEqual({ username: 'admin' });
+    expect(JSON.parse(JSON.stringify(session.snapshot()))).toEqual(
+      JSON.parse('{"__proto__":{"username":"admin"}}'),
+    );
+  });
+});

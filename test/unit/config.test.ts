@@ -1,0 +1,168 @@
+import {
+  getIntegerFromEnv,
+  parseSecrets,
+  readSessionConfig,
+  type SessionConfig,
+} from '../../lambda/session/config';
+import { SessionConfigError } from '../../lambda/session/errors';
+
+const SECRET = 'a-signing-key';
+
+/** The error readSessionConfig throws for `env`, or a failure when it does not throw. */
+function configError(env: Record<string, string | undefined>): SessionConfigError {
+  try {
+    readSessionConfig(env);
+  } catch (error) {
+    if (error instanceof SessionConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a SessionConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('readSessionConfig', () => {
+  it('applies the documented defaults outside Lambda', () => {
+    // Act
+    const config = readSessionConfig({ SESSION_SECRET: SECRET });
+
+    // Assess
+    expect(config).toEqual<SessionConfig>({
+      tableName: 'sessions',
+      endpoint: undefined,
+      secrets: [SECRET],
+      idleTimeoutSeconds: 3600,
+      absoluteTimeoutSeconds: 43200,
+    });
+  });
+
+  it('reads every variable', () => {
+    // Act
+    const config = readSessionConfig({
+      TABLE_NAME: 'my-table',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      SESSION_SECRET: 'new,old',
+      SESSION_IDLE_TIMEOUT_SECONDS: '60',
+      SESSION_ABSOLUTE_TIMEOUT_SECONDS: ' 600 ',
+    });
+
+    // Assess
+    expect(config).toEqual<SessionConfig>({
+      tableName: 'my-table',
+      endpoint: 'http://127.0.0.1:8000',
+      secrets: ['new', 'old'],
+      idleTimeoutSeconds: 60,
+      absoluteTimeoutSeconds: 600,
+    });
+  });
+
+  it('does not read process.env when given an env', () => {
+    // process.env (test/support/env.ts) has TABLE_NAME=sessions-test
+    expect(readSessionConfig({ SESSION_SECRET: SECRET }).tableName).toBe('sessions');
+  });
+
+  it('requires TABLE_NAME in Lambda', () => {
+    // Act
+    const error = configError({ AWS_LAMBDA_FUNCTION_NAME: 'index', SESSION_SECRET: SECRET });
+
+    // Assess
+    expect(error.variable).toBe('TABLE_NAME');
+    expect(error.message).toMatch(/^TABLE_NAME: /);
+  });
+
+  it('treats a blank TABLE_NAME in Lambda as missing', () => {
+    expect(
+      configError({ AWS_LAMBDA_FUNCTION_NAME: 'index', TABLE_NAME: '  ', SESSION_SECRET: SECRET }).variable,
+    ).toBe('TABLE_NAME');
+  });
+
+  it('accepts TABLE_NAME in Lambda', () => {
+    expect(
+      readSessionConfig({
+        AWS_LAMBDA_FUNCTION_NAME: 'index',
+        TABLE_NAME: 'prod-sessions',
+        SESSION_SECRET: SECRET,
+      }).tableName,
+    ).toBe('prod-sessions');
+  });
+
+  describe.each(['SESSION_IDLE_TIMEOUT_SECONDS', 'SESSION_ABSOLUTE_TIMEOUT_SECONDS'])('%s', (variable) => {
+    it.each(['abc', '0', '-5', '1.5', '1e3', '0x10', '12abc', 'Infinity', 'NaN', '99999999999999999999'])(
+      'refuses %j with an error naming the variable',
+      (raw) => {
+        // Act
+        const error = configError({ SESSION_SECRET: SECRET, [variable]: raw });
+
+        // Assess
+        expect(error).toBeInstanceOf(SessionConfigError);
+        expect(error.variable).toBe(variable);
+        expect(error.message).toContain(variable);
+        expect(error.message).toContain(raw);
+      },
+    );
+
+    it('falls back to the default when blank', () => {
+      const config = readSessionConfig({ SESSION_SECRET: SECRET, [variable]: '' });
+      expect(config.idleTimeoutSeconds).toBe(3600);
+      expect(config.absoluteTimeoutSeconds).toBe(43200);
+    });
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['blank', '   '],
+    ['an empty middle entry', 'a,,b'],
+    ['a trailing comma', 'a,'],
+    ['a leading comma', ',a'],
+    ['a blank entry', 'a, ,b'],
+    ['only a comma', ','],
+  ])('refuses SESSION_SECRET %s, naming SESSION_SECRET', (_label, secret) => {
+    // Act
+    const error = configError({ SESSION_SECRET: secret });
+
+    // Assess
+    expect(error.variable).toBe('SESSION_SECRET');
+    expect(error.message).toMatch(/^SESSION_SECRET: /);
+  });
+
+  it('never puts a key into an error message', () => {
+    const error = configError({ SESSION_SECRET: 'super-secret-key,,other' });
+    expect(error.message).not.toContain('super-secret-key');
+  });
+});
+
+describe('parseSecrets', () => {
+  it('keeps the order: the first signs', () => {
+    expect(parseSecrets('SESSION_SECRET', 'b,a')).toEqual(['b', 'a']);
+  });
+
+  it('trims each key', () => {
+    expect(parseSecrets('SESSION_SECRET', ' new , old ')).toEqual(['new', 'old']);
+  });
+
+  it('names the variable it was given', () => {
+    expect(() => parseSecrets('OTHER_SECRET', 'a,')).toThrow(/^OTHER_SECRET: /);
+  });
+});
+
+describe('getIntegerFromEnv', () => {
+  it('returns the default when unset or blank', () => {
+    expect(getIntegerFromEnv({}, 'X', 7)).toBe(7);
+    expect(getIntegerFromEnv({ X: ' ' }, 'X', 7)).toBe(7);
+  });
+
+  it('parses a whole number', () => {
+    expect(getIntegerFromEnv({ X: '1' }, 'X', 7)).toBe(1);
+    expect(getIntegerFromEnv({ X: '86400' }, 'X', 7)).toBe(86400);
+  });
+
+  it('refuses 0 by default', () => {
+    expect(() => getIntegerFromEnv({ X: '0' }, 'X', 7)).toThrow(SessionConfigError);
+  });
+
+  it('honours min and max, inclusive', () => {
+    expect(getIntegerFromEnv({ X: '0' }, 'X', 7, { min: 0 })).toBe(0);
+    expect(getIntegerFromEnv({ X: '10' }, 'X', 7, { min: 5, max: 10 })).toBe(10);
+    expect(() => getIntegerFromEnv({ X: '4' }, 'X', 7, { min: 5, max: 10 })).toThrow(/^X: /);
+    expect(() => getIntegerFromEnv({ X: '11' }, 'X', 7, { min: 5, max: 10 })).toThrow(/^X: /);
+  });
+});

@@ -1,0 +1,565 @@
+import 'aws-sdk-client-mock-jest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AppContext } from '../../lambda/app/context';
+import { createLambdaHandler, RETRY_AFTER_SECONDS, type Route } from '../../lambda/app/lambdaHandler';
+import { HttpError } from '../../lambda/http/HttpError';
+import { CONTENT_SECURITY_POLICY } from '../../lambda/http/pages';
+import { type HttpResponse, htmlResponse } from '../../lambda/http/response';
+import { indexRoute } from '../../lambda/index';
+import { loginRoute } from '../../lambda/login';
+import { logoutRoute } from '../../lambda/logout';
+import { SessionStoreUnavailableError } from '../../lambda/session/errors';
+import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import type { SessionRecord } from '../../lambda/session/SessionStore';
+import { cookieJar, httpEvent, loginEvent } from '../support/events';
+import { Clock, CURRENT_KEY, makeManager, sha256Base64Url, storedItem } from './helpers';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const ring = new KeyRing([CURRENT_KEY]);
+const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
+
+let clock: Clock;
+let app: AppContext;
+
+function throttled(): ThrottlingException {
+  const error = new ThrottlingException({
+    message: 'Rate of requests exceeds the allowed throughput',
+    $metadata: { httpStatusCode: 400, requestId: 'SDKREQUESTID' },
+  });
+  return error;
+}
+
+function handler(route: Route) {
+  return createLambdaHandler(route, app);
+}
+
+function sessionCookie(token: string): string {
+  return `__Host-session=${ring.sign(token)}`;
+}
+
+/** Every HTML response carries these. */
+function expectHtmlHeaders(response: HttpResponse): void {
+  expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(response.headers['x-content-type-options']).toBe('nosniff');
+  expect(response.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+  expect(response.headers['cache-control']).toBe('no-store');
+  expect(response.headers['referrer-policy']).toBeDefined();
+  expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+}
+
+/** Nothing internal may reach the page. */
+function expectNoInternals(body: string, ...secrets: string[]): void {
+  expect(body).not.toMatch(/\bat .+\(.+:\d+:\d+\)/); // a stack frame
+  expect(body).not.toMatch(/\.ts:\d+/);
+  expect(body).not.toContain('Error');
+  expect(body).not.toContain('Exception');
+  expect(body).not.toContain('SessionStore');
+  for (const secret of secrets) expect(body).not.toContain(secret);
+}
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+  clock = new Clock();
+  app = { sessions: makeManager(clock, { keys: [CURRENT_KEY] }), logger: new Logger({ logLevel: 'SILENT' }) };
+});
+
+describe('createLambdaHandler', () => {
+  function routeThat(handle: Route['handle'], methods = ['GET', 'POST']): Route {
+    return { name: 'test', methods, handle };
+  }
+
+  it('refuses another method with 405 and an allow header, without running the route', async () => {
+    // Prepare
+    const handle = jest.fn(async () => htmlResponse(200, 'ok'));
+
+    // Act
+    const response = await handler(routeThat(handle))(httpEvent({ method: 'DELETE' }));
+
+    // Assess
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, POST');
+    expect(handle).not.toHaveBeenCalled();
+    expectHtmlHeaders(response);
+  });
+
+  it('treats the method case-insensitively', async () => {
+    const response = await handler(routeThat(async () => htmlResponse(200, 'ok')))(
+      httpEvent({ method: 'get' }),
+    );
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('turns an HttpError into its status page with its message and headers', async () => {
+    // Prepare
+    const route = routeThat(async () => {
+      throw new HttpError(413, 'Too <big>.', { 'x-extra': 'yes' });
+    });
+
+    // Act
+    const response = await handler(route)(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect(response.body).toContain('Too &lt;big&gt;.');
+    expect(response.body).toContain('Request too large');
+    expect(response.headers['x-extra']).toBe('yes');
+    expect(response.cookies).toEqual([]);
+    expectHtmlHeaders(response);
+  });
+
+  it('turns SessionStoreUnavailableError into a 503 with retry-after, no internals and no cookie', async () => {
+    // Prepare
+    const cause = throttled();
+    const route = routeThat(async () => {
+      throw new SessionStoreUnavailableError('load', { cause });
+    });
+
+    // Act
+    const response = await handler(route)(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(response.cookies).toEqual([]);
+    expect(response.body).toContain('Service unavailable');
+    expectNoInternals(response.body, cause.message, 'Throttling', 'SDKREQUESTID', 'unavailable during');
+    expectHtmlHeaders(response);
+  });
+
+  it('turns any other error into a generic 500 page', async () => {
+    // Prepare
+    const route = routeThat(async () => {
+      throw new TypeError('internal detail: cannot read properties of undefined (reading "secret")');
+    });
+
+    // Act
+    const response = await handler(route)(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toContain('Something went wrong');
+    expect(response.cookies).toEqual([]);
+    expectNoInternals(response.body, 'internal detail', 'TypeError', 'secret');
+    expectHtmlHeaders(response);
+  });
+
+  it('survives a thrown non-Error', async () => {
+    // Prepare
+    const route = routeThat(async () => {
+      throw 'a string with internal detail';
+    });
+
+    // Act
+    const response = await handler(route)(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expectNoInternals(response.body, 'internal detail');
+  });
+
+  it('answers a malformed event without throwing', async () => {
+    const response = await handler(routeThat(async () => htmlResponse(200, 'ok'), ['GET']))(
+      null as unknown as APIGatewayProxyEventV2,
+    );
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('logs one line per request with the request id and never the cookie or token', async () => {
+    // Prepare
+    const info = jest.spyOn(app.logger, 'info');
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const event = httpEvent({ cookies: [sessionCookie(token)] });
+
+    // Act
+    await handler(indexRoute)(event);
+
+    // Assess
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(info.mock.calls[0][1]).toMatchObject({
+      route: 'index',
+      status: 200,
+      requestId: event.requestContext.requestId,
+      session: 'found',
+    });
+    const logged = JSON.stringify(info.mock.calls);
+    expect(logged).not.toContain(token);
+    expect(logged).not.toContain(ring.sign(token).split('.')[1]);
+    expect(logged).not.toContain(sha256Base64Url(token));
+  });
+
+  it('logs a store failure without the token', async () => {
+    // Prepare
+    const error = jest.spyOn(app.logger, 'error');
+    const token = newToken();
+    ddb.on(GetCommand).rejects(throttled());
+
+    // Act
+    await handler(indexRoute)(httpEvent({ cookies: [sessionCookie(token)] }));
+
+    // Assess
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0][1]).toMatchObject({ operation: 'load', cause: 'ThrottlingException' });
+    expect(JSON.stringify(error.mock.calls)).not.toContain(token);
+  });
+});
+
+describe('index route', () => {
+  it('without a cookie: 200 "You are not logged in", no command', async () => {
+    // Act
+    const response = await handler(indexRoute)(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are not logged in');
+    expect(response.body).toContain('<a href="/login">click here to log in</a>');
+    expect(response.cookies).toEqual([]);
+    expect(ddb.calls()).toHaveLength(0);
+    expectHtmlHeaders(response);
+  });
+
+  it('with a session: 200 "Logged in as admin" (escaped), one read, no write', async () => {
+    // Prepare
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: '<b>admin</b>' }) });
+
+    // Act
+    const response = await handler(indexRoute)(httpEvent({ cookies: [sessionCookie(token)] }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('Logged in as &lt;b&gt;admin&lt;/b&gt;');
+    expect(response.body).toContain('<a href="/logout">click here to log out</a>');
+    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expectHtmlHeaders(response);
+  });
+
+  it('when the refresh finds the session gone: logged out page, no cookie', async () => {
+    // Prepare
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    clock.advance(30 * 60 * 1000);
+
+    // Act
+    const response = await handler(indexRoute)(httpEvent({ cookies: [sessionCookie(token)] }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('You are not logged in');
+    expect(response.cookies).toEqual([]);
+  });
+
+  it('store throttling: 503 with retry-after and no cookie', async () => {
+    // Prepare
+    ddb.on(GetCommand).rejects(throttled());
+
+    // Act
+    const response = await handler(indexRoute)(httpEvent({ cookies: [sessionCookie(newToken())] }));
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(response.cookies).toEqual([]);
+    expectNoInternals(response.body, 'Rate of requests');
+  });
+
+  it('refuses POST with 405', async () => {
+    const response = await handler(indexRoute)(httpEvent({ method: 'POST' }));
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET');
+  });
+});
+
+describe('login route', () => {
+  it('GET: 200 with the form, no command', async () => {
+    // Act
+    const response = await handler(loginRoute)(httpEvent({ path: '/login' }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('<form method="post" action="/login">');
+    expect(response.body).toContain('name="username"');
+    expect(response.body).toContain('<button type="submit">Login</button>');
+    expect(ddb.calls()).toHaveLength(0);
+    expectHtmlHeaders(response);
+  });
+
+  it('POST with a valid form: 303 to / with a new session cookie and one PutCommand', async () => {
+    // Act
+    const response = await handler(loginRoute)(loginEvent('  admin  ', { headers: SAME_ORIGIN }));
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/');
+    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(response.cookies).toHaveLength(1);
+    const [cookie] = response.cookies;
+    expect(cookie).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
+    const verified = ring.verify(cookieJar(response.cookies)[0].slice('__Host-session='.length));
+    expect(verified).not.toBe(false);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        id: sha256Base64Url(verified ? verified.token : ''),
+        data: { username: 'admin' },
+      }),
+    });
+    expectHtmlHeaders(response);
+  });
+
+  it('POST with an existing session: the old item is deleted and the cookie carries a new token', async () => {
+    // Prepare
+    const oldToken = newToken();
+
+    // Act
+    const response = await handler(loginRoute)(
+      loginEvent('admin', { headers: SAME_ORIGIN, cookies: [sessionCookie(oldToken)] }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
+    expect(response.cookies[0]).not.toContain(oldToken);
+  });
+
+  it('login, then index with the returned cookie shows the user', async () => {
+    // Prepare: the mocked table returns what was put
+    let stored: SessionRecord | undefined;
+    ddb.on(PutCommand).callsFake((input: PutCommandInput) => {
+      stored = input.Item as SessionRecord;
+      return {};
+    });
+    ddb.on(GetCommand).callsFake(() => ({ Item: stored }));
+
+    // Act
+    const login = await handler(loginRoute)(loginEvent('Zoë', { headers: SAME_ORIGIN }));
+    const index = await handler(indexRoute)(httpEvent({ cookies: cookieJar(login.cookies) }));
+
+    // Assess
+    expect(index.statusCode).toBe(200);
+    expect(index.body).toContain('Logged in as Zoë');
+  });
+
+  it.each<[string, string | undefined]>([
+    ['missing', undefined],
+    ['empty', ''],
+    ['whitespace', '   '],
+    ['65 characters', 'a'.repeat(65)],
+    ['a control character', 'ad\u0007min'],
+    ['a zero-width space', 'ad\u200bmin'],
+  ])(
+    'POST with an invalid username (%s): 400 with the form, no command, no cookie',
+    async (_label, username) => {
+      // Prepare
+      const event =
+        username === undefined
+          ? httpEvent({
+              method: 'POST',
+              path: '/login',
+              body: 'other=1',
+              headers: { 'content-type': 'application/x-www-form-urlencoded', ...SAME_ORIGIN },
+            })
+          : loginEvent(username, { headers: SAME_ORIGIN });
+
+      // Act
+      const response = await handler(loginRoute)(event);
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain('<form method="post" action="/login">');
+      expect(response.body).toContain('id="username-error"');
+      expect(response.cookies).toEqual([]);
+      expect(ddb.calls()).toHaveLength(0);
+      expectHtmlHeaders(response);
+    },
+  );
+
+  it('POST with a JSON body: 415, no command', async () => {
+    // Act
+    const response = await handler(loginRoute)(
+      httpEvent({
+        method: 'POST',
+        path: '/login',
+        body: JSON.stringify({ username: 'admin' }),
+        headers: { 'content-type': 'application/json', ...SAME_ORIGIN },
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(415);
+    expect(response.cookies).toEqual([]);
+    expect(ddb.calls()).toHaveLength(0);
+    expectHtmlHeaders(response);
+  });
+
+  it('POST over 8 KB: 413, no command', async () => {
+    const response = await handler(loginRoute)(loginEvent('a'.repeat(9000), { headers: SAME_ORIGIN }));
+    expect(response.statusCode).toBe(413);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('POST with malformed encoding: 400, no command', async () => {
+    // Act
+    const response = await handler(loginRoute)(
+      httpEvent({
+        method: 'POST',
+        path: '/login',
+        body: 'username=%C3%28',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...SAME_ORIGIN },
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+    ['a foreign Origin', { origin: 'https://evil.example' }],
+    ['Origin: null', { origin: 'null' }],
+  ])('a cross-site POST (%s): 403, no command, no cookie', async (_label, headers) => {
+    // Act
+    const response = await handler(loginRoute)(
+      loginEvent('admin', { headers, cookies: [sessionCookie(newToken())] }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(response.cookies).toEqual([]);
+    expect(ddb.calls()).toHaveLength(0);
+    expectHtmlHeaders(response);
+  });
+
+  it('store throttling: 503 and no cookie', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(throttled());
+
+    // Act
+    const response = await handler(loginRoute)(loginEvent('admin', { headers: SAME_ORIGIN }));
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(response.cookies).toEqual([]);
+    expect(response.headers.location).toBeUndefined();
+    expectNoInternals(response.body, 'Rate of requests');
+  });
+
+  it('store throttling while deleting the old session: 503 and no cookie', async () => {
+    // Prepare
+    ddb.on(DeleteCommand).rejects(throttled());
+
+    // Act
+    const response = await handler(loginRoute)(
+      loginEvent('admin', { headers: SAME_ORIGIN, cookies: [sessionCookie(newToken())] }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.cookies).toEqual([]);
+  });
+});
+
+describe('logout route', () => {
+  it.each(['GET', 'POST'])(
+    '%s: deletes the hashed id, clears the cookie and redirects to /',
+    async (method) => {
+      // Prepare
+      const token = newToken();
+
+      // Act
+      const response = await handler(logoutRoute)(
+        httpEvent({ method, path: '/logout', cookies: [sessionCookie(token)], headers: SAME_ORIGIN }),
+      );
+
+      // Assess
+      expect([302, 303]).toContain(response.statusCode);
+      expect(response.headers.location).toBe('/');
+      expect(ddb.calls()).toHaveLength(1);
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(token) } });
+      expect(response.cookies).toHaveLength(1);
+      expect(response.cookies[0]).toMatch(/^__Host-session=;/);
+      expect(response.cookies[0]).toContain('Max-Age=0');
+      expectHtmlHeaders(response);
+    },
+  );
+
+  it('without a cookie: no command, still clears the cookie', async () => {
+    // Act
+    const response = await handler(logoutRoute)(httpEvent({ path: '/logout' }));
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(response.cookies[0]).toContain('Max-Age=0');
+  });
+
+  it('over plain HTTP clears the plain cookie', async () => {
+    // Act
+    const response = await handler(logoutRoute)(httpEvent({ path: '/logout', secure: false }));
+
+    // Assess
+    expect(response.cookies[0]).toMatch(/^session=;/);
+    expect(response.cookies[0]).not.toContain('Secure');
+  });
+
+  it('a cross-site POST: 403, no command, no cookie', async () => {
+    // Act
+    const response = await handler(logoutRoute)(
+      httpEvent({
+        method: 'POST',
+        path: '/logout',
+        cookies: [sessionCookie(newToken())],
+        headers: { 'sec-fetch-site': 'cross-site' },
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(response.cookies).toEqual([]);
+  });
+
+  it('store throttling: 503 and no clearing cookie (never a silent logout)', async () => {
+    // Prepare
+    ddb.on(DeleteCommand).rejects(throttled());
+
+    // Act
+    const response = await handler(logoutRoute)(
+      httpEvent({ path: '/logout', cookies: [sessionCookie(newToken())] }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe(String(RETRY_AFTER_SECONDS));
+    expect(response.cookies).toEqual([]);
+    expectNoInternals(response.body, 'Rate of requests');
+  });
+
+  it('refuses PUT with 405', async () => {
+    const response = await handler(logoutRoute)(httpEvent({ method: 'PUT', path: '/logout' }));
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, POST');
+  });
+});

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import {
+  CONTENT_SECURITY_POLICY,
+  errorPage,
+  indexPage,
+  loginPage,
+  MAX_USERNAME_LENGTH,
+} from '../../lambda/http/pages';
+
+/** The text between <tag ...> and </tag>, for every occurrence. */
+function contents(page: string, tag: string): string[] {
+  return [...page.matchAll(new RegExp(`<${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1]);
+}
+
+/** The href of the link whose text is `text`. */
+function linkHref(page: string, text: string): string | undefined {
+  return [...page.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)].find((m) => m[2] === text)?.[1];
+}
+
+describe('indexPage', () => {
+  it('logged out: "You are not logged in" and "click here to log in" linking /login', () => {
+    // Act
+    const page = indexPage(undefined);
+
+    // Assess
+    expect(page).toContain('You are not logged in');
+    expect(linkHref(page, 'click here to log in')).toBe('/login');
+    expect(page).not.toContain('Logged in as');
+    expect(page).not.toContain('/logout');
+  });
+
+  it('logged in: "Logged in as <name>" and "click here to log out" linking /logout', () => {
+    // Act
+    const page = indexPage('admin');
+
+    // Assess
+    expect(page).toContain('Logged in as admin');
+    expect(linkHref(page, 'click here to log out')).toBe('/logout');
+    expect(page).not.toContain('You are not logged in');
+  });
+
+  it('escapes the username', () => {
+    // Act
+    const page = indexPage('<script>alert("x")</script>&');
+
+    // Assess
+    expect(page).toContain('Logged in as &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;');
+    expect(page).not.toContain('<script>');
+  });
+
+  it('is a complete UTF-8 HTML document', () => {
+    const page = indexPage(undefined);
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).toContain('<meta charset="utf-8">');
+    expect(page).toContain('<html lang="en">');
+    expect(contents(page, 'title')).toEqual(['Sessions']);
+  });
+
+  it('contains no script', () => {
+    expect(indexPage('admin')).not.toMatch(/<script|\son[a-z]+=/i);
+    expect(loginPage({ error: 'x' })).not.toMatch(/<script|\son[a-z]+=/i);
+  });
+});
+
+describe('loginPage', () => {
+  it('is a POST form to /login with a username field and a Login button', () => {
+    // Act
+    const page = loginPage();
+
+    // Assess
+    expect(page).toMatch(/<form method="post" action="\/login">/);
+    expect(page).toMatch(/<input type="text" id="username" name="username" [^>]*required/);
+    expect(page).toContain(`maxlength="${MAX_USERNAME_LENGTH}"`);
+    expect(page).toMatch(/<button type="submit">Login<\/button>/);
+    expect(page).toContain('<label for="username">');
+    expect(page).not.toContain('aria-invalid="true"');
+  });
+
+  it('shows an error tied to the field, escaped', () => {
+    // Act
+    const page = loginPage({ error: 'Use <b>fewer</b> characters.' });
+
+    // Assess
+    expect(page).toContain('aria-invalid="true"');
+    expect(page).toContain('aria-describedby="username-error"');
+    expect(page).toContain(
+      '<p class="error" id="username-error">Use &lt;b&gt;fewer&lt;/b&gt; characters.</p>',
+    );
+  });
+
+  it('escapes a username put back into the value attribute', () => {
+    const page = loginPage({ username: '"><script>x</script>' });
+    expect(page).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
+  });
+});
+
+describe('errorPage', () => {
+  it.each([
+    [400, 'Bad request'],
+    [403, 'Forbidden'],
+    [404, 'Not found'],
+    [405, 'Method not allowed'],
+    [413, 'Request too large'],
+    [415, 'Unsupported media type'],
+    [500, 'Something went wrong'],
+    [503, 'Service unavailable'],
+    [418, 'Error'],
+  ])('%i has the title "%s"', (status, title) => {
+    const page = errorPage(status, 'message');
+    expect(contents(page, 'h1')).toEqual([title]);
+    expect(contents(page, 'title')).toEqual([title]);
+  });
+
+  it('shows the message escaped and links back to /', () => {
+    const page = errorPage(400, 'Bad <input> & "quotes"');
+    expect(page).toContain('<p>Bad &lt;input&gt; &amp; &quot;quotes&quot;</p>');
+    expect(linkHref(page, 'Back to the start page')).toBe('/');
+  });
+});
+
+describe('CONTENT_SECURITY_POLICY', () => {
+  const directives = new Map(
+    CONTENT_SECURITY_POLICY.split(';').map((directive) => {
+      const [name, ...values] = directive.trim().split(/\s+/);
+      return [name, values] as const;
+    }),
+  );
+
+  it.each([
+    ['index (logged out)', indexPage(undefined)],
+    ['index (logged in)', indexPage('admin')],
+    ['login', loginPage()],
+    ['login with an error', loginPage({ error: 'Enter a username.' })],
+    ['error', errorPage(503, 'busy')],
+  ])('allows the %s page’s one <style> by its sha256 hash', (_label, page) => {
+    // Prepare
+    const styles = contents(page, 'style');
+    expect(styles).toHaveLength(1);
+    const hash = createHash('sha256').update(styles[0], 'utf8').digest('base64');
+
+    // Assess
+    expect(directives.get('style-src')).toEqual([`'sha256-${hash}'`]);
+  });
+
+  it('allows no script and no framing', () => {
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.has('script-src')).toBe(false);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(directives.get('form-action')).toEqual(["'self'"]);
+    expect(directives.get('base-uri')).toEqual(["'none'"]);
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline');
+  });
+
+  it('pages use no inline style attribute (the hash would not cover it)', () => {
+    for (const page of [indexPage('a'), loginPage({ error: 'e' }), errorPage(500, 'x')]) {
+      expect(page).not.toMatch(/\sstyle=/);
+    }
+  });
+});
