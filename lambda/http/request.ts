@@ -42,6 +42,6 @@ export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
     cookies,
     body: Buffer.from(rawBody, event?.isBase64Encoded === true ? 'base64' : 'utf8'),
     requestId: stringOr(event?.requestContext?.requestId, 'unknown'),
-    secure: headers['x-forwarded-proto'] !== 'http',
+    secure: headers['x-forwarded-proto']?.trim().toLowerCase() !== 'http',
   };
 }

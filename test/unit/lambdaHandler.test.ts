@@ -541,6 +541,37 @@ describe('logout route', () => {
     expect(response.cookies).toEqual([]);
   });
 
+  it('a cross-site GET (a link on another site): 403, the session survives', async () => {
+    // Act
+    const response = await handler(logoutRoute)(
+      httpEvent({
+        path: '/logout',
+        cookies: [sessionCookie(newToken())],
+        headers: { 'sec-fetch-site': 'cross-site' },
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(403);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(response.cookies).toEqual([]);
+  });
+
+  it('a GET typed into the address bar (Sec-Fetch-Site: none) logs out', async () => {
+    // Act
+    const response = await handler(logoutRoute)(
+      httpEvent({
+        path: '/logout',
+        cookies: [sessionCookie(newToken())],
+        headers: { 'sec-fetch-site': 'none' },
+      }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
   it('store throttling: 503 and no clearing cookie (never a silent logout)', async () => {
     // Prepare
     ddb.on(DeleteCommand).rejects(throttled());

@@ -61,6 +61,7 @@ describe('parseRequest', () => {
     expect(parseRequest(httpEvent({ secure: false })).secure).toBe(false);
     const { headers: _omit, ...withoutHeaders } = httpEvent();
     expect(parseRequest(withoutHeaders as APIGatewayProxyEventV2).secure).toBe(true);
+    expect(parseRequest(httpEvent({ headers: { 'x-forwarded-proto': 'HTTP' } })).secure).toBe(false);
   });
 
   it('has no cookies and an empty body when the event has none', () => {
