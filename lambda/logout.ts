@@ -9,7 +9,8 @@ export const logoutRoute: Route = {
   methods: ['GET', 'POST'],
   async handle(request, { sessions, log }) {
     // GET too: SameSite=Lax sends the cookie on a cross-site link, so another site could log users out.
-    if (isCrossSiteRequest(request.headers)) throw new HttpError(403, 'Cross-site logout requests are not accepted.');
+    if (isCrossSiteRequest(request.headers))
+      throw new HttpError(403, 'Cross-site logout requests are not accepted.');
     const session = sessions.attach(request);
     session.destroy();
     const cookies = await sessions.commit(session, request);
