@@ -1,0 +1,205 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { FUNCTIONS, type FunctionName, ROUTES } from './routes';
+import { ServerSessions, type SessionAccess } from './ServerSessions';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+
+/** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
+export const DEFAULT_THROTTLE = { burstLimit: 100, rateLimit: 50 } as const;
+
+/** What each handler does with sessions, and so what it may do to the table. */
+const FUNCTION_ACCESS: Record<FunctionName, SessionAccess> = {
+  index: 'read-refresh',
+  login: 'login',
+  logout: 'logout',
+};
+
+/** One JSON object per request; no cookies, headers or bodies, so no token reaches the logs. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/**
+ * The deployed app: an HTTP API with one route per entry of `ROUTES`, one Lambda function per
+ * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
+ *
+ * Context: `disposable=true` makes the table and secret deletable with the stack;
+ * `throttleBurst` / `throttleRate` override the default-route throttling.
+ */
+export class SessionsStack extends Stack {
+  readonly sessions: ServerSessions;
+  readonly api: apigwv2.HttpApi;
+  readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const disposable = contextFlag(this, 'disposable');
+    const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.sessions = new ServerSessions(this, 'Sessions', { disposable });
+
+    this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy));
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'Flask-style server-side sessions',
+      // The stage is added below with access logs and throttling, which the default stage lacks.
+      createDefaultStage: false,
+    });
+    const stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        burstLimit: contextNumber(this, 'throttleBurst', DEFAULT_THROTTLE.burstLimit),
+        rateLimit: contextNumber(this, 'throttleRate', DEFAULT_THROTTLE.rateLimit),
+      },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(
+          new logs.LogGroup(this, 'AccessLogs', {
+            retention: logs.RetentionDays.ONE_MONTH,
+            removalPolicy: logRemovalPolicy,
+          }),
+        ),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+
+    const integrations = mapFunctions(
+      (name) =>
+        new HttpLambdaIntegration(`${pascalCase(name)}Integration`, this.functions[name], {
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+        }),
+    );
+    for (const route of ROUTES) {
+      const [httpRoute] = this.api.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: integrations[route.function],
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'A public website: every page is open to anonymous visitors and the login form is the ' +
+          'authentication. The handlers check the session from a signed cookie.',
+      });
+    }
+
+    new CfnOutput(this, 'SiteUrl', { value: stage.url, description: 'The site' });
+    new CfnOutput(this, 'TableName', {
+      value: this.sessions.table.tableName,
+      description: 'DynamoDB table holding the sessions',
+    });
+  }
+
+  /** One handler: its own role (no AWS managed policy), log group, bundle and session grants. */
+  private sessionFunction(name: FunctionName, logRemovalPolicy: RemovalPolicy): nodejs.NodejsFunction {
+    const id = pascalCase(name);
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: logRemovalPolicy,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole, which may write to every log group
+    // in the account (Resource "*"): this one may write to its own log group only.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `The ${name} session handler`,
+    });
+    logGroup.grantWrite(role);
+
+    const fn = new nodejs.NodejsFunction(this, `${id}Function`, {
+      entry: path.join(PROJECT_ROOT, FUNCTIONS[name].entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      // Starting points: the benchmark will refine them. 10 s leaves room for the SDK's three
+      // one-second DynamoDB attempts plus a cold start.
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup,
+      // No X-Ray: it would need xray:PutTraceSegments on "*" and the JSON logs carry the request id.
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'sessions',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: ESBUILD_TARGET,
+        // Bundle the pinned AWS SDK instead of using the runtime's, whatever version that is.
+        externalModules: [],
+      },
+    });
+    this.sessions.grantSessionAccess(fn, FUNCTION_ACCESS[name]);
+    acknowledgeHandlerFindings(fn);
+    return fn;
+  }
+}
+
+/** The cdk-nag findings a synchronous, untraced API handler raises, each with its reason. */
+function acknowledgeHandlerFindings(fn: lambda.Function): void {
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'Invoked only synchronously by API Gateway, which returns any failure to the browser as a ' +
+      '5xx: no asynchronous event exists that a dead-letter queue could keep.',
+  });
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaTracing',
+    reason:
+      'X-Ray is off to keep cost and IAM minimal (it needs xray:PutTraceSegments on "*"); each ' +
+      'request is followed by its request id in the JSON function logs and the API access logs.',
+  });
+}
+
+function mapFunctions<T>(make: (name: FunctionName) => T): Record<FunctionName, T> {
+  return { index: make('index'), login: make('login'), logout: make('logout') };
+}
+
+function pascalCase(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** A boolean context value: `true` or the string `"true"` (as `cdk -c key=true` passes it). */
+function contextFlag(scope: Construct, key: string): boolean {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`Context ${key}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/** A positive whole-number context value, or `defaultValue` when unset. */
+function contextNumber(scope: Construct, key: string, defaultValue: number): number {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined) return defaultValue;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) {
+    throw new Error(`Context ${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}

@@ -1,0 +1,299 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FUNCTIONS, type FunctionName, ROUTES, routeKey } from '../../lib/routes';
+import { DEFAULT_THROTTLE, SessionsStack } from '../../lib/SessionsStack';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/** cdk.json's context, so the test synthesizes with the same feature flags as `cdk synth`. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8'));
+  return cdkJson.context;
+}
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+const FUNCTION_IDS: Record<FunctionName, string> = { index: 'Index', login: 'Login', logout: 'Logout' };
+
+let outdir: string;
+let template: Template;
+let resources: Record<string, Resource>;
+let overridden: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'cdk-stack-test-'));
+  // Bundling is skipped (it takes seconds): this test is about the template; `npm run synth` bundles.
+  const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new SessionsStack(app, 'ServerSessionsStack');
+  // The context overrides, in a nested stage so that one synth covers both.
+  const stage = new Stage(app, 'Overridden');
+  stage.node.setContext('disposable', 'true');
+  stage.node.setContext('throttleBurst', '7');
+  stage.node.setContext('throttleRate', 3);
+  const overriddenStack = new SessionsStack(stage, 'ServerSessionsStack');
+  app.synth();
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+  overridden = Template.fromStack(overriddenStack);
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+function resourcesOfType(type: string): [string, Resource][] {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+}
+
+function functionLogicalId(name: FunctionName): string {
+  const ids = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) =>
+    id.startsWith(`${FUNCTION_IDS[name]}Function`),
+  );
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** The log group a function writes to (its LoggingConfig). */
+function logGroupLogicalId(name: FunctionName): string {
+  const fn = resources[functionLogicalId(name)];
+  return (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+}
+
+function tableLogicalId(): string {
+  const ids = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** Every statement of every policy attached to a function's role: inline, attached or managed. */
+function roleStatements(name: FunctionName): Statement[] {
+  const fn = resources[functionLogicalId(name)];
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const role = resources[roleId];
+  expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  const inline = (
+    (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]
+  ).flatMap((policy) => policy.PolicyDocument.Statement);
+  const attached = resourcesOfType('AWS::IAM::Policy')
+    .filter(([, policy]) => (policy.Properties.Roles as unknown[]).some((ref) => isRef(ref, roleId)))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return [...inline, ...attached];
+}
+
+function allStatements(): Statement[] {
+  const fromPolicies = resourcesOfType('AWS::IAM::Policy').flatMap(
+    ([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+  );
+  const fromRoles = resourcesOfType('AWS::IAM::Role').flatMap(([, role]) =>
+    ((role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
+    ),
+  );
+  return [...fromPolicies, ...fromRoles];
+}
+
+function isRef(value: unknown, logicalId: string): boolean {
+  return JSON.stringify(value) === JSON.stringify({ Ref: logicalId });
+}
+
+describe('SessionsStack', () => {
+  it('routes exactly the route table, each to its own function, with payload format 2.0', () => {
+    // Assess
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const keys = Object.values(routes).map((route) => route.Properties.RouteKey);
+    expect(keys.sort()).toEqual(ROUTES.map(routeKey).sort());
+
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(integrations)).toHaveLength(Object.keys(FUNCTIONS).length);
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    }
+    for (const route of ROUTES) {
+      const [, routeResource] = Object.entries(routes).find(
+        ([, candidate]) => candidate.Properties.RouteKey === routeKey(route),
+      ) as [string, Resource];
+      const target = (routeResource.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      const integrationId = (target[1] as { Ref: string }).Ref;
+      const uri = integrations[integrationId].Properties.IntegrationUri;
+      expect(uri).toEqual({ 'Fn::GetAtt': [functionLogicalId(route.function), 'Arn'] });
+    }
+  });
+
+  it('has three arm64 functions on the newest Node.js runtime, bundled entries, explicit logs', () => {
+    // Assess
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const fn = resources[functionLogicalId(name)];
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 10,
+        Handler: 'index.handler',
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'sessions',
+            TABLE_NAME: { Ref: tableLogicalId() },
+            SESSION_SECRET_ARN: { Ref: expect.stringMatching(/^SessionsSigningKeys/) },
+          },
+        },
+      });
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      expect(resources[logGroupLogicalId(name)].Type).toBe('AWS::Logs::LogGroup');
+    }
+  });
+
+  it('keeps sessions in an on-demand table keyed by id, with TTL on expiresAt, PITR and retention', () => {
+    // Assess
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('generates the signing key secret at deploy time', () => {
+    // Assess
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 },
+        SecretString: Match.absent(),
+      },
+    });
+  });
+
+  it('logs access as JSON on the default stage and throttles the default route', () => {
+    // Assess
+    const stages = template.findResources('AWS::ApiGatewayV2::Stage');
+    expect(Object.keys(stages)).toHaveLength(1);
+    const stage = Object.values(stages)[0].Properties;
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 },
+    });
+    expect(DEFAULT_THROTTLE).toEqual({ burstLimit: 100, rateLimit: 50 });
+    const logGroupId = stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
+    expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+    const format = JSON.parse(stage.AccessLogSettings.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(JSON.stringify(format)).not.toMatch(/cookie|header|body/i);
+  });
+
+  it('sets a retention on every log group', () => {
+    // Assess
+    const logGroups = resourcesOfType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(4); // three functions and the access logs
+    for (const [, logGroup] of logGroups) {
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('outputs the site URL and the table name', () => {
+    // Assess
+    template.hasOutput('SiteUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^https://$')])] },
+    });
+    template.hasOutput('TableName', { Value: { Ref: tableLogicalId() } });
+  });
+
+  describe('IAM: each function may do exactly what its route needs', () => {
+    const LOG_WRITE = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    const expected: Record<FunctionName, string[]> = {
+      index: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
+      login: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
+      logout: ['dynamodb:DeleteItem', 'secretsmanager:GetSecretValue'],
+    };
+
+    it.each(Object.keys(expected) as FunctionName[])('%s', (name) => {
+      // Act
+      const statements = roleStatements(name);
+      const actions = statements.flatMap((statement) => asArray(statement.Action));
+
+      // Assess: its data actions, plus writing to its own log group (no AWS managed policy)
+      expect([...new Set(actions)].sort()).toEqual([...expected[name], ...LOG_WRITE].sort());
+      expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
+      for (const statement of statements) {
+        const statementActions = asArray(statement.Action);
+        const resource = asArray(statement.Resource as unknown[]);
+        if (statementActions.some((action) => action.startsWith('dynamodb:'))) {
+          expect(resource).toEqual([{ 'Fn::GetAtt': [tableLogicalId(), 'Arn'] }]);
+        } else if (statementActions.some((action) => action.startsWith('secretsmanager:'))) {
+          expect(resource).toEqual([{ Ref: expect.stringMatching(/^SessionsSigningKeys/) }]);
+        } else {
+          expect(resource).toEqual([{ 'Fn::GetAtt': [logGroupLogicalId(name), 'Arn'] }]);
+        }
+      }
+    });
+
+    it('never allows Scan, Query, Batch* or wildcards', () => {
+      // Act
+      const statements = allStatements();
+      const actions = statements.flatMap((statement) => asArray(statement.Action));
+      const resourceValues = statements.flatMap((statement) => asArray(statement.Resource as unknown[]));
+
+      // Assess
+      expect(statements.length).toBeGreaterThan(0);
+      for (const action of actions) {
+        expect(action).not.toMatch(/^dynamodb:(Scan|Query|Batch|PartiQL|\*)/);
+        expect(action).not.toContain('*');
+      }
+      for (const resource of resourceValues) {
+        expect(resource).not.toBe('*');
+        expect(JSON.stringify(resource)).not.toMatch(/index\/\*|"\*"/);
+      }
+    });
+  });
+
+  describe('context overrides', () => {
+    it('disposable=true lets the table and secret go with the stack', () => {
+      // Assess
+      overridden.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Delete',
+        Properties: { Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })] },
+      });
+      overridden.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+    });
+
+    it('throttleBurst and throttleRate replace the default throttling', () => {
+      // Assess
+      overridden.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        DefaultRouteSettings: { ThrottlingBurstLimit: 7, ThrottlingRateLimit: 3 },
+      });
+    });
+
+    it.each([
+      ['throttleBurst', 'lots'],
+      ['throttleRate', 0],
+      ['disposable', 'yes'],
+    ])('a bad %s (%p) fails naming the key', (key, value) => {
+      // Prepare
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [key]: value } });
+
+      // Act / Assess: construction fails, before anything is synthesized
+      expect(() => new SessionsStack(app, 'Bad')).toThrow(new RegExp(`^Context ${key}: `));
+    });
+  });
+});
