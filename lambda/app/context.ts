@@ -1,13 +1,22 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readSessionConfig, type SessionConfig } from '../session/config';
-import { createDocumentClient } from '../session/documentClient';
+import {
+  CONNECTION_TIMEOUT_MS,
+  createDocumentClient,
+  MAX_ATTEMPTS,
+  REQUEST_TIMEOUT_MS,
+} from '../session/documentClient';
 import { KeyRing } from '../session/KeyRing';
+import { SecretKeyRing } from '../session/SecretKeyRing';
 import { SessionManager } from '../session/SessionManager';
 import { SessionStore } from '../session/SessionStore';
 
 /** What every handler shares within one container: built once, at init. */
 export interface AppContext {
-  sessions: SessionManager;
+  /** The manager, or how to get it per request when the keys live in Secrets Manager. */
+  sessions: SessionManager | (() => Promise<SessionManager>);
   logger: Logger;
 }
 
@@ -28,8 +37,29 @@ export function createAppContext(
     ...(options.now ? { now: options.now } : {}),
   });
   return {
-    sessions: new SessionManager({ store, keyRing: new KeyRing(config.secrets) }),
+    sessions: config.secrets
+      ? new SessionManager({ store, keyRing: new KeyRing(config.secrets) })
+      : secretSessions(store, config.secretArn ?? ''),
     logger: options.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sessions' }),
+  };
+}
+
+/** A manager per key ring fetched from Secrets Manager: a new ring (rotation) gets a new manager. */
+function secretSessions(store: SessionStore, secretArn: string): () => Promise<SessionManager> {
+  const client = new SecretsManagerClient({
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
+  });
+  const keys = new SecretKeyRing({ client, secretArn });
+  let manager: SessionManager | undefined;
+  return async () => {
+    const keyRing = await keys.current();
+    if (manager?.keyRing !== keyRing) manager = new SessionManager({ store, keyRing });
+    return manager;
   };
 }
 

@@ -31,7 +31,7 @@ export interface Route {
  * @example export const handler = createLambdaHandler(indexRoute);
  */
 export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
-  const { logger, sessions } = app;
+  const { logger } = app;
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
@@ -43,6 +43,7 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
           allow: route.methods.join(', '),
         });
       }
+      const sessions = typeof app.sessions === 'function' ? await app.sessions() : app.sessions;
       response = await route.handle(request, { sessions, log });
     } catch (error) {
       response = errorToResponse(error, app, route, request);

@@ -28,6 +28,11 @@ export interface SessionManagerOptions {
 export class SessionManager {
   constructor(private readonly options: SessionManagerOptions) {}
 
+  /** The key ring this manager signs and verifies with. */
+  get keyRing(): KeyRing {
+    return this.options.keyRing;
+  }
+
   /** The request's session, read with one `GetItem` when the cookie's signature holds. */
   async load(request: SessionRequest): Promise<Session> {
     const state = this.verify(request);

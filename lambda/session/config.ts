@@ -9,8 +9,10 @@ export interface SessionConfig {
   tableName: string;
   /** DynamoDB endpoint override (dynalite, DynamoDB Local, `sam local`); unset means AWS. */
   endpoint: string | undefined;
-  /** Signing keys, newest first: the first signs, all verify. */
-  secrets: string[];
+  /** Signing keys, newest first: the first signs, all verify. Undefined when read from `secretArn`. */
+  secrets: string[] | undefined;
+  /** Secrets Manager secret holding the comma-separated keys (deployed stacks). */
+  secretArn: string | undefined;
   idleTimeoutSeconds: number;
   absoluteTimeoutSeconds: number;
 }
@@ -48,13 +50,25 @@ export function getIntegerFromEnv(
  */
 export function parseSecrets(key: string, raw: string | undefined): string[] {
   if (raw === undefined || raw.trim() === '') {
-    throw new SessionConfigError(key, 'no signing key: set one or more comma-separated keys');
+    throw new SessionConfigError(
+      key,
+      'no signing key: set one or more comma-separated keys (or SESSION_SECRET_ARN in a deployed stack)',
+    );
   }
   const secrets = raw.split(',').map((secret) => secret.trim());
   if (secrets.some((secret) => secret === '')) {
     throw new SessionConfigError(key, 'contains an empty key (check for stray commas)');
   }
   return secrets;
+}
+
+/** Keys from SESSION_SECRET when set, else the SESSION_SECRET_ARN to fetch them from. */
+function readKeySource(env: Env): Pick<SessionConfig, 'secrets' | 'secretArn'> {
+  const secretArn = readString(env, 'SESSION_SECRET_ARN');
+  if (secretArn !== undefined && readString(env, 'SESSION_SECRET') === undefined) {
+    return { secrets: undefined, secretArn };
+  }
+  return { secrets: parseSecrets('SESSION_SECRET', env.SESSION_SECRET), secretArn: undefined };
 }
 
 /**
@@ -71,7 +85,7 @@ export function readSessionConfig(env: Env = process.env): SessionConfig {
   return {
     tableName: tableName ?? DEFAULT_TABLE_NAME,
     endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
-    secrets: parseSecrets('SESSION_SECRET', env.SESSION_SECRET),
+    ...readKeySource(env),
     idleTimeoutSeconds: getIntegerFromEnv(env, 'SESSION_IDLE_TIMEOUT_SECONDS', DEFAULT_IDLE_TIMEOUT_SECONDS),
     absoluteTimeoutSeconds: getIntegerFromEnv(
       env,

@@ -67,11 +67,11 @@ describe('no resurrection: writes racing a logout never bring the session back',
     for (let trial = 0; trial < TRIALS; trial++) {
       const cookie = await sessionWithRefreshDue(`saver-${trial}`);
       const request = { cookies: [cookie], secure: true };
-      const session = await app.context.sessions.load(request);
+      const session = await app.sessions.load(request);
       expect(session.get('username')).toBe(`saver-${trial}`);
       session.set('cart', ['book']);
       const [cookies, logout] = await Promise.all([
-        app.context.sessions.commit(session, request),
+        app.sessions.commit(session, request),
         app.logout(httpEvent({ path: '/logout', cookies: [cookie] })),
       ]);
       expect(cookies).toEqual([]);
@@ -100,10 +100,10 @@ describe('no resurrection: writes racing a logout never bring the session back',
   test('a data save that reaches the store after the logout finds nothing to update', async () => {
     const cookie = await sessionWithRefreshDue('late-save');
     const request = { cookies: [cookie], secure: true };
-    const session = await app.context.sessions.load(request);
+    const session = await app.sessions.load(request);
     session.set('theme', 'dark');
     const gate = proxy.hold('UpdateItem');
-    const pending = app.context.sessions.commit(session, request);
+    const pending = app.sessions.commit(session, request);
     await gate.arrived;
     await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
     gate.release();

@@ -15,6 +15,7 @@ import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { readSessionConfig } from '../../lambda/session/config';
 import { hashToken } from '../../lambda/session/KeyRing';
+import type { SessionManager } from '../../lambda/session/SessionManager';
 import type { TestStore } from '../support/dynalite';
 
 /** The table every integration test uses (set by test/support/env.ts). */
@@ -27,6 +28,8 @@ export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Prom
 
 export interface TestApp {
   context: AppContext;
+  /** The context's manager (SESSION_SECRET keys: built once, not per request). */
+  sessions: SessionManager;
   index: Handler;
   login: Handler;
   logout: Handler;
@@ -59,8 +62,10 @@ export function createTestApp(options: AppOptions): TestApp {
     now: options.now,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  if (typeof context.sessions === 'function') throw new Error('test apps use SESSION_SECRET keys');
   return {
     context,
+    sessions: context.sessions,
     index: createLambdaHandler(indexRoute, context),
     login: createLambdaHandler(loginRoute, context),
     logout: createLambdaHandler(logoutRoute, context),

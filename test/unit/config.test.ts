@@ -29,6 +29,7 @@ describe('readSessionConfig', () => {
       tableName: 'sessions',
       endpoint: undefined,
       secrets: [SECRET],
+      secretArn: undefined,
       idleTimeoutSeconds: 3600,
       absoluteTimeoutSeconds: 43200,
     });
@@ -49,6 +50,7 @@ describe('readSessionConfig', () => {
       tableName: 'my-table',
       endpoint: 'http://127.0.0.1:8000',
       secrets: ['new', 'old'],
+      secretArn: undefined,
       idleTimeoutSeconds: 60,
       absoluteTimeoutSeconds: 600,
     });
