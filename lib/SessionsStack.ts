@@ -145,6 +145,10 @@ export class SessionsStack extends Stack {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'sessions',
+        // Blank (ignored) when deployed; declared so that `sam local invoke --env-vars events/env.json`
+        // can set them: SAM only overrides variables the template declares.
+        DYNAMODB_ENDPOINT: '',
+        SESSION_SECRET: '',
       },
       bundling: {
         minify: true,

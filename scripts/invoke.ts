@@ -1,0 +1,62 @@
+/**
+ * `npm run invoke -- <index|login|logout> events/<file>.json`: `sam local invoke` without Docker.
+ * Runs one handler in this process with the environment from events/env.json, against the local
+ * store (the embedded dynalite in the data folder, or DYNAMODB_ENDPOINT from your shell), and
+ * prints the result.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localLambdaContext } from '../lib/local/apiGateway';
+import { lockDataFolder } from '../lib/local/dataFolder';
+import { startEmbeddedStore } from '../lib/local/embeddedStore';
+import { DEFAULT_DATA_FOLDER, type LambdaHandler } from '../lib/local/localServer';
+import { ensureSessionTable } from '../lib/local/sessionTable';
+import { FUNCTIONS, type FunctionName } from '../lib/routes';
+
+const USAGE = 'usage: npm run invoke -- <index|login|logout> events/<file>.json';
+
+function isFunctionName(name: string | undefined): name is FunctionName {
+  return name !== undefined && Object.hasOwn(FUNCTIONS, name);
+}
+
+async function main(): Promise<void> {
+  const [name, eventFile] = process.argv.slice(2);
+  if (!isFunctionName(name) || eventFile === undefined) throw new Error(USAGE);
+  const event = JSON.parse(readFileSync(eventFile, 'utf8'));
+  const { Parameters: parameters } = JSON.parse(
+    readFileSync(join(__dirname, '../events/env.json'), 'utf8'),
+  ) as {
+    Parameters: Record<string, string>;
+  };
+  const shellEndpoint = process.env.DYNAMODB_ENDPOINT?.trim();
+  Object.assign(process.env, parameters, { AWS_EC2_METADATA_DISABLED: 'true' });
+
+  const cleanups: Array<() => unknown> = [];
+  try {
+    if (shellEndpoint) {
+      process.env.DYNAMODB_ENDPOINT = shellEndpoint;
+    } else {
+      const dataFolder = process.env.LOCAL_DATA_DIR?.trim() || DEFAULT_DATA_FOLDER;
+      cleanups.push(lockDataFolder(dataFolder));
+      const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
+      cleanups.push(() => store.close());
+      process.env.DYNAMODB_ENDPOINT = store.endpoint;
+    }
+    const client = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+    await ensureSessionTable(client, process.env.TABLE_NAME ?? 'sessions');
+    client.destroy();
+
+    // Loaded only now: the handler reads its configuration from the environment at import.
+    const { handler } = require(join(__dirname, '..', FUNCTIONS[name].entry)) as { handler: LambdaHandler };
+    const result = await handler(event, localLambdaContext(`local-${name}`));
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
