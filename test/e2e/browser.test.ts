@@ -76,9 +76,6 @@ async function newContext(options: BrowserContextOptions = {}): Promise<BrowserC
 function watch(page: Page) {
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
-    // The app serves no /favicon.ico (API Gateway routes only its three paths), and Chromium
-    // reports the browser's own favicon request as a 404. Not a page problem: ignored here only.
-    if (new URL(message.location().url || page.url()).pathname === '/favicon.ico') return;
     report(`console error on ${message.location().url || page.url()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => report(`page error on ${page.url()}: ${error.message}`));
