@@ -6,12 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localLambdaContext } from '../lib/local/apiGateway';
-import { lockDataFolder } from '../lib/local/dataFolder';
-import { startEmbeddedStore } from '../lib/local/embeddedStore';
-import { DEFAULT_DATA_FOLDER, type LambdaHandler } from '../lib/local/localServer';
-import { ensureSessionTable } from '../lib/local/sessionTable';
+import { DEFAULT_DATA_FOLDER, type LambdaHandler, prepareLocalStore } from '../lib/local/localServer';
 import { FUNCTIONS, type FunctionName } from '../lib/routes';
 
 const USAGE = 'usage: npm run invoke -- <index|login|logout> events/<file>.json';
@@ -32,27 +28,19 @@ async function main(): Promise<void> {
   const shellEndpoint = process.env.DYNAMODB_ENDPOINT?.trim();
   Object.assign(process.env, parameters, { AWS_EC2_METADATA_DISABLED: 'true' });
 
-  const cleanups: Array<() => unknown> = [];
+  if (shellEndpoint) process.env.DYNAMODB_ENDPOINT = shellEndpoint;
+  else delete process.env.DYNAMODB_ENDPOINT; // env.json's is for SAM's container
+  const store = await prepareLocalStore(
+    process.env,
+    process.env.LOCAL_DATA_DIR?.trim() || DEFAULT_DATA_FOLDER,
+  );
   try {
-    if (shellEndpoint) {
-      process.env.DYNAMODB_ENDPOINT = shellEndpoint;
-    } else {
-      const dataFolder = process.env.LOCAL_DATA_DIR?.trim() || DEFAULT_DATA_FOLDER;
-      cleanups.push(lockDataFolder(dataFolder));
-      const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
-      cleanups.push(() => store.close());
-      process.env.DYNAMODB_ENDPOINT = store.endpoint;
-    }
-    const client = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
-    await ensureSessionTable(client, process.env.TABLE_NAME ?? 'sessions');
-    client.destroy();
-
     // Loaded only now: the handler reads its configuration from the environment at import.
     const { handler } = require(join(__dirname, '..', FUNCTIONS[name].entry)) as { handler: LambdaHandler };
     const result = await handler(event, localLambdaContext(`local-${name}`));
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await store.close();
   }
 }
 

@@ -1,13 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readSessionConfig, type SessionConfig } from '../session/config';
-import {
-  CONNECTION_TIMEOUT_MS,
-  createDocumentClient,
-  MAX_ATTEMPTS,
-  REQUEST_TIMEOUT_MS,
-} from '../session/documentClient';
+import { boundedClientConfig, createDocumentClient } from '../session/documentClient';
 import { KeyRing } from '../session/KeyRing';
 import { SecretKeyRing } from '../session/SecretKeyRing';
 import { SessionManager } from '../session/SessionManager';
@@ -46,15 +40,7 @@ export function createAppContext(
 
 /** A manager per key ring fetched from Secrets Manager: a new ring (rotation) gets a new manager. */
 function secretSessions(store: SessionStore, secretArn: string): () => Promise<SessionManager> {
-  const client = new SecretsManagerClient({
-    maxAttempts: MAX_ATTEMPTS,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    }),
-  });
-  const keys = new SecretKeyRing({ client, secretArn });
+  const keys = new SecretKeyRing({ client: new SecretsManagerClient(boundedClientConfig()), secretArn });
   let manager: SessionManager | undefined;
   return async () => {
     const keyRing = await keys.current();

@@ -8,6 +8,19 @@ export const CONNECTION_TIMEOUT_MS = 500;
 /** The standard retry mode's attempts: a short throttling blip is absorbed. */
 export const MAX_ATTEMPTS = 3;
 
+/** Retries and per-attempt timeouts for every AWS client a handler uses (DynamoDB, Secrets Manager). */
+export function boundedClientConfig() {
+  return {
+    maxAttempts: MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
+  };
+}
+
 /**
  * The DynamoDB document client every session call goes through. Each attempt is bounded
  * (`throwOnRequestTimeout`: without it a hung request only logs a warning), so three attempts

@@ -6,11 +6,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { errorResponse } from '../../lambda/http/response';
 import { readSessionConfig } from '../../lambda/session/config';
+import { DEFAULT_TABLE_NAME } from '../../lambda/session/constants';
 import { type FunctionName, ROUTES, routeKey } from '../routes';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
 import { localSigningKey, lockDataFolder } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
-import { ensureSessionTable } from './sessionTable';
+import { ensureSessionTable, type TtlStatus } from './sessionTable';
 
 export type LambdaHandler = (
   event: APIGatewayProxyEventV2,
@@ -163,26 +164,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     env.TABLE_NAME ??= 'sessions';
     env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
-    let storeDescription: string;
-    if (env.DYNAMODB_ENDPOINT?.trim()) {
-      storeDescription = `DynamoDB endpoint ${env.DYNAMODB_ENDPOINT}`;
-    } else {
-      cleanups.push(lockDataFolder(dataFolder));
-      const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
-      cleanups.push(() => store.close());
-      env.DYNAMODB_ENDPOINT = store.endpoint;
-      storeDescription = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
-    }
+    const store = await prepareLocalStore(env, dataFolder);
+    cleanups.push(store.close);
     if (!env.SESSION_SECRET?.trim()) env.SESSION_SECRET = localSigningKey(dataFolder);
-
-    const config = readSessionConfig(env);
-    const client = new DynamoDBClient({ endpoint: config.endpoint, maxAttempts: 2 });
-    let ttl: Awaited<ReturnType<typeof ensureSessionTable>>;
-    try {
-      ttl = await ensureSessionTable(client, config.tableName);
-    } finally {
-      client.destroy();
-    }
+    readSessionConfig(env); // bad configuration stops start-up here, naming the variable
 
     const server = createLocalHttpServer(loadHandlers(), options.log);
     await listen(server, options.port, options.host ?? '127.0.0.1');
@@ -196,10 +181,48 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     const { address, port } = server.address() as AddressInfo;
     return {
       url: `http://${address}:${port}`,
-      store: storeDescription,
-      ttlNotice: ttl.enabled ? undefined : ttl.reason,
+      store: store.description,
+      ttlNotice: store.ttl.enabled ? undefined : store.ttl.reason,
       close,
     };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export interface LocalStore {
+  description: string;
+  ttl: TtlStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * The store local runs use: `DYNAMODB_ENDPOINT` when set, else the embedded dynalite in the data
+ * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT`); the table is created
+ * there when missing.
+ */
+export async function prepareLocalStore(env: NodeJS.ProcessEnv, dataFolder: string): Promise<LocalStore> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    let description = `DynamoDB endpoint ${env.DYNAMODB_ENDPOINT}`;
+    if (!env.DYNAMODB_ENDPOINT?.trim()) {
+      cleanups.push(lockDataFolder(dataFolder));
+      const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
+      cleanups.push(() => store.close());
+      env.DYNAMODB_ENDPOINT = store.endpoint;
+      description = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
+    }
+    const client = new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, maxAttempts: 2 });
+    try {
+      const ttl = await ensureSessionTable(client, env.TABLE_NAME?.trim() || DEFAULT_TABLE_NAME);
+      return { description, ttl, close };
+    } finally {
+      client.destroy();
+    }
   } catch (error) {
     await close();
     throw error;
