@@ -6,11 +6,11 @@ import { htmlResponse } from './http/response';
 export const indexRoute: Route = {
   name: 'index',
   methods: ['GET'],
-  async handle(request, { sessions, log }) {
+  async handle(request, { sessions, record }) {
     const session = await sessions.load(request);
     const cookies = await sessions.commit(session, request);
+    record(session);
     const username = session.get('username');
-    log.session = session.state.outcome;
     return htmlResponse(200, indexPage(typeof username === 'string' ? username : undefined), { cookies });
   },
 };

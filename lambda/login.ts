@@ -13,7 +13,7 @@ import { htmlResponse, redirect } from './http/response';
 export const loginRoute: Route = {
   name: 'login',
   methods: ['GET', 'POST'],
-  async handle(request, { sessions, log }) {
+  async handle(request, { sessions, log, record }) {
     if (request.method === 'GET') return htmlResponse(200, loginPage());
     if (isCrossSiteRequest(request.headers))
       throw new HttpError(403, 'Cross-site form posts are not accepted.');
@@ -36,8 +36,8 @@ export const loginRoute: Route = {
     session.clear();
     session.set('username', check.username);
     const cookies = await sessions.commit(session, request);
+    record(session);
     log.outcome = 'logged-in';
-    log.replacedSession = session.state.token !== undefined;
     return redirect('/', cookies);
   },
 };

@@ -7,14 +7,14 @@ import { redirect } from './http/response';
 export const logoutRoute: Route = {
   name: 'logout',
   methods: ['GET', 'POST'],
-  async handle(request, { sessions, log }) {
+  async handle(request, { sessions, record }) {
     // GET too: SameSite=Lax sends the cookie on a cross-site link, so another site could log users out.
     if (isCrossSiteRequest(request.headers))
       throw new HttpError(403, 'Cross-site logout requests are not accepted.');
     const session = sessions.attach(request);
     session.destroy();
     const cookies = await sessions.commit(session, request);
-    log.outcome = session.state.token === undefined ? 'no-session' : 'logged-out';
+    record(session);
     return redirect('/', cookies);
   },
 };

@@ -8,14 +8,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE } from '../lambda/app/metrics';
+import { SessionAlarms } from './alarms';
+import { FUNCTION_BUNDLING } from './bundling';
 import { FUNCTIONS, type FunctionName, ROUTES } from './routes';
 import { ServerSessions, type SessionAccess } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version. */
+/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
 
 /** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
 export const DEFAULT_THROTTLE = { burstLimit: 100, rateLimit: 50 } as const;
@@ -53,6 +55,7 @@ export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
+  readonly alarms: SessionAlarms;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -106,6 +109,12 @@ export class SessionsStack extends Stack {
       });
     }
 
+    this.alarms = new SessionAlarms(this, 'Alarms', {
+      api: this.api,
+      functions: this.functions,
+      table: this.sessions.table,
+    });
+
     new CfnOutput(this, 'SiteUrl', { value: stage.url, description: 'The site' });
     new CfnOutput(this, 'TableName', {
       value: this.sessions.table.tableName,
@@ -144,20 +153,16 @@ export class SessionsStack extends Stack {
       // No X-Ray: it would need xray:PutTraceSegments on "*" and the JSON logs carry the request id.
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'sessions',
+        // The service names the logs and is the metrics' dimension; the namespace holds the session metrics.
+        POWERTOOLS_SERVICE_NAME: this.stackName,
+        POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
         // Blank (ignored) when deployed; declared so that `sam local invoke --env-vars events/env.json`
         // can set them: SAM only overrides variables the template declares.
         DYNAMODB_ENDPOINT: '',
         SESSION_SECRET: '',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: ESBUILD_TARGET,
-        // Bundle the pinned AWS SDK instead of using the runtime's, whatever version that is.
-        externalModules: [],
-      },
+      // Shared with the benchmark (npm run bench), which bundles exactly the same way.
+      bundling: FUNCTION_BUNDLING,
     });
     this.sessions.grantSessionAccess(fn, FUNCTION_ACCESS[name]);
     acknowledgeHandlerFindings(fn);

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSessionConfig, type SessionConfig } from '../session/config';
 import { boundedClientConfig, createDocumentClient } from '../session/documentClient';
@@ -6,22 +7,24 @@ import { KeyRing } from '../session/KeyRing';
 import { SecretKeyRing } from '../session/SecretKeyRing';
 import { SessionManager } from '../session/SessionManager';
 import { SessionStore } from '../session/SessionStore';
+import { createMetrics } from './metrics';
 
 /** What every handler shares within one container: built once, at init. */
 export interface AppContext {
   /** The manager, or how to get it per request when the keys live in Secrets Manager. */
   sessions: SessionManager | (() => Promise<SessionManager>);
   logger: Logger;
+  metrics: Metrics;
 }
 
 /**
- * The container's context from configuration: one DynamoDB client, one key ring, one logger.
- * `now` lets tests move the clock.
+ * The container's context from configuration: one DynamoDB client, one key ring, one logger,
+ * one metrics buffer. `now` lets tests move the clock.
  * @example const context = createAppContext(readSessionConfig(process.env));
  */
 export function createAppContext(
   config: SessionConfig,
-  options: { now?: () => number; logger?: Logger } = {},
+  options: { now?: () => number; logger?: Logger; metrics?: Metrics } = {},
 ): AppContext {
   const store = new SessionStore({
     client: createDocumentClient({ endpoint: config.endpoint }),
@@ -35,6 +38,7 @@ export function createAppContext(
       ? new SessionManager({ store, keyRing: new KeyRing(config.secrets) })
       : secretSessions(store, config.secretArn ?? ''),
     logger: options.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sessions' }),
+    metrics: options.metrics ?? createMetrics(),
   };
 }
 

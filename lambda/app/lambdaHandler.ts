@@ -3,8 +3,10 @@ import { HttpError } from '../http/HttpError';
 import { type HttpRequest, parseRequest } from '../http/request';
 import { errorResponse, type HttpResponse } from '../http/response';
 import { SessionStoreUnavailableError } from '../session/errors';
+import type { Session } from '../session/Session';
 import type { SessionManager } from '../session/SessionManager';
 import { type AppContext, containerAppContext } from './context';
+import { publishRequestMetrics, STORE_ERROR_METRIC, sessionMetricNames } from './metrics';
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -15,6 +17,8 @@ export type LogFields = Record<string, string | number | boolean>;
 export interface RouteContext {
   sessions: SessionManager;
   log: LogFields;
+  /** Reports the request's session once committed: its outcome and writes are logged and counted. */
+  record(session: Session): void;
 }
 
 /** One Lambda function's behaviour: the methods it answers and what it does. */
@@ -26,8 +30,9 @@ export interface Route {
 
 /**
  * Wraps a route as a Lambda handler: parses the event, refuses other methods (405), turns
- * `HttpError` into its page and an unavailable store into a 503 with `Retry-After`, and logs
- * one structured line per request. Nothing internal ever reaches the page.
+ * `HttpError` into its page and an unavailable store into a 503 with `Retry-After`, logs one
+ * structured line per request and counts the session's outcome as metrics (EMF). Nothing
+ * internal ever reaches the page.
  * @example export const handler = createLambdaHandler(indexRoute);
  */
 export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
@@ -36,6 +41,12 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
     const started = performance.now();
     const request = parseRequest(event);
     const log: LogFields = {};
+    let metricNames: string[] = [];
+    const record = (session: Session) => {
+      log.session = session.state.outcome;
+      if (session.writes.length > 0) log.sessionWrites = session.writes.join(',');
+      metricNames = sessionMetricNames(session);
+    };
     let response: HttpResponse;
     try {
       if (!route.methods.includes(request.method)) {
@@ -44,9 +55,10 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
         });
       }
       const sessions = typeof app.sessions === 'function' ? await app.sessions() : app.sessions;
-      response = await route.handle(request, { sessions, log });
+      response = await route.handle(request, { sessions, log, record });
     } catch (error) {
       response = errorToResponse(error, app, route, request);
+      if (error instanceof SessionStoreUnavailableError) metricNames = [STORE_ERROR_METRIC];
     }
     logger.info('request', {
       route: route.name,
@@ -58,6 +70,7 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
       ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
       ...log,
     });
+    publishRequestMetrics(app.metrics, metricNames, request.requestId);
     return response;
   };
 }

@@ -1,8 +1,14 @@
 import { SessionNotLoadedError } from './errors';
 import type { SessionData, SessionRecord } from './SessionStore';
 
-/** What the request's cookie led to; logged, and counted by later metrics. */
+/** What the request's cookie led to; logged and counted as a metric. */
 export type SessionOutcome = 'no-cookie' | 'bad-signature' | 'absent' | 'expired' | 'found' | 'not-read';
+
+/**
+ * What a commit did to the store; logged and counted as metrics. `gone`: a save or refresh
+ * found the item deleted (a concurrent logout), so nothing was written.
+ */
+export type SessionWrite = 'created' | 'destroyed' | 'saved' | 'refreshed' | 'gone';
 
 export interface SessionState {
   /** The verified token from the request's cookie, if any. */
@@ -35,6 +41,7 @@ export class Session {
   private modifiedFlag = false;
   private regenerateFlag = false;
   private destroyFlag = false;
+  private readonly writeLog: SessionWrite[] = [];
 
   constructor(readonly state: SessionState) {
     this.data = state.data === undefined ? undefined : dictionary(state.data);
@@ -92,6 +99,16 @@ export class Session {
     return this.destroyFlag;
   }
 
+  /** What commits of this session did to the store, in order. */
+  get writes(): readonly SessionWrite[] {
+    return this.writeLog;
+  }
+
+  /** Called by the manager for each store write a commit made. */
+  recordWrite(write: Exclude<SessionWrite, 'gone'>): void {
+    this.writeLog.push(write);
+  }
+
   /** A copy of the current data (for commit). */
   snapshot(): SessionData {
     return { ...this.loaded() };
@@ -99,6 +116,7 @@ export class Session {
 
   /** Called by the manager after a commit found the session gone (a concurrent logout). */
   markGone(): void {
+    this.writeLog.push('gone');
     this.data = dictionary();
     this.modifiedFlag = false;
   }

@@ -60,7 +60,10 @@ export class SessionManager {
     const { token, record, signedWithOldKey } = session.state;
 
     if (session.isDestroyed) {
-      if (token !== undefined) await store.destroy(token);
+      if (token !== undefined) {
+        await store.destroy(token);
+        session.recordWrite('destroyed');
+      }
       return [clearSessionCookie(request.secure)];
     }
 
@@ -71,16 +74,25 @@ export class SessionManager {
     ) {
       const fresh = newToken();
       await store.create(fresh, data ?? {});
+      session.recordWrite('created');
       // Delete only after the new session exists: a failure here must not leave the user with neither.
-      if (token !== undefined) await store.destroy(token);
+      if (token !== undefined) {
+        await store.destroy(token);
+        session.recordWrite('destroyed');
+      }
       return [this.cookie(keyRing.sign(fresh), request)];
     }
 
     if (record === undefined || token === undefined) return [];
 
     let updated: SessionRecord | undefined = record;
-    if (data !== undefined) updated = await store.save(record, data);
-    else if (store.isRefreshDue(record)) updated = await store.refresh(record);
+    if (data !== undefined) {
+      updated = await store.save(record, data);
+      if (updated) session.recordWrite('saved');
+    } else if (store.isRefreshDue(record)) {
+      updated = await store.refresh(record);
+      if (updated) session.recordWrite('refreshed');
+    }
     if (updated === undefined) {
       session.markGone();
       return [];

@@ -163,6 +163,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     env.AWS_EC2_METADATA_DISABLED = 'true';
     env.TABLE_NAME ??= 'sessions';
     env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // no CloudWatch here to read EMF lines
 
     const store = await prepareLocalStore(env, dataFolder);
     cleanups.push(store.close);

@@ -140,7 +140,8 @@ describe('SessionsStack', () => {
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
-            POWERTOOLS_SERVICE_NAME: 'sessions',
+            POWERTOOLS_SERVICE_NAME: 'ServerSessionsStack',
+            POWERTOOLS_METRICS_NAMESPACE: 'ServerSessions',
             TABLE_NAME: { Ref: tableLogicalId() },
             SESSION_SECRET_ARN: { Ref: expect.stringMatching(/^SessionsSigningKeys/) },
           },
@@ -209,6 +210,57 @@ describe('SessionsStack', () => {
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(30);
     }
+  });
+
+  describe('alarms', () => {
+    type Alarm = Resource & { Properties: Record<string, unknown> & { Dimensions?: { Name: string }[] } };
+    const alarms = () => resourcesOfType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm as Alarm);
+    const common = {
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    };
+
+    it('has five: API 5xx, each function failing, table throttling', () => {
+      expect(alarms()).toHaveLength(5);
+      for (const alarm of alarms()) expect(alarm.Properties).toMatchObject(common);
+    });
+
+    it('alarms on the HTTP API answering 5xx', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 5,
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: Match.stringLikeRegexp('^Api') } }],
+      });
+    });
+
+    it.each(Object.keys(FUNCTIONS) as FunctionName[])('alarms on the %s function failing', (name) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 1,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(name) } }],
+      });
+    });
+
+    it('alarms on DynamoDB throttling any operation the handlers send to the table', () => {
+      const [throttling] = alarms().filter((alarm) => Array.isArray(alarm.Properties.Metrics));
+      expect(throttling.Properties).toMatchObject({ Threshold: 1 });
+      type Metric = { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+      const queries = throttling.Properties.Metrics as { MetricStat?: { Metric: Metric } }[];
+      const queried = queries.flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric] : []));
+      for (const metric of queried) {
+        expect(metric).toMatchObject({ Namespace: 'AWS/DynamoDB', MetricName: 'ThrottledRequests' });
+      }
+      const operations = queried.map(
+        (metric) => metric.Dimensions.find((d) => d.Name === 'Operation')?.Value,
+      );
+      expect(operations.sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']);
+    });
   });
 
   it('outputs the site URL and the table name', () => {

@@ -1,5 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -75,7 +76,11 @@ beforeEach(() => {
   ddb.on(UpdateCommand).resolves({});
   ddb.on(DeleteCommand).resolves({});
   clock = new Clock();
-  app = { sessions: makeManager(clock, { keys: [CURRENT_KEY] }), logger: new Logger({ logLevel: 'SILENT' }) };
+  app = {
+    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Test' }), // disabled by test/support/env.ts
+  };
 });
 
 describe('createLambdaHandler', () => {

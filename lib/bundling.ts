@@ -1,0 +1,19 @@
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** The bundles' esbuild target: the stack's Lambda runtime (Node.js 24). */
+export const ESBUILD_TARGET = 'node24';
+
+/**
+ * How every session function is bundled (NodejsFunction `bundling` props). The stack passes it
+ * as is and the benchmark derives its esbuild options from it, so both build the same bundle.
+ * Type-only import: loading this file does not load aws-cdk-lib.
+ * @example new nodejs.NodejsFunction(this, 'Fn', { entry, bundling: FUNCTION_BUNDLING });
+ */
+export const FUNCTION_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: ESBUILD_TARGET,
+  // Bundle the pinned AWS SDK instead of using the runtime's, whatever version that is.
+  externalModules: [],
+} satisfies BundlingOptions;

@@ -1,0 +1,177 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AppContext } from '../../lambda/app/context';
+import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import { indexRoute } from '../../lambda/index';
+import { loginRoute } from '../../lambda/login';
+import { logoutRoute } from '../../lambda/logout';
+import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../support/events';
+import { Clock, CURRENT_KEY, IDLE_MS, makeManager, storedItem } from './helpers';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const ring = new KeyRing([CURRENT_KEY]);
+const NAMESPACE = 'SessionsUnitTest';
+
+let clock: Clock;
+let app: AppContext;
+/** Every line written to stdout while a test runs: the EMF output. */
+let stdout: string[];
+
+/** Metrics that really print, whatever test/support/env.ts says. */
+function printingMetrics(): Metrics {
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  try {
+    return new Metrics({ namespace: NAMESPACE, serviceName: 'index' });
+  } finally {
+    process.env.POWERTOOLS_METRICS_DISABLED = disabled;
+  }
+}
+
+interface EmfLine {
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[];
+  };
+  requestId: string;
+  [metric: string]: unknown;
+}
+
+function emfLines(): EmfLine[] {
+  return stdout
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as EmfLine);
+}
+
+/** The metric names of the single EMF line the request printed. */
+function countedBy(requestId: string): string[] {
+  const lines = emfLines();
+  expect(lines).toHaveLength(1);
+  const [line] = lines;
+  expect(line.requestId).toBe(requestId);
+  expect(line._aws.CloudWatchMetrics[0].Namespace).toBe(NAMESPACE);
+  const names = line._aws.CloudWatchMetrics[0].Metrics.map((metric) => metric.Name);
+  for (const metric of line._aws.CloudWatchMetrics[0].Metrics) expect(metric.Unit).toBe('Count');
+  for (const name of names) expect(line[name]).toBe(1);
+  return names.sort();
+}
+
+function cookieFor(token: string): string {
+  return `__Host-session=${ring.sign(token)}`;
+}
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+  clock = new Clock();
+  app = {
+    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: printingMetrics(),
+  };
+  stdout = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(chunk.toString());
+    return true;
+  });
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('session metrics in Embedded Metric Format, one line per request with its request id', () => {
+  test('a logged-in page view counts a hit', async () => {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit']);
+  });
+
+  test('a hit whose sliding refresh is due also counts the refresh', async () => {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    clock.advance(IDLE_MS / 2);
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit', 'SessionRefreshed']);
+  });
+
+  test('a refresh that finds the session deleted by a concurrent logout counts it gone', async () => {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+    clock.advance(IDLE_MS / 2);
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionGone', 'SessionHit']);
+  });
+
+  test('a signed cookie with no item counts a miss', async () => {
+    const event = httpEvent({ cookies: [cookieFor(newToken())] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionMiss']);
+  });
+
+  test('an item past its idle timeout counts as expired', async () => {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    clock.advance(IDLE_MS + 1);
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionExpired']);
+  });
+
+  test('a forged cookie counts a bad signature and reads nothing', async () => {
+    const event = httpEvent({ cookies: [`__Host-session=${newToken()}.${'A'.repeat(43)}`] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionBadSignature']);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  test('a login counts a created session; replacing one also counts the old one destroyed', async () => {
+    const first = loginEvent('admin');
+    await createLambdaHandler(loginRoute, app)(first);
+    expect(countedBy(first.requestContext.requestId)).toEqual(['SessionCreated']);
+
+    stdout = [];
+    const again = loginEvent('admin', { cookies: [cookieFor(newToken())] });
+    await createLambdaHandler(loginRoute, app)(again);
+    expect(countedBy(again.requestContext.requestId)).toEqual(['SessionCreated', 'SessionDestroyed']);
+  });
+
+  test('a logout counts a destroyed session', async () => {
+    const event = httpEvent({ path: '/logout', cookies: [cookieFor(newToken())] });
+    await createLambdaHandler(logoutRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionDestroyed']);
+  });
+
+  test('an unavailable store counts a store error', async () => {
+    ddb.on(GetCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+    const event = httpEvent({ cookies: [cookieFor(newToken())] });
+    const response = await createLambdaHandler(indexRoute, app)(event);
+    expect(response.statusCode).toBe(503);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionStoreError']);
+  });
+
+  test('requests with nothing to count print no metrics line', async () => {
+    await createLambdaHandler(indexRoute, app)(httpEvent());
+    await createLambdaHandler(loginRoute, app)(httpEvent({ path: '/login' }));
+    expect(emfLines()).toEqual([]);
+  });
+});
