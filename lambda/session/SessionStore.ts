@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -91,7 +92,10 @@ export class SessionStore {
     return { status: 'found', record };
   }
 
-  /** A new item for `token`; fails with `SessionIdCollisionError` if the id exists. */
+  /**
+   * A new item for `token` (a conditional put); fails with `SessionIdCollisionError` if the id
+   * already holds another session. Costs one extra read only when the condition fails.
+   */
   async create(token: string, data: SessionData): Promise<SessionRecord> {
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteMs;
@@ -117,7 +121,11 @@ export class SessionStore {
         ),
       );
     } catch (error) {
-      throw error instanceof ConditionFailed ? new SessionIdCollisionError() : error;
+      if (!(error instanceof ConditionFailed)) throw error;
+      // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
+      // applied it; the retry then fails its own condition. That item is ours: the session exists.
+      if (await this.holdsRecord(record)) return record;
+      throw new SessionIdCollisionError();
     }
     return record;
   }
@@ -191,6 +199,16 @@ export class SessionStore {
       throw error;
     }
     return next;
+  }
+
+  /** True when the stored item for `record.id` is `record` as this store just wrote it. */
+  private async holdsRecord(record: SessionRecord): Promise<boolean> {
+    const output = await this.send('create', () =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
+      ),
+    );
+    return isDeepStrictEqual(output?.Item, record);
   }
 
   private nextValidUntil(record: SessionRecord, now: number): number {

@@ -1,15 +1,7 @@
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
-import {
-  type CountingProxy,
-  cookieFrom,
-  createTestApp,
-  getItem,
-  itemIdOf,
-  shownUsername,
-  startCountingProxy,
-  testClock,
-} from './support';
+import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
+import { cookieFrom, createTestApp, getItem, itemIdOf, shownUsername, testClock } from './support';
 
 let db: TestStore;
 let proxy: CountingProxy;

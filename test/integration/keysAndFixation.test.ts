@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
+import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
 import {
-  type CountingProxy,
   cookieFrom,
   cookieValue,
   createTestApp,
@@ -12,7 +12,6 @@ import {
   scanItems,
   sessionSetCookie,
   shownUsername,
-  startCountingProxy,
   testClock,
   tokenOf,
 } from './support';

@@ -1,55 +1,47 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
-import {
-  cookieFrom,
-  cookieValue,
-  createTestApp,
-  deadEndpoint,
-  type TestApp,
-  testClock,
-  tokenOf,
-} from './support';
+import { type CapturedOutput, captureOutput } from '../support/output';
+import { type CountingProxy, deadEndpoint, type FaultKind, startCountingProxy } from '../support/storeProxy';
+import { cookieFrom, cookieValue, createTestApp, type TestApp, testClock, tokenOf } from './support';
 
 const SECRET = 'log-test-signing-key-do-not-print';
 let db: TestStore;
+let proxy: CountingProxy;
 let app: TestApp;
 let dead: TestApp;
-let lines: string[] = [];
+let output: CapturedOutput;
 const clock = testClock();
 
 beforeAll(async () => {
   db = await startTestStore();
+  proxy = await startCountingProxy(db.endpoint);
   // An INFO logger (the suite's default level is SILENT) whose lines the test captures.
   const logger = new Logger({ serviceName: 'sessions-log-test', logLevel: 'INFO' });
-  app = createTestApp({ endpoint: db.endpoint, secret: SECRET, now: clock.now, logger });
+  app = createTestApp({ endpoint: proxy.endpoint, secret: SECRET, now: clock.now, logger });
   dead = createTestApp({ endpoint: await deadEndpoint(), secret: SECRET, now: clock.now, logger });
 });
 
 afterAll(async () => {
+  await proxy.close();
   await db.close();
 });
 
 beforeEach(() => {
-  lines = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  proxy.heal();
+  output = captureOutput();
 });
 
 afterEach(() => {
-  jest.restoreAllMocks();
+  output.restore();
 });
 
-function records(): Record<string, unknown>[] {
-  return lines
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+/** The secrets a cookie carries: none of them may appear in a log. */
+function expectNoSecrets(text: string, cookie: string) {
+  expect(text).not.toContain(tokenOf(cookie));
+  expect(text).not.toContain(cookieValue(cookie).split('.')[1]);
+  expect(text).not.toContain(SECRET);
+  expect(text).not.toContain('__Host-session=');
 }
 
 describe('request logs', () => {
@@ -62,7 +54,7 @@ describe('request logs', () => {
     await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
     await dead.index(httpEvent({ cookies: [cookie] }));
 
-    const logged = records();
+    const logged = output.records();
     const requests = logged.filter((record) => record.message === 'request');
     expect(requests.map((record) => [record.route, record.status])).toEqual([
       ['login', 303],
@@ -73,11 +65,55 @@ describe('request logs', () => {
     expect(requests[0].requestId).toBe(loginEventValue.requestContext.requestId);
     expect(requests[1].requestId).toBe(indexEvent.requestContext.requestId);
     expect(logged.some((record) => record.message === 'session store unavailable')).toBe(true);
-
-    const text = lines.join('');
-    expect(text).not.toContain(tokenOf(cookie));
-    expect(text).not.toContain(cookieValue(cookie).split('.')[1]);
-    expect(text).not.toContain(SECRET);
-    expect(text).not.toContain('__Host-session=');
+    expectNoSecrets(output.text(), cookie);
   });
+});
+
+describe('the log line of a 503', () => {
+  const cases: Array<[FaultKind, string]> = [
+    ['throttling', 'ThrottlingException'],
+    ['provisioned', 'ProvisionedThroughputExceededException'],
+    ['internal', 'InternalServerError'],
+    ['hang', 'TimeoutError'],
+  ];
+
+  test.each(cases)(
+    'a persistent %s: one error line naming the operation and the cause',
+    async (kind, cause) => {
+      const cookie = cookieFrom(await app.login(loginEvent(`logged-${kind}`)));
+      proxy.fault({ kind });
+      const events = {
+        index: httpEvent({ cookies: [cookie] }),
+        login: loginEvent('again', { cookies: [cookie] }),
+        logout: httpEvent({ path: '/logout', cookies: [cookie] }),
+      };
+      await Promise.all([app.index(events.index), app.login(events.login), app.logout(events.logout)]);
+
+      const logged = output.records();
+      const errors = logged.filter((record) => record.level === 'ERROR');
+      expect(errors).toHaveLength(3);
+      const byRoute = Object.fromEntries(errors.map((record) => [record.route, record]));
+      for (const [route, operation] of [
+        ['index', 'load'],
+        ['login', 'create'],
+        ['logout', 'destroy'],
+      ] as const) {
+        expect(byRoute[route]).toMatchObject({
+          message: 'session store unavailable',
+          operation,
+          errorName: 'SessionStoreUnavailableError',
+          cause,
+          requestId: events[route].requestContext.requestId,
+        });
+        // A named cause is enough: no stack trace, no SDK message in the line.
+        expect(JSON.stringify(byRoute[route])).not.toMatch(/stack|\.ts:\d+/);
+      }
+      const faulted = new Set(Object.values(events).map((event) => event.requestContext.requestId));
+      const requests = logged.filter(
+        (record) => record.message === 'request' && faulted.has(String(record.requestId)),
+      );
+      expect(requests.map((record) => record.status)).toEqual([503, 503, 503]);
+      expectNoSecrets(output.text(), cookie);
+    },
+  );
 });

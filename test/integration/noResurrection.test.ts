@@ -1,13 +1,12 @@
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
+import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
 import {
-  type CountingProxy,
   cookieFrom,
   createTestApp,
   getItem,
   itemIdOf,
   shownUsername,
-  startCountingProxy,
   type TestApp,
   testClock,
 } from './support';

@@ -1,16 +1,8 @@
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
-import {
-  type CountingProxy,
-  cookieFrom,
-  createTestApp,
-  shownUsername,
-  startCountingProxy,
-  type TestApp,
-  testClock,
-  tokenOf,
-} from './support';
+import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
+import { cookieFrom, createTestApp, shownUsername, type TestApp, testClock, tokenOf } from './support';
 
 let db: TestStore;
 let proxy: CountingProxy;

@@ -4,15 +4,8 @@ import type * as LoginModule from '../../lambda/login';
 import type * as LogoutModule from '../../lambda/logout';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
-import {
-  type CountingProxy,
-  cookieFrom,
-  getItem,
-  type Handler,
-  itemIdOf,
-  shownUsername,
-  startCountingProxy,
-} from './support';
+import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
+import { cookieFrom, getItem, type Handler, itemIdOf, shownUsername } from './support';
 
 // The real exported handlers build their context from process.env at import, so the endpoint
 // must be set before they are imported. ./support already imported the route modules (and so

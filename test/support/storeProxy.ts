@@ -1,10 +1,35 @@
 import { once } from 'node:events';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 
-/** Operation name of a DynamoDB request, e.g. `GetItem` from `DynamoDB_20120810.GetItem`. */
+/** Operation name of an AWS JSON request, e.g. `GetItem` from `DynamoDB_20120810.GetItem`. */
 export type Operation = string;
+
+/**
+ * What the proxy does instead of forwarding:
+ * - `throttling`: 400 `ThrottlingException`; `provisioned`: 400 `ProvisionedThroughputExceededException`;
+ * - `internal`: 500 `InternalServerError`;
+ * - `hang`: reads the request and never answers (until the client gives up or the proxy closes);
+ * - `reset`: drops the connection with a TCP reset, no answer;
+ * - `drop-answer`: forwards the request, then resets the connection instead of passing the answer
+ *   back: the store did the work and the client never hears of it (an answer lost to a timeout).
+ */
+export type FaultKind = 'throttling' | 'provisioned' | 'internal' | 'hang' | 'reset' | 'drop-answer';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only the next `count` matching requests; omitted, every matching request until `heal()`. */
+  count?: number;
+  /** Only requests for these operations; omitted, every operation. */
+  operations?: readonly Operation[];
+}
 
 interface Gate {
   operation: Operation;
@@ -15,22 +40,23 @@ interface Gate {
 export interface CountingProxy {
   /** `http://127.0.0.1:<port>`: point `DYNAMODB_ENDPOINT` here. */
   endpoint: string;
-  /** Operations seen since the last `reset()`, in arrival order. */
+  /** Operations seen since the last `reset()`, in arrival order, faulted ones included. */
   readonly operations: readonly Operation[];
   count(operation: Operation): number;
   /** Count of UpdateItem + PutItem + DeleteItem (+ batch/transact writes). */
   writes(): number;
+  /** Forgets the operations seen so far (the fault, if any, stays). */
   reset(): void;
   /**
    * Holds the next request for `operation` at the proxy until `release()` is called.
    * `arrived` resolves once that request has reached the proxy.
    */
   hold(operation: Operation): { arrived: Promise<void>; release(): void };
-  /**
-   * Answers the next `count` requests itself with a DynamoDB error instead of forwarding them
-   * (they are still recorded): `throttling` (400 ThrottlingException) or `internal` (500).
-   */
-  failNext(count: number, kind: 'throttling' | 'internal'): void;
+  /** From now on, answers matching requests with `fault` instead of forwarding them (replaces any fault). */
+  fault(fault: Fault): void;
+  /** Forwards everything again. Requests already hanging stay hung until their client gives up. */
+  heal(): void;
+  /** Stops the proxy, dropping every connection (hung ones included). */
   close(): Promise<void>;
 }
 
@@ -46,21 +72,61 @@ const MAX_RECORDED = 10_000;
 /** Requests larger than this are refused (session requests are a few KB). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The error answers, as DynamoDB (and any AWS JSON service) sends them. */
+const ERROR_ANSWERS = {
+  throttling: { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' },
+  provisioned: {
+    status: 400,
+    type: 'ProvisionedThroughputExceededException',
+    message: 'The level of configured provisioned throughput for the table was exceeded.',
+  },
+  internal: { status: 500, type: 'InternalServerError', message: 'Internal server error' },
+} as const;
+
+function operationOf(request: IncomingMessage): Operation {
+  const header = request.headers['x-amz-target'];
+  return (Array.isArray(header) ? header[0] : (header ?? 'unknown')).replace(/^.*\./, '');
+}
+
+/** Answers `response` as `kind` says; `hang` and `reset` send nothing. */
+function answerWithFault(kind: Exclude<FaultKind, 'drop-answer'>, response: ServerResponse): void {
+  if (kind === 'hang') return;
+  if (kind === 'reset') {
+    response.socket?.resetAndDestroy();
+    return;
+  }
+  const { status, type, message } = ERROR_ANSWERS[kind];
+  const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(body);
+}
+
 /**
- * A tiny HTTP proxy on 127.0.0.1 that forwards every request to `target` (dynalite) and records
- * each request's `x-amz-target` operation before forwarding it. Counts are taken at the HTTP
- * level, so they include the SDK's retries, exactly what DynamoDB would bill.
+ * A small HTTP proxy on 127.0.0.1 in front of `target` (dynalite, or any AWS JSON endpoint) that
+ * records each request's `x-amz-target` operation, and can hold requests or answer them with a
+ * fault instead of forwarding them. Counts are taken at the HTTP level, so they include the
+ * SDK's retries, exactly what DynamoDB would bill.
+ * @example
+ * const proxy = await startCountingProxy(store.endpoint);
+ * proxy.fault({ kind: 'throttling', count: 2 }); // the next two requests are throttled
+ * proxy.fault({ kind: 'hang', operations: ['DeleteItem'] }); // every DeleteItem hangs until heal()
  */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const targetUrl = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let operations: Operation[] = [];
   const gates: Gate[] = [];
-  let failures: { remaining: number; kind: 'throttling' | 'internal' } = { remaining: 0, kind: 'internal' };
+  let fault: (Fault & { remaining: number }) | undefined;
 
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
-    const header = req.headers['x-amz-target'];
-    const operation = (Array.isArray(header) ? header[0] : (header ?? 'unknown')).replace(/^.*\./, '');
+  /** The fault for this request, if any, counting it against `count`. */
+  function takeFault(operation: Operation): FaultKind | undefined {
+    if (fault === undefined || (fault.operations && !fault.operations.includes(operation))) return undefined;
+    const { kind } = fault;
+    if (--fault.remaining <= 0) fault = undefined;
+    return kind;
+  }
+
+  const server = createServer(async (req, res) => {
+    const operation = operationOf(req);
     if (operations.length < MAX_RECORDED) operations.push(operation);
 
     const chunks: Buffer[] = [];
@@ -79,14 +145,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       gate.arrived();
       await gate.released;
     }
-    if (failures.remaining > 0) {
-      failures.remaining--;
-      const throttling = failures.kind === 'throttling';
-      const body = JSON.stringify({
-        __type: `com.amazonaws.dynamodb.v20120810#${throttling ? 'ThrottlingException' : 'InternalServerError'}`,
-        message: throttling ? 'Rate exceeded' : 'Internal server error',
-      });
-      res.writeHead(throttling ? 400 : 500, { 'content-type': 'application/x-amz-json-1.0' }).end(body);
+    const kind = takeFault(operation);
+    if (kind !== undefined && kind !== 'drop-answer') {
+      answerWithFault(kind, res);
       return;
     }
     const upstream = httpRequest(
@@ -99,6 +160,11 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         agent,
       },
       (upstreamRes) => {
+        if (kind === 'drop-answer') {
+          upstreamRes.resume();
+          upstreamRes.on('end', () => res.socket?.resetAndDestroy());
+          return;
+        }
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
       },
@@ -135,38 +201,23 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       gates.push({ operation, arrived, released });
       return { arrived: arrivedPromise, release };
     },
-    failNext(count, kind) {
-      failures = { remaining: count, kind };
+    fault(next) {
+      if (next.count !== undefined && !(Number.isInteger(next.count) && next.count > 0)) {
+        throw new TypeError(`fault count must be a positive whole number, got ${next.count}`);
+      }
+      fault = { ...next, remaining: next.count ?? Number.POSITIVE_INFINITY };
+    },
+    heal() {
+      fault = undefined;
     },
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Every connection, busy ones too: a hung request must not keep the proxy (or Jest) alive.
         server.closeAllConnections();
         agent.destroy();
       });
     },
-  };
-}
-
-/** A server that accepts connections and never answers: DynamoDB hanging. Close it in afterAll. */
-export async function startHungServer(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    socket.resume(); // read and drop the request
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
   };
 }
 

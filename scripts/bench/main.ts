@@ -1,0 +1,79 @@
+/**
+ * `npm run bench` (issue #5): the three handlers in-process against dynalite behind a counting
+ * proxy (latency, DynamoDB operations and the raw GetItem floor), then the bundles' size and load
+ * time in fresh processes. Prints tables, writes JSON to bench-results/, and exits non-zero when a
+ * correctness check fails.
+ */
+// First, for its side effect: the handler modules read the environment when they are imported.
+import './environment';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runColdStart } from './coldStart';
+import { BenchCheckError } from './errors';
+import { runFlowBench } from './flows';
+import { parseBenchOptions, USAGE } from './options';
+import { type BenchResult, formatReport, writeResults } from './report';
+import { evaluateTargets } from './targets';
+
+const progress = (line: string) => console.log(`  ${line}`);
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const { help: _help, ...recorded } = options;
+  const startedAt = new Date().toISOString();
+  const cpus = os.cpus();
+  console.log(
+    `npm run bench: ${options.flows} flows (K = ${options.k}, ${options.warmupFlows} warm-up), ` +
+      `${options.loadRuns} load runs per bundle${options.quick ? ' (--quick)' : ''}`,
+  );
+  console.log(
+    `  node ${process.version} ${process.platform} ${process.arch}, ${cpus.length} × ${cpus[0]?.model ?? '?'}`,
+  );
+
+  console.log('flows: the handlers in-process, dynalite on loopback behind the counting proxy');
+  const flows = await runFlowBench({
+    flows: options.flows,
+    k: options.k,
+    warmupFlows: options.warmupFlows,
+    report: progress,
+  });
+  console.log('cold start');
+  const coldStart = await runColdStart({ runs: options.loadRuns, report: progress });
+
+  const result: BenchResult = {
+    startedAt,
+    options: recorded,
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      loadAverage: os.loadavg(),
+    },
+    flows,
+    coldStart,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    targets: evaluateTargets(flows, coldStart),
+  };
+  console.log(`\n${formatReport(result)}\n`);
+  const { file, latest } = await writeResults(result);
+  console.log(`results: ${path.relative(process.cwd(), file)} (and ${path.relative(process.cwd(), latest)})`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BenchCheckError) {
+    console.error(
+      `\nBENCH FAILED: a correctness check did not hold, so no result is reported.\n  ${error.message}`,
+    );
+  } else if (error instanceof TypeError && /^--|Unknown option|unexpected argument/i.test(error.message)) {
+    console.error(`${error.message}\n\n${USAGE}`);
+  } else {
+    console.error('\nBENCH FAILED:', error);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,162 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ColdStartResult } from './coldStart';
+import { RESULTS_FOLDER } from './constants';
+import { type FlowBenchResult, OPERATION_KINDS } from './flows';
+import type { BenchOptions } from './options';
+import { formatCount, type TargetResult } from './targets';
+
+/** Everything one run measured: printed as tables and written as JSON. */
+export interface BenchResult {
+  startedAt: string;
+  options: Omit<BenchOptions, 'help'>;
+  machine: {
+    node: string;
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    loadAverage: number[];
+  };
+  flows: FlowBenchResult;
+  coldStart: ColdStartResult;
+  /** Peak resident set size of the bench process (handlers, dynalite and the proxy in one process). */
+  peakRssMb: number;
+  targets: TargetResult[];
+}
+
+/**
+ * Aligned columns: the first left-aligned, the others right-aligned.
+ * @example table(['type', 'n'], [['GET /', '300']])
+ */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const us = (micros: number) => String(Math.round(micros));
+
+/** The tables a person reads at the end of `npm run bench`. */
+export function formatReport(result: BenchResult): string {
+  const { flows, coldStart } = result;
+  const requestsPerFlow = 7 + flows.k;
+  const sections: string[] = [];
+
+  sections.push(
+    [
+      `Flows: ${flows.flows} timed (+${flows.warmupFlows} warm-up), ${requestsPerFlow} handler requests each ` +
+        `(K = ${flows.k} logged-in GET /), each logged-in GET / paired with one raw GetItem floor read`,
+      `  ${flows.flowsPerSecond.toFixed(1)} flows/s wall clock (floor reads included, ${(flows.elapsedMs / 1000).toFixed(2)} s); ` +
+        `${flows.handlerFlowsPerSecond.toFixed(1)} flows/s of handler time alone`,
+      '',
+      table(
+        ['request type', 'n', 'median µs', 'p99 µs', ...OPERATION_KINDS, 'writes'],
+        flows.requestTypes.map((type) => [
+          type.label,
+          String(type.requests),
+          us(type.latencyUs.median),
+          us(type.latencyUs.p99),
+          ...OPERATION_KINDS.map((kind) => formatCount(type.operationsPerRequest[kind])),
+          formatCount(type.writesPerRequest),
+        ]),
+      ),
+      '  (DynamoDB operations: mean per request, counted at the HTTP level by the proxy)',
+    ].join('\n'),
+  );
+
+  const reference = coldStart.entries.find((entry) => entry.name === 'reference');
+  sections.push(
+    [
+      `Cold start: bundled as lib/bundling.ts (esbuild), loaded with NODE_OPTIONS=${coldStart.nodeOptions} ` +
+        `in ${coldStart.runs} fresh node processes each (median; node's own start excluded)`,
+      '',
+      table(
+        [
+          'bundle',
+          'KB',
+          '.map KB',
+          'load ms',
+          '× ref',
+          'p99 ms',
+          'RSS MB',
+          'KB (SDK ext.)',
+          'load ms (SDK ext.)',
+          '× ref',
+        ],
+        coldStart.entries.map((entry) => {
+          const { bundled, external } = entry.sdk;
+          const ratio = (ms: number, base: number | undefined) =>
+            base === undefined ? '' : `${(ms / base).toFixed(2)}`;
+          return [
+            entry.label,
+            kb(bundled.bytes),
+            kb(bundled.mapBytes),
+            bundled.loadMs.median.toFixed(1),
+            ratio(bundled.loadMs.median, reference?.sdk.bundled.loadMs.median),
+            bundled.loadMs.p99.toFixed(1),
+            bundled.rssMb.toFixed(1),
+            kb(external.bytes),
+            external.loadMs.median.toFixed(1),
+            ratio(external.loadMs.median, reference?.sdk.external.loadMs.median),
+          ];
+        }),
+      ),
+      '  (KB = 1024 bytes; SDK ext.: @aws-sdk/* and @smithy/* left to the runtime, loaded from node_modules;',
+      '   × ref compares like with like)',
+      `  index (SDK bundled) without ${coldStart.nodeOptions}: ${coldStart.indexWithoutSourceMaps.loadMs.median.toFixed(1)} ms ` +
+        `(p99 ${coldStart.indexWithoutSourceMaps.loadMs.p99.toFixed(1)} ms): the cost of reading the source map at load`,
+    ].join('\n'),
+  );
+
+  const output = flows.output;
+  sections.push(
+    [
+      `Peak RSS of the bench process (handlers + dynalite + proxy): ${result.peakRssMb.toFixed(1)} MB`,
+      `Handler output discarded during the flows: ${output.stdoutLines} stdout lines ` +
+        `(${output.requestLogLines} per-request log lines, ${kb(output.stdoutBytes)} KB), ${output.stderrLines} stderr lines`,
+      `Correctness: ${flows.checks} checks passed`,
+    ].join('\n'),
+  );
+
+  sections.push(
+    [
+      'Targets (a MISS is reported, not fatal)',
+      '',
+      table(
+        ['target', 'goal', 'measured', 'result'],
+        result.targets.map((target) => [
+          target.name,
+          target.target,
+          target.measured,
+          target.pass ? 'PASS' : 'MISS',
+        ]),
+      ),
+    ].join('\n'),
+  );
+  return sections.join('\n\n');
+}
+
+/**
+ * Writes the result as `bench-results/bench-<time>.json` and `bench-results/latest.json`.
+ * @example const { file } = await writeResults(result);
+ */
+export async function writeResults(
+  result: BenchResult,
+  folder = RESULTS_FOLDER,
+): Promise<{ file: string; latest: string }> {
+  await mkdir(folder, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const file = path.join(folder, `bench-${result.startedAt.replace(/[:.]/g, '-')}.json`);
+  const latest = path.join(folder, 'latest.json');
+  await writeFile(file, json);
+  await writeFile(latest, json);
+  return { file, latest };
+}

@@ -1,0 +1,122 @@
+import type { ColdStartResult } from './coldStart';
+import type { FlowBenchResult, OperationKind, RequestType, RequestTypeResult } from './flows';
+import { OPERATION_KINDS } from './flows';
+
+/** The issue's targets (#5). A miss is reported, never fatal: timings come from a shared machine. */
+export const TARGETS = {
+  loggedInVsFloor: 1.15,
+  writesPerLoggedInGet: 0.05,
+  /** 600 KB, counted in KiB. */
+  bundleBytes: 600 * 1024,
+  loadVsReference: 1.1,
+} as const;
+
+export interface TargetResult {
+  name: string;
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+/** `0.013` → `0.013`, `1` → `1`: enough digits to show a rare write. */
+export function formatCount(value: number): string {
+  return String(Number(value.toFixed(3)));
+}
+
+/** Mean operations per request as text, e.g. `1 GetItem + 0.01 UpdateItem`, or `0`. */
+export function formatOperations(operations: Record<OperationKind, number>): string {
+  const parts = OPERATION_KINDS.filter((kind) => operations[kind] > 0).map(
+    (kind) => `${formatCount(operations[kind])} ${kind}`,
+  );
+  return parts.length === 0 ? '0' : parts.join(' + ');
+}
+
+function byType(flows: FlowBenchResult, type: RequestType): RequestTypeResult {
+  const result = flows.requestTypes.find((candidate) => candidate.type === type);
+  if (!result) throw new Error(`no results for ${type}`);
+  return result;
+}
+
+function operationsTarget(
+  result: RequestTypeResult,
+  target: string,
+  holds: (operations: Record<OperationKind, number>) => boolean,
+): TargetResult {
+  return {
+    name: `${result.label}: DynamoDB operations`,
+    target,
+    measured: formatOperations(result.operationsPerRequest),
+    pass: holds(result.operationsPerRequest),
+  };
+}
+
+/**
+ * Every target of the issue with its measured value and PASS/MISS.
+ * @example evaluateTargets(flows, coldStart).filter((target) => !target.pass)
+ */
+export function evaluateTargets(
+  flows: FlowBenchResult,
+  coldStart: ColdStartResult | undefined,
+): TargetResult[] {
+  const loggedIn = byType(flows, 'loggedInIndex');
+  const floor = byType(flows, 'floor');
+  const ratio = loggedIn.latencyUs.median / floor.latencyUs.median;
+  const ops = loggedIn.operationsPerRequest;
+  const results: TargetResult[] = [
+    {
+      name: 'GET / logged in: median vs raw GetItem floor',
+      target: `≤ ${TARGETS.loggedInVsFloor}×`,
+      measured: `${ratio.toFixed(3)}× (${Math.round(loggedIn.latencyUs.median)} / ${Math.round(floor.latencyUs.median)} µs)`,
+      pass: ratio <= TARGETS.loggedInVsFloor,
+    },
+    {
+      name: 'GET / logged in: reads and writes per request',
+      target: `1 GetItem, ≤ ${TARGETS.writesPerLoggedInGet} writes`,
+      measured: `${formatCount(ops.GetItem)} GetItem, ${formatCount(loggedIn.writesPerRequest)} writes`,
+      pass: ops.GetItem === 1 && loggedIn.writesPerRequest <= TARGETS.writesPerLoggedInGet,
+    },
+    operationsTarget(byType(flows, 'badSignature'), '0', (o) =>
+      OPERATION_KINDS.every((kind) => o[kind] === 0),
+    ),
+    operationsTarget(
+      byType(flows, 'login'),
+      '1 PutItem',
+      (o) => o.PutItem === 1 && o.GetItem + o.UpdateItem + o.DeleteItem + o.other === 0,
+    ),
+    operationsTarget(
+      byType(flows, 'loginReplacing'),
+      '1 PutItem + 1 DeleteItem',
+      (o) => o.PutItem === 1 && o.DeleteItem === 1 && o.GetItem + o.UpdateItem + o.other === 0,
+    ),
+    operationsTarget(
+      byType(flows, 'logout'),
+      '1 DeleteItem',
+      (o) => o.DeleteItem === 1 && o.GetItem + o.PutItem + o.UpdateItem + o.other === 0,
+    ),
+    operationsTarget(
+      byType(flows, 'afterLogout'),
+      '≤ 1 GetItem, no write',
+      (o) => o.GetItem <= 1 && o.PutItem + o.UpdateItem + o.DeleteItem + o.other === 0,
+    ),
+  ];
+  if (coldStart === undefined) return results;
+  const reference = coldStart.entries.find((entry) => entry.name === 'reference');
+  for (const entry of coldStart.entries) {
+    if (entry.name === 'reference' || reference === undefined) continue;
+    const bundled = entry.sdk.bundled;
+    results.push({
+      name: `${entry.label}: bundle (SDK bundled)`,
+      target: `≤ ${TARGETS.bundleBytes / 1024} KB`,
+      measured: `${(bundled.bytes / 1024).toFixed(1)} KB`,
+      pass: bundled.bytes <= TARGETS.bundleBytes,
+    });
+    const loadRatio = bundled.loadMs.median / reference.sdk.bundled.loadMs.median;
+    results.push({
+      name: `${entry.label}: load time vs DynamoDB client only`,
+      target: `≤ ${TARGETS.loadVsReference}×`,
+      measured: `${loadRatio.toFixed(3)}× (${bundled.loadMs.median.toFixed(1)} / ${reference.sdk.bundled.loadMs.median.toFixed(1)} ms)`,
+      pass: loadRatio <= TARGETS.loadVsReference,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,76 @@
+import { request } from 'node:http';
+import { startTestStore, type TestStore } from '../support/dynalite';
+import { startCountingProxy } from '../support/storeProxy';
+
+// The fault-injecting proxy itself: the other suites trust what it says it does.
+let db: TestStore;
+
+beforeAll(async () => {
+  db = await startTestStore();
+});
+
+afterAll(async () => {
+  await db.close();
+});
+
+/** One raw DynamoDB-style request for `operation`; resolves with the status, or the socket error's code. */
+function call(endpoint: string, operation: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(`${endpoint}/`, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        'content-type': 'application/x-amz-json-1.0',
+      },
+    });
+    req.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    req.end('{}');
+  });
+}
+
+describe('the store proxy', () => {
+  test('a counted fault hits only the next N matching requests, then it forwards again', async () => {
+    const proxy = await startCountingProxy(db.endpoint);
+    proxy.fault({ kind: 'internal', count: 2, operations: ['GetItem'] });
+    const statuses = [
+      await call(proxy.endpoint, 'ListTables'),
+      await call(proxy.endpoint, 'GetItem'),
+      await call(proxy.endpoint, 'GetItem'),
+      await call(proxy.endpoint, 'GetItem'),
+    ];
+    // 400: dynalite's answer to an unsigned, empty request, i.e. forwarded.
+    expect(statuses).toEqual([400, 500, 500, 400]);
+    expect(proxy.operations).toEqual(['ListTables', 'GetItem', 'GetItem', 'GetItem']);
+    await proxy.close();
+  });
+
+  test('each kind answers as DynamoDB would, until heal()', async () => {
+    const proxy = await startCountingProxy(db.endpoint);
+    const seen: Array<number | string> = [];
+    for (const kind of ['throttling', 'provisioned', 'internal', 'reset'] as const) {
+      proxy.fault({ kind });
+      seen.push(await call(proxy.endpoint, 'GetItem'));
+    }
+    proxy.heal();
+    seen.push(await call(proxy.endpoint, 'GetItem'));
+    expect(seen).toEqual([400, 400, 500, 'ECONNRESET', 400]);
+    expect(() => proxy.fault({ kind: 'internal', count: 0 })).toThrow(TypeError);
+    await proxy.close();
+  });
+
+  test('close() ends hung requests at once: no socket outlives the proxy', async () => {
+    const proxy = await startCountingProxy(db.endpoint);
+    proxy.fault({ kind: 'hang' });
+    const hung = [call(proxy.endpoint, 'GetItem'), call(proxy.endpoint, 'PutItem')];
+    while (proxy.operations.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = performance.now();
+    await proxy.close();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(await Promise.all(hung)).toEqual(['ECONNRESET', 'ECONNRESET']);
+  });
+});

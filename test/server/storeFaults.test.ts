@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
+import { startTestStore, type TestStore } from '../support/dynalite';
+import { cookiePair, postLogin, type RawResponse, send } from '../support/http';
+import { type CapturedOutput, captureOutput } from '../support/output';
+import { type CountingProxy, type FaultKind, startCountingProxy } from '../support/storeProxy';
+
+// `npm start`'s server over real HTTP, its DynamoDB endpoint behind a proxy that breaks on purpose.
+let db: TestStore;
+let proxy: CountingProxy;
+let app: LocalApp;
+let dataFolder: string;
+const serverLines: string[] = [];
+/** Everything the process logs (the handlers' JSON lines, the SDK, the server), kept for the last test. */
+let output: CapturedOutput;
+/** Every session cookie (`session=token.signature`) the server issued. */
+const issued = new Set<string>();
+
+const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as const satisfies FaultKind[];
+/** "Within a few seconds": three 1 s attempts plus backoff, with room to spare. */
+const FEW_SECONDS_MS = 8000;
+
+beforeAll(async () => {
+  db = await startTestStore();
+  proxy = await startCountingProxy(db.endpoint);
+  dataFolder = mkdtempSync(join(tmpdir(), 'sessions-faults-'));
+  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  output = captureOutput();
+  app = await startLocalApp({ port: 0, dataFolder, log: (line) => serverLines.push(line) });
+});
+
+afterAll(async () => {
+  output.restore();
+  await app?.close();
+  await proxy?.close();
+  await db?.close();
+  rmSync(dataFolder, { recursive: true, force: true });
+  delete process.env.DYNAMODB_ENDPOINT;
+});
+
+beforeEach(() => {
+  proxy.heal();
+  proxy.reset();
+});
+
+const get = (path: string, cookie?: string) =>
+  send(app.url, 'GET', path, { headers: cookie ? { cookie } : {} });
+
+async function login(username: string, cookie?: string): Promise<RawResponse> {
+  const response = await postLogin(app.url, new URLSearchParams({ username }).toString(), {
+    ...(cookie ? { cookie } : {}),
+  });
+  for (const setCookie of response.setCookies) issued.add(cookiePair(setCookie));
+  return response;
+}
+
+async function loggedIn(username: string): Promise<string> {
+  const response = await login(username);
+  expect(response.status).toBe(303);
+  return cookiePair(response.setCookies[0]);
+}
+
+function shownUser(response: RawResponse): string | undefined {
+  expect(response.status).toBe(200);
+  return /<p>Logged in as (.*)<\/p>/.exec(response.body)?.[1];
+}
+
+function expect503(response: RawResponse) {
+  expect(response.status).toBe(503);
+  expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(response.setCookies).toEqual([]); // never a silent logout, never a cookie issued
+  expect(response.body).toContain('Service unavailable');
+  expect(response.body).not.toMatch(
+    /Exception|Error|ECONN|ETIMEDOUT|socket|SessionStore|at .*\.ts|127\.0\.0\.1/,
+  );
+}
+
+/** The response and how long it took, in milliseconds. */
+async function timed(pending: Promise<RawResponse>): Promise<{ response: RawResponse; ms: number }> {
+  const started = performance.now();
+  const response = await pending;
+  return { response, ms: performance.now() - started };
+}
+
+/** A full collection (with --expose-gc turned on for this process if Jest did not), then the heap in use. */
+function heapUsedAfterGc(): number {
+  if (typeof global.gc !== 'function') setFlagsFromString('--expose-gc');
+  const gc = (global.gc ?? runInNewContext('gc')) as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** TCP handles open in this process (server, proxy and SDK ends of every connection). */
+function openSockets(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+}
+
+describe('the local server in front of a store that breaks on purpose', () => {
+  test('a transient fault is absorbed by the retries: the normal page', async () => {
+    const cookie = await loggedIn('blip');
+    proxy.reset();
+    proxy.fault({ kind: 'throttling', count: 2 });
+    expect(shownUser(await get('/', cookie))).toBe('blip');
+    expect(proxy.operations).toEqual(['GetItem', 'GetItem', 'GetItem']);
+  });
+
+  test.each(FAULTS)(
+    'a persistent %s: 503 with Retry-After within seconds on /, login and logout; the cookie works after recovery',
+    async (kind) => {
+      const cookie = await loggedIn(`outage-${kind}`);
+      proxy.fault({ kind });
+      const results = await Promise.all([
+        timed(get('/', cookie)),
+        timed(login('newcomer')),
+        timed(login('switch-user', cookie)),
+        timed(get('/logout', cookie)),
+      ]);
+      for (const { response, ms } of results) {
+        expect503(response);
+        expect(ms).toBeLessThan(FEW_SECONDS_MS);
+      }
+      proxy.heal();
+      expect(shownUser(await get('/', cookie))).toBe(`outage-${kind}`);
+    },
+  );
+
+  test('a burst of faulted requests: every one answered, memory bounded, the server still serves', async () => {
+    const cookie = await loggedIn('through-it-all');
+    for (let warmup = 0; warmup < 20; warmup++) await get('/', cookie);
+    const heapBefore = heapUsedAfterGc();
+    const socketsBefore = openSockets();
+
+    const rounds: FaultKind[] = [
+      'internal',
+      'reset',
+      'throttling',
+      'hang',
+      'provisioned',
+      'internal',
+      'reset',
+      'hang',
+    ];
+    let answered = 0;
+    for (const kind of rounds) {
+      proxy.fault({ kind });
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, n) =>
+          n % 3 === 0 ? get('/', cookie) : n % 3 === 1 ? login(`burst-${n}`) : get('/logout', cookie),
+        ),
+      );
+      for (const response of responses) expect(response.status).toBe(503);
+      answered += responses.length;
+    }
+    expect(answered).toBe(rounds.length * 30);
+    proxy.heal();
+
+    const grownMb = (heapUsedAfterGc() - heapBefore) / (1024 * 1024);
+    expect(grownMb).toBeLessThan(50);
+    // Hung requests were ended, not left open: 60 of them leaking would hold 120 sockets here.
+    expect(openSockets()).toBeLessThan(socketsBefore + 40);
+    // Alive, and nothing was lost: the same cookie is still logged in.
+    expect(shownUser(await get('/'))).toBeUndefined();
+    expect(shownUser(await get('/', cookie))).toBe('through-it-all');
+    const out = await get('/logout', cookie);
+    expect(out.status).toBe(303);
+  }, 30_000);
+
+  test('no log line of these flows holds a token, a cookie value or the signing key', () => {
+    const text = output.text() + serverLines.join('\n');
+    expect(text).toContain('"status":503'); // the handlers' request lines were captured
+    expect(text).toContain('session store unavailable');
+    expect(issued.size).toBeGreaterThan(5);
+    for (const pair of issued) {
+      const value = pair.slice(pair.indexOf('=') + 1);
+      const [token, signature] = value.split('.');
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(signature);
+    }
+    expect(text).not.toContain(process.env.SESSION_SECRET as string);
+    expect(text).not.toMatch(/session=[A-Za-z0-9_-]/);
+  });
+});
