@@ -155,7 +155,7 @@ export class SessionsStack extends Stack {
         NODE_OPTIONS: '--enable-source-maps',
         // The service names the logs and is the metrics' dimension; the namespace holds the session metrics.
         POWERTOOLS_SERVICE_NAME: this.stackName,
-        POWERTOOLS_METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
+        METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
         // Blank (ignored) when deployed; declared so that `sam local invoke --env-vars events/env.json`
         // can set them: SAM only overrides variables the template declares.
         DYNAMODB_ENDPOINT: '',

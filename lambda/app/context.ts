@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSessionConfig, type SessionConfig } from '../session/config';
 import { boundedClientConfig, createDocumentClient } from '../session/documentClient';
@@ -7,24 +6,25 @@ import { KeyRing } from '../session/KeyRing';
 import { SecretKeyRing } from '../session/SecretKeyRing';
 import { SessionManager } from '../session/SessionManager';
 import { SessionStore } from '../session/SessionStore';
-import { createMetrics } from './metrics';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics';
 
 /** What every handler shares within one container: built once, at init. */
 export interface AppContext {
   /** The manager, or how to get it per request when the keys live in Secrets Manager. */
   sessions: SessionManager | (() => Promise<SessionManager>);
   logger: Logger;
-  metrics: Metrics;
+  /** The CloudWatch namespace the request log lines count session metrics in (EMF). */
+  metricsNamespace: string;
 }
 
 /**
- * The container's context from configuration: one DynamoDB client, one key ring, one logger,
- * one metrics buffer. `now` lets tests move the clock.
+ * The container's context from configuration: one DynamoDB client, one key ring, one logger.
+ * `now` lets tests move the clock.
  * @example const context = createAppContext(readSessionConfig(process.env));
  */
 export function createAppContext(
   config: SessionConfig,
-  options: { now?: () => number; logger?: Logger; metrics?: Metrics } = {},
+  options: { now?: () => number; logger?: Logger } = {},
 ): AppContext {
   const store = new SessionStore({
     client: createDocumentClient({ endpoint: config.endpoint }),
@@ -38,7 +38,7 @@ export function createAppContext(
       ? new SessionManager({ store, keyRing: new KeyRing(config.secrets) })
       : secretSessions(store, config.secretArn ?? ''),
     logger: options.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sessions' }),
-    metrics: options.metrics ?? createMetrics(),
+    metricsNamespace: process.env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
   };
 }
 

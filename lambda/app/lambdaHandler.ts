@@ -6,7 +6,7 @@ import { SessionStoreUnavailableError } from '../session/errors';
 import type { Session } from '../session/Session';
 import type { SessionManager } from '../session/SessionManager';
 import { type AppContext, containerAppContext } from './context';
-import { publishRequestMetrics, STORE_ERROR_METRIC, sessionMetricNames } from './metrics';
+import { metricFields, STORE_ERROR_METRIC, sessionMetricNames } from './metrics';
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -31,8 +31,8 @@ export interface Route {
 /**
  * Wraps a route as a Lambda handler: parses the event, refuses other methods (405), turns
  * `HttpError` into its page and an unavailable store into a 503 with `Retry-After`, logs one
- * structured line per request and counts the session's outcome as metrics (EMF). Nothing
- * internal ever reaches the page.
+ * structured line per request, which also counts the session's outcome as CloudWatch metrics
+ * (EMF). Nothing internal ever reaches the page.
  * @example export const handler = createLambdaHandler(indexRoute);
  */
 export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
@@ -69,8 +69,8 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
       requestId: request.requestId,
       ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
       ...log,
+      ...metricFields(app.metricsNamespace, metricNames),
     });
-    publishRequestMetrics(app.metrics, metricNames, request.requestId);
     return response;
   };
 }

@@ -1,7 +1,6 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Session, SessionOutcome, SessionWrite } from '../session/Session';
 
-/** The namespace the CloudWatch metrics land in, unless `POWERTOOLS_METRICS_NAMESPACE` says otherwise. */
+/** The CloudWatch namespace of the session metrics, unless `METRICS_NAMESPACE` says otherwise. */
 export const DEFAULT_METRICS_NAMESPACE = 'ServerSessions';
 
 /** The metric each outcome of reading a cookie counts (no cookie, or no read: nothing to count). */
@@ -30,23 +29,25 @@ export function sessionMetricNames(session: Session): string[] {
 }
 
 /**
- * The container's metrics in CloudWatch Embedded Metric Format (one JSON line on stdout per
- * request that counted something). `POWERTOOLS_METRICS_DISABLED=true` turns them off (local runs).
+ * The fields that make a JSON log line a CloudWatch Embedded Metric Format record counting each
+ * of `names` once, by the line's `service` field. They ride on the request's own log line, so a
+ * metric and its request id arrive together, in one line per request, with no metrics library
+ * in the bundle. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
-export function createMetrics(): Metrics {
-  return new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sessions',
-  });
-}
-
-/**
- * Emits one EMF line counting `names` (each once), tagged with the request id so a metric can be
- * traced to its log line. Synchronous, so concurrent requests in one process never mix their metrics.
- */
-export function publishRequestMetrics(metrics: Metrics, names: readonly string[], requestId: string): void {
-  if (names.length === 0) return;
-  for (const name of names) metrics.addMetric(name, MetricUnit.Count, 1);
-  metrics.addMetadata('requestId', requestId);
-  metrics.publishStoredMetrics();
+export function metricFields(namespace: string, names: readonly string[], now = Date.now()) {
+  if (names.length === 0) return {};
+  const unique = [...new Set(names)];
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [['service']],
+          Metrics: unique.map((name) => ({ Name: name, Unit: 'Count' })),
+        },
+      ],
+    },
+    ...Object.fromEntries(unique.map((name) => [name, names.filter((other) => other === name).length])),
+  };
 }

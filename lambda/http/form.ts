@@ -5,7 +5,9 @@ import type { HttpRequest } from './request';
 export const MAX_FORM_BYTES = 8 * 1024;
 
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF. By default TextDecoder drops it, so `%EF%BB%BFusername` would
+// silently become `username` (and a BOM-prefixed value would lose a character the username check refuses).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Malformed form data; the message is safe to show. */
 export class FormParseError extends Error {}

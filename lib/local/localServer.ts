@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { errorResponse } from '../../lambda/http/response';
@@ -23,6 +24,9 @@ export const MAX_LOCAL_BODY_BYTES = 6 * 1024 * 1024;
 
 /** The git-ignored folder holding the embedded store and the generated signing key. */
 export const DEFAULT_DATA_FOLDER = resolve(__dirname, '../../.data');
+
+/** Every method some route answers, for the `Allow` header of a CONNECT refused outright. */
+const ALLOWED_METHODS = [...new Set(ROUTES.map((route) => route.method))].join(', ');
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
@@ -70,6 +74,14 @@ export function createLocalHttpServer(
       else response.destroy();
     });
   });
+  // CONNECT (a proxy tunnel) never reaches the request handler: without this node drops the
+  // connection without a word. API Gateway has no such route either: answer 405.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nallow: ${ALLOWED_METHODS}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
+  });
   // A malformed request line or oversized headers: answer 400/431 instead of dropping silently.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) {
@@ -88,12 +100,8 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(request.url ?? '/', 'http://localhost');
-  } catch {
-    return sendError(response, 400, 'The request address is malformed.');
-  }
+  const url = requestTargetUrl(request.url ?? '/');
+  if (url === undefined) return sendError(response, 400, 'The request address is malformed.');
   const matches = ROUTES.filter((route) => route.path === url.pathname);
   const route = matches.find((candidate) => candidate.method === request.method);
   if (!route) {
@@ -104,7 +112,10 @@ async function handle(
     });
   }
   const body = await readBody(request);
-  if (body === undefined) {
+  // The client hung up mid-body, or node's parser refused the body and already answered 400:
+  // nobody waits for a response, and it is no handler failure to report.
+  if (body === 'aborted') return;
+  if (body === 'too-large') {
     response.setHeader('connection', 'close');
     sendError(response, 413, 'The request body is too large.');
     response.on('finish', () => request.destroy());
@@ -115,14 +126,35 @@ async function handle(
   writeHttpApiResult(response, result);
 }
 
-/** The whole body, or undefined once it passes the limit. */
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * The URL of a request target, or undefined when it is malformed. An origin-form target (`/path`)
+ * is always a path on this server: resolved against a base, `//evil.example/` would be read as a
+ * scheme-relative URL and served as `/`. An absolute-form target (`http://host/path`) keeps its path.
+ * @example requestTargetUrl('//evil.example/')?.pathname; // '//evil.example/'
+ */
+export function requestTargetUrl(target: string): URL | undefined {
+  try {
+    return target.startsWith('/')
+      ? new URL(`http://localhost${target}`)
+      : new URL(target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The whole body; `too-large` once it passes the limit; `aborted` when the request stream fails. */
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_LOCAL_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_LOCAL_BODY_BYTES) return 'too-large';
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    // An IncomingMessage fails only when its connection does ("aborted", a malformed chunk).
+    return 'aborted';
   }
   return Buffer.concat(chunks);
 }
@@ -163,7 +195,6 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     env.AWS_EC2_METADATA_DISABLED = 'true';
     env.TABLE_NAME ??= 'sessions';
     env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // no CloudWatch here to read EMF lines
 
     const store = await prepareLocalStore(env, dataFolder);
     cleanups.push(store.close);

@@ -141,7 +141,7 @@ describe('SessionsStack', () => {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: 'ServerSessionsStack',
-            POWERTOOLS_METRICS_NAMESPACE: 'ServerSessions',
+            METRICS_NAMESPACE: 'ServerSessions',
             TABLE_NAME: { Ref: tableLogicalId() },
             SESSION_SECRET_ARN: { Ref: expect.stringMatching(/^SessionsSigningKeys/) },
           },

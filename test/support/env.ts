@@ -9,8 +9,6 @@ delete process.env.AWS_SESSION_TOKEN;
 process.env.TABLE_NAME = 'sessions-test';
 process.env.SESSION_SECRET = 'test-signing-key-0123456789abcdef';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
-// EMF lines would flood the output; tests that check metrics build their own Metrics.
-process.env.POWERTOOLS_METRICS_DISABLED = process.env.POWERTOOLS_METRICS_DISABLED ?? 'true';
 process.env.CDK_DISABLE_VERSION_CHECK = '1';
 delete process.env.DYNAMODB_ENDPOINT;
 delete process.env.AWS_LAMBDA_FUNCTION_NAME;

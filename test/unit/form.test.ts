@@ -112,6 +112,12 @@ describe('parseUrlEncoded', () => {
     expect(() => parse('username=a&user%6Eame=b')).toThrow(FormParseError);
   });
 
+  it('keeps a leading U+FEFF (byte order mark) in names and values instead of dropping it', () => {
+    // TextDecoder drops a leading BOM by default: "%EF%BB%BFusername" used to read as "username".
+    expect(parse('%EF%BB%BFusername=%EF%BB%BFadmin')).toEqual({ '\uFEFFusername': '\uFEFFadmin' });
+    expect(parse('a=1&%EF%BB%BFa=2')).toEqual({ a: '1', '\uFEFFa': '2' });
+  });
+
   it('throws only FormParseError', () => {
     // Prepare: every single byte as a body, and a few escapes
     const bodies = [

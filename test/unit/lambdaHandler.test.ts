@@ -1,6 +1,5 @@
 import 'aws-sdk-client-mock-jest';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -79,7 +78,7 @@ beforeEach(() => {
   app = {
     sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
     logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Test' }), // disabled by test/support/env.ts
+    metricsNamespace: 'Test',
   };
 });
 

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -27,22 +26,13 @@ let app: AppContext;
 /** Every line written to stdout while a test runs: the EMF output. */
 let stdout: string[];
 
-/** Metrics that really print, whatever test/support/env.ts says. */
-function printingMetrics(): Metrics {
-  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  try {
-    return new Metrics({ namespace: NAMESPACE, serviceName: 'index' });
-  } finally {
-    process.env.POWERTOOLS_METRICS_DISABLED = disabled;
-  }
-}
-
 interface EmfLine {
   _aws: {
     Timestamp: number;
     CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[];
   };
+  message: string;
+  service: string;
   requestId: string;
   [metric: string]: unknown;
 }
@@ -54,12 +44,16 @@ function emfLines(): EmfLine[] {
     .map((line) => JSON.parse(line) as EmfLine);
 }
 
-/** The metric names of the single EMF line the request printed. */
+/** The metric names of the request's log line, which must be the only EMF line printed. */
 function countedBy(requestId: string): string[] {
   const lines = emfLines();
   expect(lines).toHaveLength(1);
   const [line] = lines;
+  expect(line.message).toBe('request');
   expect(line.requestId).toBe(requestId);
+  expect(line.service).toBe('sessions-unit'); // the dimension's value
+  expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Dimensions: [['service']] });
+  expect(Math.abs(line._aws.Timestamp - Date.now())).toBeLessThan(60_000);
   expect(line._aws.CloudWatchMetrics[0].Namespace).toBe(NAMESPACE);
   const names = line._aws.CloudWatchMetrics[0].Metrics.map((metric) => metric.Name);
   for (const metric of line._aws.CloudWatchMetrics[0].Metrics) expect(metric.Unit).toBe('Count');
@@ -80,8 +74,8 @@ beforeEach(() => {
   clock = new Clock();
   app = {
     sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: printingMetrics(),
+    logger: new Logger({ logLevel: 'INFO', serviceName: 'sessions-unit' }),
+    metricsNamespace: NAMESPACE,
   };
   stdout = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -94,7 +88,7 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-describe('session metrics in Embedded Metric Format, one line per request with its request id', () => {
+describe('session metrics in Embedded Metric Format, on the request log line with its request id', () => {
   test('a logged-in page view counts a hit', async () => {
     const token = newToken();
     ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
@@ -169,9 +163,10 @@ describe('session metrics in Embedded Metric Format, one line per request with i
     expect(countedBy(event.requestContext.requestId)).toEqual(['SessionStoreError']);
   });
 
-  test('requests with nothing to count print no metrics line', async () => {
+  test('requests with nothing to count log their line without metrics', async () => {
     await createLambdaHandler(indexRoute, app)(httpEvent());
     await createLambdaHandler(loginRoute, app)(httpEvent({ path: '/login' }));
+    expect(stdout.join('').match(/"message":"request"/g)).toHaveLength(2);
     expect(emfLines()).toEqual([]);
   });
 });

@@ -1,0 +1,237 @@
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import { isCrossSiteRequest } from '../../lambda/http/crossSite';
+import { readForm } from '../../lambda/http/form';
+import { HttpError } from '../../lambda/http/HttpError';
+import { type HttpRequest, parseRequest } from '../../lambda/http/request';
+import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/constants';
+import { KeyRing } from '../../lambda/session/KeyRing';
+import { SessionManager } from '../../lambda/session/SessionManager';
+import type { SessionStore } from '../../lambda/session/SessionStore';
+import { readSessionCookieValues } from '../../lambda/session/sessionCookie';
+import { toHttpApiEvent } from '../../lib/local/apiGateway';
+import { requestTargetUrl } from '../../lib/local/localServer';
+import { httpEvent } from '../support/events';
+import { base64UrlOf, fuzz, textWith } from './fuzz';
+
+// Event parsing survives whatever API Gateway (or a broken caller) hands it: any headers, any
+// cookie arrays, fields of the wrong type; and what it returns is always well-typed.
+
+/** Values of the wrong type, kept small: deep random objects only cost time. */
+const junk = fc.anything({ maxDepth: 2, maxKeys: 4 });
+
+const headerName = fc.oneof(
+  fc.constantFrom(
+    'Host',
+    'origin',
+    'Origin',
+    'Sec-Fetch-Site',
+    'content-type',
+    'Content-Type',
+    'x-forwarded-proto',
+    'X-Forwarded-Host',
+    'cookie',
+    '__proto__',
+    'constructor',
+    'toString',
+  ),
+  fc.string({ maxLength: 20 }),
+);
+const headerValue = fc.oneof(
+  { weight: 4, arbitrary: textWith(['http', 'https://', 'same-origin', 'cross-site', ':', '/', ';', ',']) },
+  { weight: 1, arbitrary: junk },
+);
+const cookieEntry = fc.oneof(
+  { weight: 4, arbitrary: textWith(['session=', '__Host-session=', '=', ';', '.', '%', '"', ' ']) },
+  { weight: 1, arbitrary: fc.tuple(base64UrlOf(32), base64UrlOf(32)).map(([t, s]) => `session=${t}.${s}`) },
+  { weight: 1, arbitrary: junk },
+);
+const headers = fc.oneof(
+  { weight: 4, arbitrary: fc.dictionary(headerName, headerValue, { maxKeys: 12 }) },
+  { weight: 1, arbitrary: junk },
+);
+const cookies = fc.oneof(
+  { weight: 4, arbitrary: fc.array(cookieEntry, { maxLength: 20 }) },
+  { weight: 1, arbitrary: junk },
+);
+
+/** A realistic event with its headers, cookies, body and context replaced by arbitrary values. */
+const event: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 1, arbitrary: junk },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record(
+        {
+          headers,
+          cookies,
+          body: fc.oneof(fc.string(), fc.base64String(), junk),
+          isBase64Encoded: fc.oneof(fc.boolean(), junk),
+          rawPath: fc.oneof(fc.string(), junk),
+          requestContext: fc.oneof(
+            fc.record(
+              {
+                http: fc.oneof(fc.record({ method: fc.oneof(fc.string(), junk), path: junk }), junk),
+                requestId: fc.oneof(fc.string(), junk),
+              },
+              { requiredKeys: [] },
+            ),
+            junk,
+          ),
+        },
+        { requiredKeys: [] },
+      )
+      .map((fields) => ({ ...httpEvent(), ...fields })),
+  },
+);
+
+function isWellTyped(request: HttpRequest): boolean {
+  return (
+    typeof request.method === 'string' &&
+    request.method === request.method.toUpperCase() &&
+    typeof request.path === 'string' &&
+    typeof request.requestId === 'string' &&
+    typeof request.secure === 'boolean' &&
+    Buffer.isBuffer(request.body) &&
+    Array.isArray(request.cookies) &&
+    request.cookies.every((cookie) => typeof cookie === 'string') &&
+    Object.entries(request.headers).every(
+      ([name, value]) => name === name.toLowerCase() && typeof value === 'string',
+    )
+  );
+}
+
+const sessions = new SessionManager({ store: {} as SessionStore, keyRing: new KeyRing(['fuzz-key']) });
+
+describe('parseRequest', () => {
+  it('never throws and always returns a well-typed request', () => {
+    fuzz(fc.property(event, (input) => isWellTyped(parseRequest(input as APIGatewayProxyEventV2))));
+  });
+
+  it('keeps every string cookie, in order, and drops everything else', () => {
+    fuzz(
+      fc.property(fc.array(cookieEntry, { maxLength: 20 }), (entries) => {
+        const request = parseRequest({ ...httpEvent(), cookies: entries as string[] });
+        const strings = entries.filter((entry) => typeof entry === 'string');
+        return JSON.stringify(request.cookies) === JSON.stringify(strings);
+      }),
+    );
+  });
+
+  it('hands the next steps nothing they cannot handle', () => {
+    fuzz(
+      fc.property(event, (input) => {
+        // Prepare
+        const request = parseRequest(input as APIGatewayProxyEventV2);
+
+        // Act: everything the handlers do with a request before touching the store.
+        const crossSite = isCrossSiteRequest(request.headers);
+        const values = readSessionCookieValues(request.cookies, request.secure);
+        const session = sessions.attach(request);
+        try {
+          readForm(request);
+        } catch (error) {
+          if (!(error instanceof HttpError) || error.status < 400 || error.status > 499) throw error;
+        }
+
+        // Assess: none of the random cookies was signed by the key ring.
+        return (
+          typeof crossSite === 'boolean' &&
+          values.length <= MAX_SESSION_COOKIE_CANDIDATES &&
+          session.state.token === undefined
+        );
+      }),
+    );
+  });
+});
+
+describe('isCrossSiteRequest', () => {
+  const host = fc.tuple(fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }));
+
+  it('allows an Origin naming the Host (any case) and refuses one naming another host', () => {
+    fuzz(
+      fc.property(host, host, fc.constantFrom('http', 'https'), ([name, port], [other], scheme) => {
+        // An explicit default port (`Host: a.example:80`) is left out: browsers never send one,
+        // and the check compares the Host text with the Origin's serialized host.
+        fc.pre(port !== (scheme === 'http' ? 80 : 443));
+        const authority = port === undefined ? name : `${name}:${port}`;
+        const origin = `${scheme}://${authority}`;
+        const sameSite = isCrossSiteRequest({ origin, host: authority.toUpperCase() });
+        const crossSite = isCrossSiteRequest({ origin: `${scheme}://${other}.evil`, host: authority });
+        return sameSite === false && crossSite === true;
+      }),
+    );
+  });
+
+  it('follows Sec-Fetch-Site whatever Origin says', () => {
+    fuzz(
+      fc.property(headerValue, fc.string(), (origin, fetchSite) => {
+        const headers = { 'sec-fetch-site': fetchSite, ...(typeof origin === 'string' ? { origin } : {}) };
+        return isCrossSiteRequest(headers) === !['same-origin', 'none'].includes(fetchSite);
+      }),
+    );
+  });
+});
+
+describe("the local server's API Gateway event", () => {
+  /** What node's HTTP parser gives the server: lower-case names, string (or string[]) values. */
+  const nodeHeaders = fc.dictionary(
+    fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }).map((name) => name.toLowerCase()),
+    fc.oneof(
+      fc.string({ unit: 'binary-ascii' }),
+      fc.array(fc.string({ unit: 'binary-ascii' }), { maxLength: 3 }),
+    ),
+    { maxKeys: 10 },
+  );
+  const cookieHeader = fc.option(
+    fc.array(textWith([';', '; ', '=', 'session=', ' ']), { maxLength: 30 }).map((parts) => parts.join('; ')),
+    { nil: undefined },
+  );
+  const path = fc.oneof(
+    fc.webPath(),
+    textWith(['/', '%', '?', '#', '..', '//', '%ZZ', '%C3%28', '\\']).map((text) => `/${text}`),
+  );
+
+  it('builds an event parseRequest reads back: cookies split, body intact, proto and client address set', () => {
+    fuzz(
+      fc.property(
+        nodeHeaders,
+        cookieHeader,
+        path,
+        fc.uint8Array({ maxLength: 200 }),
+        (headersIn, cookie, target, bytes) => {
+          // Prepare
+          const message = {
+            headers: { ...headersIn, ...(cookie === undefined ? {} : { cookie }) },
+            method: 'POST',
+            httpVersion: '1.1',
+            socket: { remoteAddress: '127.0.0.1', localPort: 3000 },
+          } as unknown as IncomingMessage;
+          const body = Buffer.from(bytes);
+          const url = requestTargetUrl(target);
+          if (url === undefined) return true; // the server answers 400 before building an event
+
+          // Act
+          const apiEvent = toHttpApiEvent(message, body, 'POST /login', url);
+          const request = parseRequest(apiEvent);
+
+          // Assess
+          const expectedCookies = (cookie ?? '')
+            .split(';')
+            .map((entry) => entry.trim())
+            .filter((entry) => entry !== '');
+          return (
+            isWellTyped(request) &&
+            JSON.stringify(request.cookies) === JSON.stringify(expectedCookies) &&
+            request.body.equals(body) &&
+            request.secure === false &&
+            request.headers['x-forwarded-for'] === '127.0.0.1' &&
+            request.headers.cookie === undefined &&
+            request.path === url.pathname
+          );
+        },
+      ),
+    );
+  });
+});
