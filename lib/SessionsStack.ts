@@ -144,10 +144,14 @@ export class SessionsStack extends Stack {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      // Starting points: the benchmark will refine them. 10 s leaves room for the SDK's three
-      // one-second DynamoDB attempts plus a cold start.
-      memorySize: 256,
-      timeout: Duration.seconds(10),
+      // Memory buys CPU (one vCPU at 1769 MB). `npm run bench` loads a bundle in ~230 ms on one
+      // full core; scaled by CPU share that is ~1.6 s of cold start at 256 MB and ~0.4 s at 1024 MB,
+      // while a warm page view (one GetItem, <1 ms of CPU) costs ~$0.08 more per million at 1024 MB.
+      memorySize: 1024,
+      // Worst case, a cold index or login makes three store calls (Secrets Manager, then two
+      // DynamoDB writes or a read and a refresh), each up to three 1 s attempts plus backoff
+      // (lambda/session/documentClient.ts): about 10 s. 15 s leaves room, so it ends in a 503, not a timeout.
+      timeout: Duration.seconds(15),
       role,
       logGroup,
       // No X-Ray: it would need xray:PutTraceSegments on "*" and the JSON logs carry the request id.

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSessionConfig, type SessionConfig } from '../session/config';
 import { boundedClientConfig, createDocumentClient } from '../session/documentClient';
 import { KeyRing } from '../session/KeyRing';
@@ -44,13 +43,23 @@ export function createAppContext(
 
 /** A manager per key ring fetched from Secrets Manager: a new ring (rotation) gets a new manager. */
 function secretSessions(store: SessionStore, secretArn: string): () => Promise<SessionManager> {
-  const keys = new SecretKeyRing({ client: new SecretsManagerClient(boundedClientConfig()), secretArn });
+  let keys: Promise<SecretKeyRing> | undefined;
   let manager: SessionManager | undefined;
   return async () => {
-    const keyRing = await keys.current();
+    keys ??= createSecretKeyRing(secretArn);
+    const keyRing = await (await keys).current();
     if (manager?.keyRing !== keyRing) manager = new SessionManager({ store, keyRing });
     return manager;
   };
+}
+
+/**
+ * Loaded at the first request that needs it, not at import: only this mode uses the Secrets
+ * Manager client, and a container keyed by SESSION_SECRET never pays for loading it.
+ */
+async function createSecretKeyRing(secretArn: string): Promise<SecretKeyRing> {
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  return new SecretKeyRing({ client: new SecretsManagerClient(boundedClientConfig()), secretArn });
 }
 
 let containerContext: AppContext | undefined;

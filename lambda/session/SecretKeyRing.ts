@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecrets } from './config';
 import { SessionStoreUnavailableError } from './errors';
 import { KeyRing } from './KeyRing';
@@ -50,6 +50,8 @@ export class SecretKeyRing {
   private async fetch(): Promise<KeyRing> {
     let value: string | undefined;
     try {
+      // Imported here, not at the top: a container that never reads the secret never loads the client.
+      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
       const output = await this.options.client.send(
         new GetSecretValueCommand({ SecretId: this.options.secretArn }),
       );

@@ -12,6 +12,18 @@ export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'];
 export const REFERENCE_SOURCE =
   "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const c = DynamoDBClient;\n";
 
+/** The reference with its client created, as every function that uses DynamoDB does at init. */
+export const REFERENCE_CREATED_SOURCE =
+  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
+  'export const c = DynamoDBClient;\nexport const client = new DynamoDBClient({});\n';
+
+/** The reference plus the Secrets Manager client, which the functions load at their first request
+ * when their keys come from SESSION_SECRET_ARN (as deployed). */
+export const REFERENCE_WITH_SECRETS_SOURCE =
+  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
+  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n" +
+  'export const c = DynamoDBClient;\nexport const s = SecretsManagerClient;\n';
+
 export type SdkMode = 'bundled' | 'external';
 
 /** The `bundling` props mirrored below; any other prop makes `esbuildOptionsFor` refuse. */

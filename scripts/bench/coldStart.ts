@@ -3,7 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FUNCTIONS, type FunctionName } from '../../lib/routes';
-import { type BuiltBundle, bundleFunction, REFERENCE_SOURCE, type SdkMode } from './bundle';
+import {
+  type BuiltBundle,
+  bundleFunction,
+  REFERENCE_CREATED_SOURCE,
+  REFERENCE_SOURCE,
+  REFERENCE_WITH_SECRETS_SOURCE,
+  type SdkMode,
+} from './bundle';
 import { BENCH_TABLE, OFFLINE_AWS_ENV, PROJECT_ROOT, randomSigningKey } from './constants';
 import { BenchCheckError } from './errors';
 import { type Summary, summarize } from './stats';
@@ -35,6 +42,13 @@ export interface ColdStartResult {
   entries: ColdStartEntry[];
   /** The deployed index bundle loaded without NODE_OPTIONS: what reading its source map costs. */
   indexWithoutSourceMaps: LoadMeasurement;
+  /**
+   * The DynamoDB and Secrets Manager clients together (SDK bundled): over the reference, what a
+   * function keyed by SESSION_SECRET_ARN (as deployed) loads at its first request.
+   */
+  referenceWithSecrets: LoadMeasurement;
+  /** The reference that also creates its client at load, as the functions do (SDK bundled). */
+  referenceCreated: LoadMeasurement;
 }
 
 export interface ColdStartOptions {
@@ -80,7 +94,7 @@ interface Variant {
  * loads the DynamoDB client; then loads every bundle `runs` times, each in a fresh `node` process,
  * round-robin so that all see the same machine noise. Bundles go to a temporary folder, removed
  * at the end.
- * @example const result = await runColdStart({ runs: 15 });
+ * @example const result = await runColdStart({ runs: 31 });
  */
 export async function runColdStart(options: ColdStartOptions): Promise<ColdStartResult> {
   const report = options.report ?? (() => undefined);
@@ -105,7 +119,15 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
     const deployedIndex = built.find((variant) => variant.name === 'index' && variant.sdk === 'bundled');
     if (!deployedIndex) throw new Error('no index bundle');
     const withoutSourceMaps: Variant = { ...deployedIndex, nodeOptions: '' };
-    const variants = [...built, withoutSourceMaps];
+    const referenceVariant = async (source: string, folderName: string): Promise<Variant> => ({
+      name: 'reference',
+      sdk: 'bundled',
+      nodeOptions: LAMBDA_NODE_OPTIONS,
+      bundle: await bundleFunction({ source }, path.join(folder, folderName), 'bundled'),
+    });
+    const withSecrets = await referenceVariant(REFERENCE_WITH_SECRETS_SOURCE, 'reference-with-secrets');
+    const created = await referenceVariant(REFERENCE_CREATED_SOURCE, 'reference-created');
+    const variants = [...built, withoutSourceMaps, withSecrets, created];
 
     const samples = new Map<Variant, { loadMs: number[]; rssMb: number[] }>(
       variants.map((variant) => [variant, { loadMs: [], rssMb: [] }]),
@@ -142,6 +164,8 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
         sdk: { bundled: measurement(name, 'bundled'), external: measurement(name, 'external') },
       })),
       indexWithoutSourceMaps: measure(withoutSourceMaps),
+      referenceWithSecrets: measure(withSecrets),
+      referenceCreated: measure(created),
     };
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -12,7 +12,7 @@ export interface BenchOptions {
   help: boolean;
 }
 
-export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 15 } as const;
+export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31 } as const;
 export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5 } as const;
 
 export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--help]

@@ -73,6 +73,9 @@ export function formatReport(result: BenchResult): string {
   );
 
   const reference = coldStart.entries.find((entry) => entry.name === 'reference');
+  const index = coldStart.entries.find((entry) => entry.name === 'index');
+  const secretsClientMs =
+    coldStart.referenceWithSecrets.loadMs.median - (reference?.sdk.bundled.loadMs.median ?? Number.NaN);
   sections.push(
     [
       `Cold start: bundled as lib/bundling.ts (esbuild), loaded with NODE_OPTIONS=${coldStart.nodeOptions} ` +
@@ -113,6 +116,12 @@ export function formatReport(result: BenchResult): string {
       '   × ref compares like with like)',
       `  index (SDK bundled) without ${coldStart.nodeOptions}: ${coldStart.indexWithoutSourceMaps.loadMs.median.toFixed(1)} ms ` +
         `(p99 ${coldStart.indexWithoutSourceMaps.loadMs.p99.toFixed(1)} ms): the cost of reading the source map at load`,
+      `  DynamoDB + Secrets Manager clients (SDK bundled): ${coldStart.referenceWithSecrets.loadMs.median.toFixed(1)} ms, ` +
+        `${secretsClientMs.toFixed(1)} ms over the reference:`,
+      '   what a function keyed by SESSION_SECRET_ARN (as deployed) loads at its first request, on top of the load above',
+      `  DynamoDB client only, and created at load (SDK bundled): ${coldStart.referenceCreated.loadMs.median.toFixed(1)} ms; ` +
+        `index loads in ${((index?.sdk.bundled.loadMs.median ?? Number.NaN) / coldStart.referenceCreated.loadMs.median).toFixed(2)}× of it:`,
+      '   what our code adds to any function that creates a DynamoDB client at init',
     ].join('\n'),
   );
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { SessionsStack } from '../../lib/SessionsStack';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../integration/support';
 import { startTestStore, type TestStore } from '../support/dynalite';
 
 // `sam local invoke -t cdk.out/<stack>.template.json` finds each function's code through the asset
@@ -75,17 +76,20 @@ function sampleEnvironment(): Record<string, string> {
 
 describe('the synthesized bundles, run the way Lambda runs them', () => {
   let store: TestStore;
+  let secrets: FakeSecretsManager;
 
   beforeAll(async () => {
     store = await startTestStore('sessions-bundle-test');
+    secrets = await startFakeSecretsManager(sampleEnvironment().SESSION_SECRET);
   });
 
   afterAll(async () => {
     await store.close();
+    await secrets.close();
   });
 
   /** Requires a bundle in a fresh node (from outside the repo: only Node's own modules resolve) and invokes it. */
-  async function invokeBundle(logicalIdPrefix: string, eventFile: string) {
+  async function invokeBundle(logicalIdPrefix: string, eventFile: string, keys: Record<string, string>) {
     const entry = functions.find(([logicalId]) => logicalId.startsWith(logicalIdPrefix));
     if (!entry) throw new Error(`no function ${logicalIdPrefix}`);
     const bundle = path.join(outdir, entry[1].Metadata?.['aws:asset:path'] ?? '', 'index.js');
@@ -101,7 +105,7 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
         NODE_OPTIONS: '--enable-source-maps',
         TABLE_NAME: 'sessions-bundle-test',
         DYNAMODB_ENDPOINT: store.endpoint,
-        SESSION_SECRET: sampleEnvironment().SESSION_SECRET, // the key the sample cookies are signed with
+        ...keys,
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
@@ -120,13 +124,26 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
 
   // The bundles leave bowser out (lib/bundling.ts): a path that needed it would throw here.
   it('logs in, shows the page and logs out with nothing but the bundle and Node', async () => {
-    const login = await invokeBundle('LoginFunction', 'login.json');
+    // The key the sample cookies are signed with.
+    const keys = { SESSION_SECRET: sampleEnvironment().SESSION_SECRET };
+    const login = await invokeBundle('LoginFunction', 'login.json', keys);
     expect(login.statusCode).toBe(303);
     expect(login.cookies?.[0]).toMatch(/^__Host-session=[\w-]+\.[\w-]+;/);
-    const index = await invokeBundle('IndexFunction', 'index.json');
+    const index = await invokeBundle('IndexFunction', 'index.json', keys);
     expect(index.statusCode).toBe(200);
     expect(index.body).toContain('<html');
-    const logout = await invokeBundle('LogoutFunction', 'logout.json');
+    const logout = await invokeBundle('LogoutFunction', 'logout.json', keys);
     expect(logout.statusCode).toBe(303);
+  }, 60_000);
+
+  // As deployed: the keys come from Secrets Manager, whose client the bundle loads at the first request.
+  it('reads the keys from Secrets Manager when given SESSION_SECRET_ARN', async () => {
+    const keys = {
+      SESSION_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-keys',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    };
+    const login = await invokeBundle('LoginFunction', 'login.json', keys);
+    expect(login.statusCode).toBe(303);
+    expect(login.cookies?.[0]).toMatch(/^__Host-session=/);
   }, 60_000);
 });

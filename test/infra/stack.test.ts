@@ -134,8 +134,8 @@ describe('SessionsStack', () => {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        MemorySize: 256,
-        Timeout: 10,
+        MemorySize: 1024,
+        Timeout: 15,
         Handler: 'index.handler',
         Environment: {
           Variables: {
