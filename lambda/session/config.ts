@@ -59,7 +59,19 @@ export function parseSecrets(key: string, raw: string | undefined): string[] {
   if (secrets.some((secret) => secret === '')) {
     throw new SessionConfigError(key, 'contains an empty key (check for stray commas)');
   }
+  // HMAC pads a short key with zero bytes, so "k" and "k\0" would be the same key: only printable text.
+  if (secrets.some(hasControlCharacter)) {
+    throw new SessionConfigError(key, 'a key contains a control character: use printable text only');
+  }
   return secrets;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return true;
+  }
+  return false;
 }
 
 /** Keys from SESSION_SECRET when set, else the SESSION_SECRET_ARN to fetch them from. */

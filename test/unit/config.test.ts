@@ -117,6 +117,9 @@ describe('readSessionConfig', () => {
     ['a leading comma', ',a'],
     ['a blank entry', 'a, ,b'],
     ['only a comma', ','],
+    ['a key with a NUL (HMAC would treat "key" and "key\\0" alike)', 'key\u0000'],
+    ['a key with a newline inside', 'new\nkey,old'],
+    ['a key with a C1 control character', 'key\u0085x'],
   ])('refuses SESSION_SECRET %s, naming SESSION_SECRET', (_label, secret) => {
     // Act
     const error = configError({ SESSION_SECRET: secret });
@@ -135,6 +138,10 @@ describe('readSessionConfig', () => {
 describe('parseSecrets', () => {
   it('keeps the order: the first signs', () => {
     expect(parseSecrets('SESSION_SECRET', 'b,a')).toEqual(['b', 'a']);
+  });
+
+  it('accepts printable keys beyond ASCII', () => {
+    expect(parseSecrets('SESSION_SECRET', 'clé-ünïcode,🔑')).toEqual(['clé-ünïcode', '🔑']);
   });
 
   it('trims each key', () => {
