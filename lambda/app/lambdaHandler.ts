@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { HttpError } from '../http/HttpError';
 import { type HttpRequest, parseRequest } from '../http/request';
 import { errorResponse, type HttpResponse } from '../http/response';
-import { SessionStoreUnavailableError } from '../session/errors';
+import { SessionStoreRejectedError, SessionStoreUnavailableError } from '../session/errors';
 import type { Session } from '../session/Session';
 import type { SessionManager } from '../session/SessionManager';
 import { type AppContext, containerAppContext } from './context';
@@ -89,6 +89,11 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
       'retry-after': String(RETRY_AFTER_SECONDS),
     });
   }
-  app.logger.error('unexpected error', { ...fields, error: error instanceof Error ? error : String(error) });
+  if (error instanceof SessionStoreRejectedError) {
+    // A missing table or permission: no retry will help, so no Retry-After; the log says which.
+    app.logger.error('session store rejected the request', { ...fields, operation: error.operation });
+  } else {
+    app.logger.error('unexpected error', { ...fields, error: error instanceof Error ? error : String(error) });
+  }
   return errorResponse(500, 'Something went wrong on our side. Please try again.');
 }

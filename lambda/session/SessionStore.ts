@@ -6,8 +6,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants';
-import { SessionIdCollisionError, SessionStoreUnavailableError, SessionTooLargeError } from './errors';
+import {
+  SessionIdCollisionError,
+  SessionStoreRejectedError,
+  SessionStoreUnavailableError,
+  SessionTooLargeError,
+} from './errors';
 import { hashToken } from './KeyRing';
 
 /** JSON-serialisable session data. */
@@ -49,6 +55,24 @@ const LIVE_ITEM_CONDITION = 'attribute_exists(#id) AND #validUntil > :now';
 
 function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Whether DynamoDB answered and refused the request in a way no retry fixes: a 4xx that is not
+ * throttling or a timeout (no table, no permission, an invalid request). Anything else, including
+ * no answer at all (network errors, timeouts), may succeed later.
+ */
+function isRejection(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  const status = sdkError.$metadata?.httpStatusCode;
+  return (
+    status !== undefined &&
+    status >= 400 &&
+    status < 500 &&
+    !isThrottlingError(sdkError) &&
+    !isTransientError(sdkError)
+  );
 }
 
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
@@ -229,6 +253,7 @@ export class SessionStore {
       return await call();
     } catch (error) {
       if (isConditionalCheckFailure(error)) throw new ConditionFailed();
+      if (isRejection(error)) throw new SessionStoreRejectedError(operation, { cause: error });
       throw new SessionStoreUnavailableError(operation, { cause: error });
     }
   }

@@ -29,6 +29,19 @@ export class SessionStoreUnavailableError extends SessionError {
   }
 }
 
+/**
+ * The store refused the request in a way no retry can fix: a missing table, no permission, bad
+ * credentials, an invalid request. A deployment or code fault: callers answer 500, not "try again".
+ */
+export class SessionStoreRejectedError extends SessionError {
+  constructor(
+    readonly operation: string,
+    options?: ErrorOptions,
+  ) {
+    super(`session store rejected ${operation}`, options);
+  }
+}
+
 /** A new session id collided with an existing item (the conditional put failed). */
 export class SessionIdCollisionError extends SessionError {
   constructor() {

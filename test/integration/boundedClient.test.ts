@@ -5,7 +5,7 @@ import { type CountingProxy, type FaultKind, startCountingProxy } from '../suppo
 import { getItem, TABLE } from './support';
 
 // The SDK client the handlers use (lambda/session/documentClient.ts), against injected faults:
-// bounded attempts, each bounded in time, so every call ends well inside the Lambda timeout (10 s).
+// bounded attempts, each bounded in time, so every call ends well inside the Lambda timeout (15 s, lib/SessionsStack.ts).
 let db: TestStore;
 let proxy: CountingProxy;
 

@@ -79,6 +79,32 @@ describe('a store nobody answers on (connection refused)', () => {
   });
 });
 
+describe('a table that does not exist (a deployment fault, not an outage)', () => {
+  let db: TestStore;
+
+  beforeAll(async () => {
+    db = await startTestStore();
+  });
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  test('answers 500 without Retry-After and sets no cookie: "try again" would never help', async () => {
+    const app = createTestApp({ endpoint: db.endpoint, now: clock.now, tableName: 'no-such-table' });
+    for (const response of [
+      await app.index(httpEvent({ cookies: [validLooking] })),
+      await app.login(loginEvent('admin')),
+      await app.logout(httpEvent({ path: '/logout', cookies: [validLooking] })),
+    ]) {
+      expect(response.statusCode).toBe(500);
+      expect(response.headers['retry-after']).toBeUndefined();
+      expect(response.cookies).toEqual([]);
+      expect(response.body).not.toMatch(/Exception|Error|no-such-table/);
+    }
+  });
+});
+
 describe('injected store faults, through the handlers', () => {
   let db: TestStore;
   let proxy: CountingProxy;

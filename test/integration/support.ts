@@ -40,6 +40,8 @@ export interface AppOptions {
   absoluteSeconds?: number;
   /** SESSION_SECRET: comma-separated keys, the first signs. */
   secret?: string;
+  /** TABLE_NAME, when not the test table. */
+  tableName?: string;
   now: () => number;
   logger?: Logger;
 }
@@ -56,6 +58,7 @@ export function createTestApp(options: AppOptions): TestApp {
       ? {}
       : { SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(options.absoluteSeconds) }),
     ...(options.secret === undefined ? {} : { SESSION_SECRET: options.secret }),
+    ...(options.tableName === undefined ? {} : { TABLE_NAME: options.tableName }),
   });
   const context = createAppContext(config, {
     now: options.now,

@@ -3,6 +3,7 @@ import {
   ConditionalCheckFailedException,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -15,6 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   SessionIdCollisionError,
+  SessionStoreRejectedError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
 } from '../../lambda/session/errors';
@@ -80,6 +82,36 @@ const unavailableErrors: Array<[string, () => Error]> = [
   [
     'a network error',
     () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }),
+  ],
+];
+
+/** DynamoDB answered 4xx and no retry can help: a deployment or code fault, not an outage. */
+const rejectedErrors: Array<[string, () => Error]> = [
+  [
+    'ResourceNotFoundException (no such table)',
+    () =>
+      new ResourceNotFoundException({
+        message: 'Requested resource not found',
+        $metadata: { httpStatusCode: 400 },
+      }),
+  ],
+  [
+    'AccessDeniedException',
+    () =>
+      Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+        $fault: 'client',
+      }),
+  ],
+  [
+    'ValidationException',
+    () =>
+      Object.assign(new Error('One or more parameter values were invalid'), {
+        name: 'ValidationException',
+        $metadata: { httpStatusCode: 400 },
+        $fault: 'client',
+      }),
   ],
 ];
 
@@ -572,5 +604,33 @@ describe('SessionStore', () => {
       await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
       await expect(failure).rejects.toMatchObject({ operation: 'destroy', cause: sdkError });
     });
+  });
+});
+
+describe('SessionStore: a request DynamoDB refuses for good', () => {
+  const operations: Array<[string, (store: SessionStore) => Promise<unknown>]> = [
+    ['load', (store) => store.load(newToken())],
+    ['create', (store) => store.create(newToken(), { username: 'admin' })],
+    ['refresh', (store) => store.refresh(storedItem(newToken(), {}))],
+    ['save', (store) => store.save(storedItem(newToken(), {}), { a: 1 })],
+    ['destroy', (store) => store.destroy(newToken())],
+  ];
+
+  describe.each(rejectedErrors)('%s', (_label, make) => {
+    it.each(operations)(
+      '%s: SessionStoreRejectedError with the cause (a 500, not "try again")',
+      async (operation, call) => {
+        // Prepare
+        const sdkError = make();
+        ddb.rejects(sdkError); // every command
+
+        // Act
+        const failure = call(makeStore(clock));
+
+        // Assess
+        await expect(failure).rejects.toBeInstanceOf(SessionStoreRejectedError);
+        await expect(failure).rejects.toMatchObject({ operation, cause: sdkError });
+      },
+    );
   });
 });

@@ -1,6 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -205,6 +209,27 @@ describe('createLambdaHandler', () => {
     expect(logged).not.toContain(token);
     expect(logged).not.toContain(ring.sign(token).split('.')[1]);
     expect(logged).not.toContain(sha256Base64Url(token));
+  });
+
+  it('answers 500 without Retry-After when DynamoDB refuses for good (no table), and says so in the log', async () => {
+    // Prepare
+    const error = jest.spyOn(app.logger, 'error');
+    const token = newToken();
+    ddb
+      .on(GetCommand)
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const response = await handler(indexRoute)(httpEvent({ cookies: [sessionCookie(token)] }));
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(response.cookies).toEqual([]);
+    expectNoInternals(response.body, token);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0][0]).toBe('session store rejected the request');
+    expect(error.mock.calls[0][1]).toMatchObject({ operation: 'load', cause: 'ResourceNotFoundException' });
   });
 
   it('logs a store failure without the token', async () => {
