@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambda/app/metrics';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
-import { FUNCTIONS, type FunctionName, ROUTES } from './routes';
+import { DEFAULT_ROUTE_FUNCTION, FUNCTIONS, type FunctionName, ROUTES } from './routes';
 import { ServerSessions, type SessionAccess } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -95,12 +95,24 @@ export class SessionsStack extends Stack {
           payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
         }),
     );
-    for (const route of ROUTES) {
-      const [httpRoute] = this.api.addRoutes({
-        path: route.path,
-        methods: [apigwv2.HttpMethod[route.method]],
-        integration: integrations[route.function],
-      });
+    const routes = ROUTES.map(
+      (route) =>
+        this.api.addRoutes({
+          path: route.path,
+          methods: [apigwv2.HttpMethod[route.method]],
+          integration: integrations[route.function],
+        })[0],
+    );
+    // Everything else reaches a handler too, which answers 404 or 405 as an HTML page with the
+    // security headers, as the local server does, instead of API Gateway's JSON 404.
+    routes.push(
+      new apigwv2.HttpRoute(this.api, 'DefaultRoute', {
+        httpApi: this.api,
+        routeKey: apigwv2.HttpRouteKey.DEFAULT,
+        integration: integrations[DEFAULT_ROUTE_FUNCTION],
+      }),
+    );
+    for (const httpRoute of routes) {
       Validations.of(httpRoute).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:

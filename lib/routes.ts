@@ -1,3 +1,5 @@
+import { HttpError } from '../lambda/http/HttpError';
+
 /**
  * The one route table: the CDK stack makes API Gateway routes from it and the local server
  * dispatches with it, so the two cannot drift.
@@ -27,4 +29,18 @@ export const ROUTES: readonly RouteDefinition[] = [
 /** API Gateway's route key, e.g. `POST /login`. */
 export function routeKey(route: RouteDefinition): string {
   return `${route.method} ${route.path}`;
+}
+
+/**
+ * API Gateway's catch-all route key. The stack sends requests no route matches to the index
+ * function, which answers them with `unmatchedRouteError` before touching any session.
+ */
+export const DEFAULT_ROUTE_KEY = '$default';
+export const DEFAULT_ROUTE_FUNCTION: FunctionName = 'index';
+
+/** The answer to a request no route matches: 404, or 405 with the methods its path accepts. */
+export function unmatchedRouteError(path: string): HttpError {
+  const methods = ROUTES.filter((route) => route.path === path).map((route) => route.method);
+  if (methods.length === 0) return new HttpError(404, 'There is no page at this address.');
+  return new HttpError(405, 'This address does not accept that method.', { allow: methods.join(', ') });
 }

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { DEFAULT_ROUTE_KEY, unmatchedRouteError } from '../../lib/routes';
 import { HttpError } from '../http/HttpError';
 import { type HttpRequest, parseRequest } from '../http/request';
 import { errorResponse, type HttpResponse } from '../http/response';
@@ -49,6 +50,8 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
     };
     let response: HttpResponse;
     try {
+      // API Gateway's catch-all: no route matched this method and path (no session is read).
+      if (event?.routeKey === DEFAULT_ROUTE_KEY) throw unmatchedRouteError(request.path);
       if (!route.methods.includes(request.method)) {
         throw new HttpError(405, 'This address does not accept that method.', {
           allow: route.methods.join(', '),
@@ -93,7 +96,10 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
     // A missing table or permission: no retry will help, so no Retry-After; the log says which.
     app.logger.error('session store rejected the request', { ...fields, operation: error.operation });
   } else {
-    app.logger.error('unexpected error', { ...fields, error: error instanceof Error ? error : String(error) });
+    app.logger.error('unexpected error', {
+      ...fields,
+      error: error instanceof Error ? error : String(error),
+    });
   }
   return errorResponse(500, 'Something went wrong on our side. Please try again.');
 }

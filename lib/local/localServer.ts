@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { errorResponse } from '../../lambda/http/response';
 import { readSessionConfig } from '../../lambda/session/config';
 import { DEFAULT_TABLE_NAME } from '../../lambda/session/constants';
-import { type FunctionName, ROUTES, routeKey } from '../routes';
+import { type FunctionName, ROUTES, routeKey, unmatchedRouteError } from '../routes';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
 import { localSigningKey, lockDataFolder } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
@@ -102,14 +102,14 @@ async function handle(
 ): Promise<void> {
   const url = requestTargetUrl(request.url ?? '/');
   if (url === undefined) return sendError(response, 400, 'The request address is malformed.');
-  const matches = ROUTES.filter((route) => route.path === url.pathname);
-  const route = matches.find((candidate) => candidate.method === request.method);
+  const route = ROUTES.find(
+    (candidate) => candidate.path === url.pathname && candidate.method === request.method,
+  );
   if (!route) {
     request.resume();
-    if (matches.length === 0) return sendError(response, 404, 'There is no page at this address.');
-    return sendError(response, 405, 'This address does not accept that method.', {
-      allow: matches.map((match) => match.method).join(', '),
-    });
+    // What API Gateway's $default route does in the stack: the same answer, from the same table.
+    const miss = unmatchedRouteError(url.pathname);
+    return sendError(response, miss.status, miss.message, miss.headers);
   }
   const body = await readBody(request);
   // The client hung up mid-body, or node's parser refused the body and already answered 400:

@@ -84,7 +84,7 @@ describe('cdk-nag', () => {
     const acks = acknowledgments(app);
 
     // Assess: adding an acknowledgment means adding it here, in review
-    const routes = ['GET--', 'GET--login', 'POST--login', 'GET--logout', 'POST--logout'];
+    const routes = ['GET--', 'GET--login', 'POST--login', 'GET--logout', 'POST--logout', 'DefaultRoute'];
     const functions = ['IndexFunction', 'LoginFunction', 'LogoutFunction'];
     expect(acks.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
       [

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FUNCTIONS, type FunctionName, ROUTES, routeKey } from '../../lib/routes';
+import {
+  DEFAULT_ROUTE_FUNCTION,
+  DEFAULT_ROUTE_KEY,
+  FUNCTIONS,
+  type FunctionName,
+  ROUTES,
+  routeKey,
+} from '../../lib/routes';
 import { DEFAULT_THROTTLE, SessionsStack } from '../../lib/SessionsStack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -105,7 +112,7 @@ describe('SessionsStack', () => {
     // Assess
     const routes = template.findResources('AWS::ApiGatewayV2::Route');
     const keys = Object.values(routes).map((route) => route.Properties.RouteKey);
-    expect(keys.sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(keys.sort()).toEqual([...ROUTES.map(routeKey), DEFAULT_ROUTE_KEY].sort());
 
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
     expect(Object.keys(integrations)).toHaveLength(Object.keys(FUNCTIONS).length);
@@ -115,9 +122,14 @@ describe('SessionsStack', () => {
         PayloadFormatVersion: '2.0',
       });
     }
-    for (const route of ROUTES) {
+    const targets = [
+      ...ROUTES.map((route) => ({ key: routeKey(route), function: route.function })),
+      // The rest: the index function answers 404 or 405 (lib/routes.ts unmatchedRouteError).
+      { key: DEFAULT_ROUTE_KEY, function: DEFAULT_ROUTE_FUNCTION },
+    ];
+    for (const route of targets) {
       const [, routeResource] = Object.entries(routes).find(
-        ([, candidate]) => candidate.Properties.RouteKey === routeKey(route),
+        ([, candidate]) => candidate.Properties.RouteKey === route.key,
       ) as [string, Resource];
       const target = (routeResource.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
       const integrationId = (target[1] as { Ref: string }).Ref;

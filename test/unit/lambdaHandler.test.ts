@@ -105,6 +105,35 @@ describe('createLambdaHandler', () => {
     expectHtmlHeaders(response);
   });
 
+  describe("API Gateway's $default route (no route matched)", () => {
+    /** The event API Gateway sends for a request only the catch-all route matched. */
+    function defaultRouteEvent(method: string, path: string): APIGatewayProxyEventV2 {
+      const event = httpEvent({ method, path, cookies: [sessionCookie(newToken())] });
+      return {
+        ...event,
+        routeKey: '$default',
+        requestContext: { ...event.requestContext, routeKey: '$default' },
+      };
+    }
+
+    it('answers an unknown path with the 404 page, reading no session', async () => {
+      const response = await handler(indexRoute)(defaultRouteEvent('GET', '/no-such-page'));
+      expect(response.statusCode).toBe(404);
+      expect(response.body).toContain('There is no page at this address.');
+      expectHtmlHeaders(response);
+      expect(response.cookies).toEqual([]);
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it('answers a known path with another method with 405 and the methods it accepts', async () => {
+      const response = await handler(indexRoute)(defaultRouteEvent('PUT', '/login'));
+      expect(response.statusCode).toBe(405);
+      expect(response.headers.allow).toBe('GET, POST');
+      expectHtmlHeaders(response);
+      expect(ddb.calls()).toHaveLength(0);
+    });
+  });
+
   it('treats the method case-insensitively', async () => {
     const response = await handler(routeThat(async () => htmlResponse(200, 'ok')))(
       httpEvent({ method: 'get' }),
