@@ -1,8 +1,9 @@
 /**
  * True when a state-changing request comes from another site: `Sec-Fetch-Site` when the browser
- * sends it, otherwise `Origin` compared with `Host`. Requests with neither (curl, old browsers
- * on same-origin GET-free flows) are allowed: SameSite=Lax already keeps the cookie off
- * cross-site POSTs in those browsers.
+ * sends it, otherwise `Origin` compared with this site's origin (scheme, host and port, default
+ * ports normalised; the scheme is HTTPS unless `X-Forwarded-Proto` says http, as in
+ * `parseRequest`). Requests with neither (curl, old browsers on same-origin GET-free flows) are
+ * allowed: SameSite=Lax already keeps the cookie off cross-site POSTs in those browsers.
  */
 export function isCrossSiteRequest(headers: Record<string, string>): boolean {
   const fetchSite = headers['sec-fetch-site'];
@@ -10,8 +11,10 @@ export function isCrossSiteRequest(headers: Record<string, string>): boolean {
   const origin = headers.origin;
   if (origin === undefined) return false;
   const host = headers['x-forwarded-host'] ?? headers.host;
+  if (host === undefined) return true;
+  const scheme = headers['x-forwarded-proto']?.trim().toLowerCase() === 'http' ? 'http' : 'https';
   try {
-    return host === undefined || new URL(origin).host !== host.toLowerCase();
+    return new URL(origin).origin !== new URL(`${scheme}://${host}`).origin;
   } catch {
     return true; // "null" or garbage: not provably same-origin
   }

@@ -149,17 +149,18 @@ describe('parseRequest', () => {
 describe('isCrossSiteRequest', () => {
   const host = fc.tuple(fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }));
 
-  it('allows an Origin naming the Host (any case) and refuses one naming another host', () => {
+  it('allows an Origin naming this site (any case, default port or not) and refuses another host or scheme', () => {
     fuzz(
       fc.property(host, host, fc.constantFrom('http', 'https'), ([name, port], [other], scheme) => {
-        // An explicit default port (`Host: a.example:80`) is left out: browsers never send one,
-        // and the check compares the Host text with the Origin's serialized host.
-        fc.pre(port !== (scheme === 'http' ? 80 : 443));
         const authority = port === undefined ? name : `${name}:${port}`;
-        const origin = `${scheme}://${authority}`;
-        const sameSite = isCrossSiteRequest({ origin, host: authority.toUpperCase() });
-        const crossSite = isCrossSiteRequest({ origin: `${scheme}://${other}.evil`, host: authority });
-        return sameSite === false && crossSite === true;
+        // The site's scheme reaches the handler as X-Forwarded-Proto (the local server: http).
+        const site = { host: authority.toUpperCase(), 'x-forwarded-proto': scheme };
+        const otherScheme = scheme === 'http' ? 'https' : 'http';
+        const sameSite = isCrossSiteRequest({ origin: `${scheme}://${authority}`, ...site });
+        const otherHost = isCrossSiteRequest({ origin: `${scheme}://${other}.evil`, ...site });
+        // Another scheme is another origin, whatever the ports.
+        const otherOrigin = isCrossSiteRequest({ origin: `${otherScheme}://${name}`, ...site });
+        return sameSite === false && otherHost === true && otherOrigin === true;
       }),
     );
   });

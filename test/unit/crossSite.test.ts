@@ -1,6 +1,8 @@
 import { isCrossSiteRequest } from '../../lambda/http/crossSite';
 
 const HOST = 'abc123.execute-api.us-east-1.amazonaws.com';
+/** What the local server sends: the site is plain http there (HTTPS is assumed otherwise). */
+const PLAIN_HTTP = { 'x-forwarded-proto': 'http' };
 
 describe('isCrossSiteRequest', () => {
   describe('with Sec-Fetch-Site', () => {
@@ -32,7 +34,12 @@ describe('isCrossSiteRequest', () => {
 
     it('compares the host case-insensitively and ignores a default port', () => {
       expect(isCrossSiteRequest({ origin: `https://${HOST.toUpperCase()}:443`, host: HOST })).toBe(false);
-      expect(isCrossSiteRequest({ origin: 'http://localhost:3000', host: 'LOCALHOST:3000' })).toBe(false);
+      expect(
+        isCrossSiteRequest({ origin: 'http://localhost:3000', host: 'LOCALHOST:3000', ...PLAIN_HTTP }),
+      ).toBe(false);
+      expect(isCrossSiteRequest({ origin: 'http://a.example', host: 'a.example:80', ...PLAIN_HTTP })).toBe(
+        false,
+      );
     });
 
     it('refuses another host', () => {
@@ -44,7 +51,19 @@ describe('isCrossSiteRequest', () => {
     });
 
     it('refuses another port', () => {
-      expect(isCrossSiteRequest({ origin: 'http://localhost:4000', host: 'localhost:3000' })).toBe(true);
+      expect(
+        isCrossSiteRequest({ origin: 'http://localhost:4000', host: 'localhost:3000', ...PLAIN_HTTP }),
+      ).toBe(true);
+    });
+
+    it('refuses another scheme: plain http posting to the https site, and the reverse', () => {
+      expect(isCrossSiteRequest({ origin: `http://${HOST}`, host: HOST })).toBe(true);
+      expect(isCrossSiteRequest({ origin: `http://${HOST}`, host: HOST, 'x-forwarded-proto': 'https' })).toBe(
+        true,
+      );
+      expect(
+        isCrossSiteRequest({ origin: 'https://localhost:3000', host: 'localhost:3000', ...PLAIN_HTTP }),
+      ).toBe(true);
     });
 
     it.each(['null', '', 'not a url', 'https://'])('refuses the opaque or malformed Origin %j', (origin) => {
@@ -61,6 +80,7 @@ describe('isCrossSiteRequest', () => {
           origin: 'http://localhost:3000',
           host: 'internal:8080',
           'x-forwarded-host': 'localhost:3000',
+          ...PLAIN_HTTP,
         }),
       ).toBe(false);
     });
