@@ -82,6 +82,8 @@ beforeEach(() => {
     stdout.push(chunk.toString());
     return true;
   });
+  // The 503 test's error line goes to stderr: kept out of the test output, it carries no metrics.
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
 
 afterEach(() => {
