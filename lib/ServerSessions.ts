@@ -9,7 +9,8 @@ import { TABLE_SCHEMA } from '../lambda/session/constants';
 /**
  * What a handler does with sessions, and so the only DynamoDB actions it is granted:
  * - `read-refresh`: load a session and push its idle expiry forward (GetItem, UpdateItem);
- * - `login`: write a new session and delete the one it replaces (PutItem, DeleteItem);
+ * - `login`: write a new session and delete the one it replaces (PutItem, DeleteItem), and read
+ *   it back when a retried put meets its own item (GetItem: the answer to the first was lost);
  * - `logout`: delete the session (DeleteItem).
  */
 export type SessionAccess = 'read-refresh' | 'login' | 'logout';
@@ -17,7 +18,7 @@ export type SessionAccess = 'read-refresh' | 'login' | 'logout';
 /** The DynamoDB actions each kind of access needs; never Scan, Query or a Batch* action. */
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
   'read-refresh': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  login: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  login: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
   logout: ['dynamodb:DeleteItem'],
 };
 

@@ -12,7 +12,7 @@ import { DEFAULT_METRICS_NAMESPACE } from '../lambda/app/metrics';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
 import { DEFAULT_ROUTE_FUNCTION, FUNCTIONS, type FunctionName, ROUTES } from './routes';
-import { ServerSessions, type SessionAccess } from './ServerSessions';
+import { ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -21,13 +21,6 @@ export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
 export const DEFAULT_THROTTLE = { burstLimit: 100, rateLimit: 50 } as const;
-
-/** What each handler does with sessions, and so what it may do to the table. */
-const FUNCTION_ACCESS: Record<FunctionName, SessionAccess> = {
-  index: 'read-refresh',
-  login: 'login',
-  logout: 'logout',
-};
 
 /** One JSON object per request; no cookies, headers or bodies, so no token reaches the logs. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -180,7 +173,7 @@ export class SessionsStack extends Stack {
       // Shared with the benchmark (npm run bench), which bundles exactly the same way.
       bundling: FUNCTION_BUNDLING,
     });
-    this.sessions.grantSessionAccess(fn, FUNCTION_ACCESS[name]);
+    this.sessions.grantSessionAccess(fn, FUNCTIONS[name].access);
     acknowledgeHandlerFindings(fn);
     return fn;
   }

@@ -1,14 +1,16 @@
 import { HttpError } from '../lambda/http/HttpError';
+import type { SessionAccess } from './ServerSessions';
 
 /**
  * The one route table: the CDK stack makes API Gateway routes from it and the local server
  * dispatches with it, so the two cannot drift.
  */
+/** Each function's handler module, and what it does with sessions (so what it may do to the table). */
 export const FUNCTIONS = {
-  index: { entry: 'lambda/index.ts' },
-  login: { entry: 'lambda/login.ts' },
-  logout: { entry: 'lambda/logout.ts' },
-} as const;
+  index: { entry: 'lambda/index.ts', access: 'read-refresh' },
+  login: { entry: 'lambda/login.ts', access: 'login' },
+  logout: { entry: 'lambda/logout.ts', access: 'logout' },
+} as const satisfies Record<string, { entry: string; access: SessionAccess }>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
 

@@ -287,7 +287,7 @@ describe('SessionsStack', () => {
     const LOG_WRITE = ['logs:CreateLogStream', 'logs:PutLogEvents'];
     const expected: Record<FunctionName, string[]> = {
       index: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
-      login: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
+      login: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
       logout: ['dynamodb:DeleteItem', 'secretsmanager:GetSecretValue'],
     };
 
