@@ -42,12 +42,8 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
     const started = performance.now();
     const request = parseRequest(event);
     const log: LogFields = {};
-    let metricNames: string[] = [];
-    const record = (session: Session) => {
-      log.session = session.state.outcome;
-      if (session.writes.length > 0) log.sessionWrites = session.writes.join(',');
-      metricNames = sessionMetricNames(session);
-    };
+    let recorded: Session | undefined;
+    let storeUnavailable = false;
     let response: HttpResponse;
     try {
       // API Gateway's catch-all: no route matched this method and path (no session is read).
@@ -58,11 +54,26 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
         });
       }
       const sessions = typeof app.sessions === 'function' ? await app.sessions() : app.sessions;
-      response = await route.handle(request, { sessions, log, record });
+      response = await route.handle(request, {
+        sessions,
+        log,
+        record: (session) => {
+          recorded = session;
+        },
+      });
     } catch (error) {
       response = errorToResponse(error, app, route, request);
-      if (error instanceof SessionStoreUnavailableError) metricNames = [STORE_ERROR_METRIC];
+      storeUnavailable = error instanceof SessionStoreUnavailableError;
     }
+    if (recorded) {
+      log.session = recorded.state.outcome;
+      if (recorded.writes.length > 0) log.sessionWrites = recorded.writes.join(',');
+    }
+    const metricNames = storeUnavailable
+      ? [STORE_ERROR_METRIC]
+      : recorded
+        ? sessionMetricNames(recorded)
+        : [];
     logger.info('request', {
       route: route.name,
       method: request.method,
