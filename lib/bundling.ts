@@ -14,6 +14,10 @@ export const FUNCTION_BUNDLING = {
   sourceMap: true,
   sourcesContent: false,
   target: ESBUILD_TARGET,
+  // Resolve packages to their ES module builds, which esbuild can tree-shake: the SDK clients and
+  // Powertools ship both, and the CommonJS build keeps every command and the aggregated client.
+  // Bundles a third smaller and load about 70 ms faster (npm run bench).
+  mainFields: ['module', 'main'],
   // The pinned AWS SDK is bundled, not taken from the runtime (whatever version that is), except
   // bowser (35 KB): the SDK imports it dynamically only to parse a browser's user agent, which
   // never happens on Node. Left out, the bundles stay under 600 KB (npm run bench).

@@ -58,7 +58,7 @@ function secretSessions(store: SessionStore, secretArn: string): () => Promise<S
  * Manager client, and a container keyed by SESSION_SECRET never pays for loading it.
  */
 async function createSecretKeyRing(secretArn: string): Promise<SecretKeyRing> {
-  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { SecretsManagerClient } = await import('../session/secretsManagerClient.js');
   return new SecretKeyRing({ client: new SecretsManagerClient(boundedClientConfig()), secretArn });
 }
 

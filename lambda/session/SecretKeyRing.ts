@@ -51,7 +51,7 @@ export class SecretKeyRing {
     let value: string | undefined;
     try {
       // Imported here, not at the top: a container that never reads the secret never loads the client.
-      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const { GetSecretValueCommand } = await import('./secretsManagerClient.js');
       const output = await this.options.client.send(
         new GetSecretValueCommand({ SecretId: this.options.secretArn }),
       );

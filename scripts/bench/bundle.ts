@@ -8,31 +8,49 @@ import { PROJECT_ROOT } from './constants';
 /** What the Lambda Node.js runtime provides: left out of the bundle in the "SDK external" variant. */
 export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'];
 
-/** The reference: a bundle that does nothing but load the DynamoDB client. */
-export const REFERENCE_SOURCE =
+const DYNAMODB_CLIENT_IMPORTED =
   "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const c = DynamoDBClient;\n";
+const CLIENT_CREATED = `${DYNAMODB_CLIENT_IMPORTED}export const client = new DynamoDBClient({});\n`;
+const LOGGER_CREATED =
+  `${CLIENT_CREATED}import { Logger } from '@aws-lambda-powertools/logger';\n` +
+  'export const logger = new Logger();\n';
+const SECRETS_CLIENT_IMPORTABLE = `${LOGGER_CREATED}export const loadSecretsClient = () => import('./lambda/session/secretsManagerClient.js');\n`;
 
-/** The reference with its client created, as every function that uses DynamoDB does at init. */
-export const REFERENCE_CREATED_SOURCE =
-  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
-  'export const c = DynamoDBClient;\nexport const client = new DynamoDBClient({});\n';
+/**
+ * The reference (a bundle that only imports the DynamoDB client), then what the functions load on
+ * top of it besides their own code, one step at a time: each step's source holds the previous one's.
+ * The index function is the step after the last: it adds lib-dynamodb, cookie and our modules.
+ */
+export const LOAD_LADDER = [
+  { name: 'reference', label: 'DynamoDB client imported (reference)', source: DYNAMODB_CLIENT_IMPORTED },
+  { name: 'clientCreated', label: '+ the client created at load', source: CLIENT_CREATED },
+  { name: 'loggerCreated', label: '+ a Powertools Logger created at load', source: LOGGER_CREATED },
+  {
+    name: 'secretsClient',
+    label: '+ the Secrets Manager client (imported at first request)',
+    source: SECRETS_CLIENT_IMPORTABLE,
+  },
+] as const;
 
-/** The reference plus the Secrets Manager client, which the functions load at their first request
- * when their keys come from SESSION_SECRET_ARN (as deployed). */
-export const REFERENCE_WITH_SECRETS_SOURCE =
-  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\n" +
-  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n" +
-  'export const c = DynamoDBClient;\nexport const s = SecretsManagerClient;\n';
+export type LadderStepName = (typeof LOAD_LADDER)[number]['name'];
 
 export type SdkMode = 'bundled' | 'external';
 
 /** The `bundling` props mirrored below; any other prop makes `esbuildOptionsFor` refuse. */
-const MIRRORED_PROPS = new Set(['minify', 'sourceMap', 'sourcesContent', 'target', 'externalModules']);
+const MIRRORED_PROPS = new Set([
+  'minify',
+  'sourceMap',
+  'sourcesContent',
+  'target',
+  'externalModules',
+  'mainFields',
+]);
 
 /**
  * The esbuild build options NodejsFunction's local bundling derives from `bundling` (aws-cdk-lib
  * 2.276 `Bundling.buildEsbuildArgs`): `esbuild --bundle <entry> --target=<target> --platform=node
- * --outfile=<dir>/index.js [--minify] [--sourcemap] [--sources-content=false] [--external:<m>]…`,
+ * --outfile=<dir>/index.js [--minify] [--sourcemap] [--sources-content=false] [--external:<m>]…
+ * [--main-fields=<f>,…]`,
  * no `--format` (esbuild then emits CommonJS for platform node). A prop not mirrored here throws,
  * so lib/bundling.ts cannot change without the bench noticing.
  * @example await build(esbuildOptionsFor(FUNCTION_BUNDLING, '/tmp/out/index.js'));
@@ -56,6 +74,8 @@ export function esbuildOptionsFor(bundling: BundlingOptions, outfile: string): B
     sourcemap: bundling.sourceMap === true,
     sourcesContent: bundling.sourcesContent ?? true,
     external: bundling.externalModules,
+    // Left out, esbuild uses its default for platform node (main, then module).
+    ...(bundling.mainFields === undefined ? {} : { mainFields: bundling.mainFields }),
     absWorkingDir: PROJECT_ROOT,
     logLevel: 'error',
   };
@@ -68,23 +88,22 @@ export interface BuiltBundle {
 }
 
 /**
- * Bundles `entry` (a path from the repository root, or the reference source) as the stack does,
- * with the SDK bundled or left to the runtime, into `outdir/index.js`.
+ * Bundles `entry` (a path from the repository root, or a ladder step's source) as the stack does
+ * (or with `bundling` instead), with the SDK bundled or left to the runtime, into `outdir/index.js`.
  */
 export async function bundleFunction(
-  entry: string | { source: string },
+  entry: string | { name: string; source: string },
   outdir: string,
   sdk: SdkMode,
+  bundling: BundlingOptions = FUNCTION_BUNDLING,
 ): Promise<BuiltBundle> {
-  const bundling: BundlingOptions =
-    sdk === 'bundled'
-      ? FUNCTION_BUNDLING
-      : {
-          ...FUNCTION_BUNDLING,
-          externalModules: [...FUNCTION_BUNDLING.externalModules, ...RUNTIME_PROVIDED_MODULES],
-        };
   const file = path.join(outdir, 'index.js');
-  const options = esbuildOptionsFor(bundling, file);
+  const options = esbuildOptionsFor(
+    sdk === 'bundled'
+      ? bundling
+      : { ...bundling, externalModules: [...(bundling.externalModules ?? []), ...RUNTIME_PROVIDED_MODULES] },
+    file,
+  );
   await build({
     ...options,
     ...(typeof entry === 'string'
@@ -93,7 +112,7 @@ export async function bundleFunction(
           stdin: {
             contents: entry.source,
             resolveDir: PROJECT_ROOT,
-            sourcefile: 'dynamodb-client-only.ts',
+            sourcefile: `${entry.name}.ts`,
             loader: 'ts',
           },
         }),

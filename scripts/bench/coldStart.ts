@@ -2,15 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { FUNCTIONS, type FunctionName } from '../../lib/routes';
-import {
-  type BuiltBundle,
-  bundleFunction,
-  REFERENCE_CREATED_SOURCE,
-  REFERENCE_SOURCE,
-  REFERENCE_WITH_SECRETS_SOURCE,
-  type SdkMode,
-} from './bundle';
+import { type BuiltBundle, bundleFunction, type LadderStepName, LOAD_LADDER, type SdkMode } from './bundle';
 import { BENCH_TABLE, OFFLINE_AWS_ENV, PROJECT_ROOT, randomSigningKey } from './constants';
 import { BenchCheckError } from './errors';
 import { type Summary, summarize } from './stats';
@@ -35,6 +29,12 @@ export interface ColdStartEntry {
   sdk: Record<SdkMode, LoadMeasurement>;
 }
 
+export interface LadderStep {
+  name: LadderStepName;
+  label: string;
+  measurement: LoadMeasurement;
+}
+
 export interface ColdStartResult {
   runs: number;
   nodeOptions: string;
@@ -42,13 +42,13 @@ export interface ColdStartResult {
   entries: ColdStartEntry[];
   /** The deployed index bundle loaded without NODE_OPTIONS: what reading its source map costs. */
   indexWithoutSourceMaps: LoadMeasurement;
+  /** The index bundle built with esbuild's default main fields (CommonJS builds): what `mainFields` saves. */
+  indexCommonJsBuilds: LoadMeasurement;
   /**
-   * The DynamoDB and Secrets Manager clients together (SDK bundled): over the reference, what a
-   * function keyed by SESSION_SECRET_ARN (as deployed) loads at its first request.
+   * The reference, then what the functions load on top of it besides their own code, one step at
+   * a time (SDK bundled; LOAD_LADDER). Its first step is the reference above.
    */
-  referenceWithSecrets: LoadMeasurement;
-  /** The reference that also creates its client at load, as the functions do (SDK bundled). */
-  referenceCreated: LoadMeasurement;
+  ladder: LadderStep[];
 }
 
 export interface ColdStartOptions {
@@ -100,7 +100,9 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
   const report = options.report ?? (() => undefined);
   const folder = await mkdtemp(path.join(tmpdir(), 'sessions-bench-'));
   try {
-    report('bundling: index, login, logout and the reference, SDK bundled and external');
+    report(
+      'bundling: index, login, logout and the reference (SDK bundled and external), and the load ladder',
+    );
     const names: BundleName[] = [...(Object.keys(FUNCTIONS) as FunctionName[]), 'reference'];
     const built: Variant[] = await Promise.all(
       names.flatMap((name) =>
@@ -109,7 +111,7 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
           sdk,
           nodeOptions: LAMBDA_NODE_OPTIONS,
           bundle: await bundleFunction(
-            name === 'reference' ? { source: REFERENCE_SOURCE } : FUNCTIONS[name].entry,
+            name === 'reference' ? LOAD_LADDER[0] : FUNCTIONS[name].entry,
             path.join(folder, `${name}-${sdk}`),
             sdk,
           ),
@@ -119,15 +121,30 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
     const deployedIndex = built.find((variant) => variant.name === 'index' && variant.sdk === 'bundled');
     if (!deployedIndex) throw new Error('no index bundle');
     const withoutSourceMaps: Variant = { ...deployedIndex, nodeOptions: '' };
-    const referenceVariant = async (source: string, folderName: string): Promise<Variant> => ({
-      name: 'reference',
-      sdk: 'bundled',
-      nodeOptions: LAMBDA_NODE_OPTIONS,
-      bundle: await bundleFunction({ source }, path.join(folder, folderName), 'bundled'),
-    });
-    const withSecrets = await referenceVariant(REFERENCE_WITH_SECRETS_SOURCE, 'reference-with-secrets');
-    const created = await referenceVariant(REFERENCE_CREATED_SOURCE, 'reference-created');
-    const variants = [...built, withoutSourceMaps, withSecrets, created];
+    // Without mainFields esbuild takes each package's `main`: its CommonJS build.
+    const { mainFields: _, ...commonJsBundling } = FUNCTION_BUNDLING;
+    const commonJsBuilds: Variant = {
+      ...deployedIndex,
+      bundle: await bundleFunction(
+        FUNCTIONS.index.entry,
+        path.join(folder, 'index-commonjs'),
+        'bundled',
+        commonJsBundling,
+      ),
+    };
+    // The reference is built above; each later step is a reference-like bundle, loaded like the rest.
+    const ladder = await Promise.all(
+      LOAD_LADDER.slice(1).map(async (step) => ({
+        step,
+        variant: {
+          name: 'reference',
+          sdk: 'bundled',
+          nodeOptions: LAMBDA_NODE_OPTIONS,
+          bundle: await bundleFunction(step, path.join(folder, `ladder-${step.name}`), 'bundled'),
+        } satisfies Variant,
+      })),
+    );
+    const variants = [...built, withoutSourceMaps, commonJsBuilds, ...ladder.map(({ variant }) => variant)];
 
     const samples = new Map<Variant, { loadMs: number[]; rssMb: number[] }>(
       variants.map((variant) => [variant, { loadMs: [], rssMb: [] }]),
@@ -164,8 +181,19 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
         sdk: { bundled: measurement(name, 'bundled'), external: measurement(name, 'external') },
       })),
       indexWithoutSourceMaps: measure(withoutSourceMaps),
-      referenceWithSecrets: measure(withSecrets),
-      referenceCreated: measure(created),
+      indexCommonJsBuilds: measure(commonJsBuilds),
+      ladder: [
+        {
+          name: LOAD_LADDER[0].name,
+          label: LOAD_LADDER[0].label,
+          measurement: measurement('reference', 'bundled'),
+        },
+        ...ladder.map(({ step, variant }) => ({
+          name: step.name,
+          label: step.label,
+          measurement: measure(variant),
+        })),
+      ],
     };
   } finally {
     await rm(folder, { recursive: true, force: true });

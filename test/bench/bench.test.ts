@@ -64,6 +64,7 @@ describe('npm run bench: bundling options', () => {
       sourcemap: true,
       sourcesContent: false,
       external: ['bowser'],
+      mainFields: ['module', 'main'],
       outfile: '/tmp/out/index.js',
     });
   });

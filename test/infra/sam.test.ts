@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
+import { FUNCTIONS, type FunctionName } from '../../lib/routes';
 import { SessionsStack } from '../../lib/SessionsStack';
+import { bundleFunction } from '../../scripts/bench/bundle';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../integration/support';
 import { startTestStore, type TestStore } from '../support/dynalite';
 
@@ -52,6 +54,25 @@ it('gives each of the three functions the asset metadata SAM needs, pointing at 
     expect(resource.Metadata?.['aws:cdk:path']).toMatch(
       new RegExp(`^ServerSessionsStack/${logicalId.replace(/[0-9A-F]{8}$/, '')}/`),
     );
+  }
+});
+
+// npm run bench measures bundles it builds itself: its figures hold for what deploys only if they match.
+it('deploys byte for byte the bundles that npm run bench measures', async () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'bench-bundles-'));
+  try {
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const logicalIdPrefix = `${name[0].toUpperCase()}${name.slice(1)}Function`;
+      const deployed = functions.find(([logicalId]) => logicalId.startsWith(logicalIdPrefix));
+      const assetPath = deployed?.[1].Metadata?.['aws:asset:path'] ?? '';
+      const measured = await bundleFunction(FUNCTIONS[name].entry, path.join(folder, name), 'bundled');
+
+      expect(readFileSync(measured.file).equals(readFileSync(path.join(outdir, assetPath, 'index.js')))).toBe(
+        true,
+      );
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 
