@@ -19,7 +19,7 @@ import { type CountingProxy, startCountingProxy } from '../../test/support/store
 import { BENCH_TABLE, randomSigningKey } from './constants';
 import { type DiscardedOutput, discardOutput } from './discardOutput';
 import { BenchCheckError } from './errors';
-import { type Summary, summarize } from './stats';
+import { type RatioInterval, ratioOfMedians, type Summary, summarize } from './stats';
 
 /** The request types the bench times, in flow order, with the label printed for each. */
 export const REQUEST_TYPES = {
@@ -74,6 +74,11 @@ export interface FlowBenchResult {
   /** Flows per second of handler time alone (no floor reads, no bench bookkeeping). */
   handlerFlowsPerSecond: number;
   requestTypes: RequestTypeResult[];
+  /**
+   * Logged-in `GET /` median over the floor's, with a 95% bootstrap interval: each logged-in
+   * request and its floor read are resampled as a pair.
+   */
+  floorRatio: RatioInterval;
   /** Correctness checks that held (every one must, or the bench throws). */
   checks: number;
   /** Handler output discarded during the flows (warm-up included). */
@@ -188,6 +193,7 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       flowsPerSecond: options.flows / (timed.elapsedMs / 1000),
       handlerFlowsPerSecond: options.flows / (handlerMs / 1000),
       requestTypes: results,
+      floorRatio: ratioOfMedians(bench.samplesOf('loggedInIndex'), bench.samplesOf('floor')),
       checks: bench.checks,
       output,
     };
@@ -297,6 +303,11 @@ class FlowRunner {
       'at most one GetItem and no write',
       () => ops,
     );
+  }
+
+  /** Latencies in µs in the order measured: the i-th logged-in `GET /` and the i-th floor read were made together. */
+  samplesOf(type: RequestType): readonly number[] {
+    return this.samples.get(type) ?? [];
   }
 
   results(): RequestTypeResult[] {

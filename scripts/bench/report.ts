@@ -153,7 +153,7 @@ export function formatReport(result: BenchResult): string {
 
   sections.push(
     [
-      'Targets (a MISS is reported, not fatal)',
+      "Targets (a MISS is reported, not fatal; a ratio whose interval spans its goal is within this run's noise)",
       '',
       table(
         ['target', 'goal', 'measured', 'result'],

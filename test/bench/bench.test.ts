@@ -43,6 +43,16 @@ describe('npm run bench: flows', () => {
     expect(ops('floor')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
   });
 
+  test('the floor ratio comes with an interval that holds it', () => {
+    const { ratio, low, high } = result.floorRatio;
+    expect(ratio).toBeCloseTo(
+      byType('loggedInIndex').latencyUs.median / byType('floor').latencyUs.median,
+      10,
+    );
+    expect(low).toBeLessThanOrEqual(ratio);
+    expect(high).toBeGreaterThanOrEqual(ratio);
+  });
+
   test('every operation-count target passes', () => {
     const targets = evaluateTargets(result, undefined).filter((target) => !target.name.includes('median'));
     expect(targets.filter((target) => !target.pass)).toEqual([]);

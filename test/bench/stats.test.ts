@@ -1,0 +1,59 @@
+import { quantile, ratioOfMedians, seededRandom, summarize } from '../../scripts/bench/stats';
+
+describe('bench statistics', () => {
+  test('quantiles interpolate between ranks', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile(Float64Array.from([10, 20, 30]), 0.99)).toBeCloseTo(29.8);
+    expect(summarize([120, 80, 100])).toMatchObject({ count: 3, median: 100, min: 80, max: 120 });
+  });
+
+  test('a seeded random sequence repeats and stays in [0, 1)', () => {
+    const first = seededRandom(7);
+    const second = seededRandom(7);
+    const values = Array.from({ length: 1000 }, () => first());
+    expect(values).toEqual(Array.from({ length: 1000 }, () => second()));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(new Set(values).size).toBe(1000);
+  });
+
+  test('the ratio of medians of exactly proportional pairs has no spread', () => {
+    const floor = Array.from({ length: 200 }, (_, index) => 1000 + ((index * 37) % 500));
+    const page = floor.map((micros) => micros * 1.1);
+
+    const interval = ratioOfMedians(page, floor, { resamples: 200 });
+
+    expect(interval.ratio).toBeCloseTo(1.1, 10);
+    expect(interval.low).toBeCloseTo(1.1, 10);
+    expect(interval.high).toBeCloseTo(1.1, 10);
+  });
+
+  test('noisy pairs give an interval around the true ratio that narrows with more samples', () => {
+    const random = seededRandom(42);
+    const pairs = (count: number) => {
+      const floor = Array.from({ length: count }, () => 2000 + random() * 2000);
+      // The page is the floor plus 300 µs of our own work, plus independent noise.
+      const page = floor.map((micros) => micros + 300 + (random() - 0.5) * 400);
+      return { page, floor };
+    };
+    const small = pairs(100);
+    const large = pairs(3000);
+
+    const few = ratioOfMedians(small.page, small.floor, { resamples: 300 });
+    const many = ratioOfMedians(large.page, large.floor, { resamples: 300 });
+
+    for (const interval of [few, many]) {
+      expect(interval.low).toBeLessThanOrEqual(interval.ratio);
+      expect(interval.high).toBeGreaterThanOrEqual(interval.ratio);
+      expect(interval.low).toBeLessThan(1.1); // 300 µs over a ~3000 µs median
+      expect(interval.high).toBeGreaterThan(1.1);
+      expect(interval.confidence).toBe(0.95);
+    }
+    expect(many.high - many.low).toBeLessThan(few.high - few.low);
+  });
+
+  test('refuses unpaired or empty samples', () => {
+    expect(() => ratioOfMedians([1, 2], [1])).toThrow(RangeError);
+    expect(() => ratioOfMedians([], [])).toThrow(RangeError);
+  });
+});
