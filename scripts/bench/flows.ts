@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createAppContext } from '../../lambda/app/context';
@@ -12,10 +11,9 @@ import { readSessionConfig } from '../../lambda/session/config';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
 import { localLambdaContext } from '../../lib/local/apiGateway';
-import { startEmbeddedStore } from '../../lib/local/embeddedStore';
-import { ensureSessionTable } from '../../lib/local/sessionTable';
 import { httpEvent, loginEvent } from '../../test/support/events';
-import { type CountingProxy, startCountingProxy } from '../../test/support/storeProxy';
+import type { CountingProxy } from '../../test/support/storeProxy';
+import { startBenchStore } from './benchStore';
 import { BENCH_TABLE, randomSigningKey } from './constants';
 import { type DiscardedOutput, discardOutput } from './discardOutput';
 import { BenchCheckError } from './errors';
@@ -95,8 +93,8 @@ interface Apps {
 
 const SITE = 'https://abc123.execute-api.us-east-1.amazonaws.com';
 /** What a browser adds to a same-site form post or link: the cross-site check runs as in production. */
-const SAME_ORIGIN_HEADERS = { 'sec-fetch-site': 'same-origin', origin: SITE };
-const SESSION_COOKIE = /^__Host-session=/;
+export const SAME_ORIGIN_HEADERS = { 'sec-fetch-site': 'same-origin', origin: SITE };
+export const SESSION_COOKIE = /^__Host-session=/;
 const NOT_LOGGED_IN = '<p>You are not logged in</p>';
 
 /**
@@ -110,19 +108,11 @@ const NOT_LOGGED_IN = '<p>You are not logged in</p>';
  * @example const result = await runFlowBench({ flows: 300, k: 5, warmupFlows: 20 });
  */
 export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBenchResult> {
-  if (!process.env.AWS_REGION || !process.env.AWS_ACCESS_KEY_ID) {
-    throw new Error('runFlowBench needs AWS_REGION and dummy credentials in the environment');
-  }
   const report = options.report ?? (() => undefined);
   const cleanups: (() => unknown)[] = [];
   try {
-    const store = await startEmbeddedStore();
-    cleanups.push(() => store.close());
-    const setupClient = new DynamoDBClient({ endpoint: store.endpoint });
-    cleanups.push(() => setupClient.destroy());
-    await ensureSessionTable(setupClient, BENCH_TABLE);
-    const proxy = await startCountingProxy(store.endpoint);
-    cleanups.push(() => proxy.close());
+    const { proxy, close } = await startBenchStore();
+    cleanups.push(close);
 
     // A clean environment, not process.env: default idle/absolute timeouts whatever the shell says.
     const config = readSessionConfig({

@@ -12,6 +12,7 @@ import { runColdStart } from './coldStart';
 import { BenchCheckError } from './errors';
 import { runFlowBench } from './flows';
 import { parseBenchOptions, USAGE } from './options';
+import { runRefreshBench, THINK_SECONDS } from './refresh';
 import { type BenchResult, formatReport, writeResults } from './report';
 import { evaluateTargets } from './targets';
 
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
     warmupFlows: options.warmupFlows,
     report: progress,
   });
+  console.log(`sliding refresh: ${options.browsingMinutes} min of simulated browsing per page-view interval`);
+  const refresh = await runRefreshBench({
+    thinkSeconds: THINK_SECONDS,
+    browsingMinutes: options.browsingMinutes,
+  });
   console.log('cold start');
   const coldStart = await runColdStart({ runs: options.loadRuns, report: progress });
 
@@ -56,6 +62,7 @@ async function main(): Promise<void> {
       loadAverage: os.loadavg(),
     },
     flows,
+    refresh,
     coldStart,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     targets: evaluateTargets(flows, coldStart),

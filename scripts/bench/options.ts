@@ -8,19 +8,22 @@ export interface BenchOptions {
   warmupFlows: number;
   /** Fresh processes per bundle for the load time. */
   loadRuns: number;
+  /** Simulated browsing per page-view interval in the sliding-refresh part. */
+  browsingMinutes: number;
   quick: boolean;
   help: boolean;
 }
 
-export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31 } as const;
-export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5 } as const;
+export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31, browsingMinutes: 120 } as const;
+export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5, browsingMinutes: 30 } as const;
 
 export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--help]
 
   --flows N   timed flows (default ${DEFAULTS.flows}; --quick ${QUICK.flows})
   --k N       logged-in GET / requests per flow (default ${DEFAULTS.k})
   --runs N    fresh node processes per bundle for the load time (default ${DEFAULTS.loadRuns}; --quick ${QUICK.loadRuns})
-  --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs
+  --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs,
+              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes})
   --help      this text
 
 Results: a table on stdout and JSON in bench-results/ (bench-<time>.json and latest.json).
@@ -58,6 +61,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     k: positiveInteger('k', values.k, base.k),
     warmupFlows: base.warmupFlows,
     loadRuns: positiveInteger('runs', values.runs, base.loadRuns),
+    browsingMinutes: base.browsingMinutes,
     quick: values.quick === true,
     help: values.help === true,
   };

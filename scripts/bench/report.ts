@@ -4,6 +4,7 @@ import type { ColdStartResult } from './coldStart';
 import { RESULTS_FOLDER } from './constants';
 import { type FlowBenchResult, OPERATION_KINDS } from './flows';
 import type { BenchOptions } from './options';
+import type { RefreshBenchResult } from './refresh';
 import { formatCount, type TargetResult } from './targets';
 
 /** Everything one run measured: printed as tables and written as JSON. */
@@ -19,6 +20,7 @@ export interface BenchResult {
     loadAverage: number[];
   };
   flows: FlowBenchResult;
+  refresh: RefreshBenchResult;
   coldStart: ColdStartResult;
   /** Peak resident set size of the bench process (handlers, dynalite and the proxy in one process). */
   peakRssMb: number;
@@ -69,6 +71,26 @@ export function formatReport(result: BenchResult): string {
         ]),
       ),
       '  (DynamoDB operations: mean per request, counted at the HTTP level by the proxy)',
+    ].join('\n'),
+  );
+
+  const { refresh } = result;
+  sections.push(
+    [
+      `Sliding refresh: one user views GET / every N s for ${refresh.browsingMinutes} min of simulated time ` +
+        `(default settings: idle timeout ${refresh.idleTimeoutSeconds / 60} min, refresh at most every ` +
+        `${refresh.refreshEverySeconds / 60} min)`,
+      '',
+      table(
+        ['a view every', 'views', 'writes', 'writes per view'],
+        refresh.rows.map((row) => [
+          `${row.thinkSeconds} s`,
+          String(row.pageViews),
+          String(row.writes),
+          formatCount(row.writesPerView),
+        ]),
+      ),
+      '  (every view still logged in, one GetItem each; the timed flows above last seconds, so they never refresh)',
     ].join('\n'),
   );
 

@@ -1,6 +1,7 @@
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { type FlowBenchResult, type RequestType, runFlowBench } from '../../scripts/bench/flows';
+import { runRefreshBench } from '../../scripts/bench/refresh';
 import { evaluateTargets } from '../../scripts/bench/targets';
 
 // The flow part of `npm run bench`, tiny: its checks must hold and its counts must say what the
@@ -61,6 +62,21 @@ describe('npm run bench: flows', () => {
   test('the handlers logged one line per request, and none of it reached the terminal', () => {
     expect(result.output.requestLogLines).toBe(6 * (7 + 2));
     expect(result.output.stderrLines).toBe(0);
+  });
+});
+
+describe('npm run bench: sliding refresh', () => {
+  test('writes once per 15 minutes of browsing, and on every view when views are 15 minutes or more apart', async () => {
+    // Prepare: 40 simulated minutes; the refresh is due 15 min after the last write (idle 60 min / 4)
+    // Act
+    const result = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
+
+    // Assess: views at 1, 2, … 40 min refresh at 15 and 30 min; views at 20 and 40 min both refresh
+    expect(result.refreshEverySeconds).toBe(900);
+    expect(result.rows).toEqual([
+      { thinkSeconds: 60, pageViews: 40, writes: 2, writesPerView: 0.05 },
+      { thinkSeconds: 1200, pageViews: 2, writes: 2, writesPerView: 1 },
+    ]);
   });
 });
 

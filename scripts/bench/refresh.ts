@@ -1,0 +1,103 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createAppContext } from '../../lambda/app/context';
+import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import { indexRoute } from '../../lambda/index';
+import { loginRoute } from '../../lambda/login';
+import { readSessionConfig } from '../../lambda/session/config';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/constants';
+import { httpEvent, loginEvent } from '../../test/support/events';
+import { startBenchStore } from './benchStore';
+import { BENCH_TABLE, randomSigningKey } from './constants';
+import { BenchCheckError } from './errors';
+import { SAME_ORIGIN_HEADERS, SESSION_COOKIE } from './flows';
+
+export interface RefreshBenchOptions {
+  /** Seconds between one user's page views, one row each. */
+  thinkSeconds: readonly number[];
+  /** Simulated browsing time per row. */
+  browsingMinutes: number;
+}
+
+export interface RefreshRow {
+  thinkSeconds: number;
+  pageViews: number;
+  /** DynamoDB writes the page views made (the sliding refresh's UpdateItem). */
+  writes: number;
+  writesPerView: number;
+}
+
+export interface RefreshBenchResult {
+  browsingMinutes: number;
+  /** The default settings the rows ran at. */
+  idleTimeoutSeconds: number;
+  refreshEverySeconds: number;
+  rows: RefreshRow[];
+}
+
+/** Page-view intervals `npm run bench` simulates: busy, steady, and the rate that costs 0.05. */
+export const THINK_SECONDS = [10, 30, 45, 60, 300, 1200] as const;
+
+/**
+ * What the sliding refresh writes at the default settings: per row, one user logs in and views
+ * `GET /` every `thinkSeconds` for `browsingMinutes` of simulated time (the handlers' clock is
+ * injected, nothing sleeps), against dynalite behind the counting proxy. Every view must still
+ * be logged in and make one `GetItem`, plus at most one `UpdateItem`; otherwise it throws
+ * `BenchCheckError`. Timings are not measured here.
+ * @example const { rows } = await runRefreshBench({ thinkSeconds: [30], browsingMinutes: 120 });
+ */
+export async function runRefreshBench(options: RefreshBenchOptions): Promise<RefreshBenchResult> {
+  const { proxy, close } = await startBenchStore();
+  try {
+    let clock = Date.UTC(2030, 0, 1);
+    const context = createAppContext(
+      readSessionConfig({
+        TABLE_NAME: BENCH_TABLE,
+        DYNAMODB_ENDPOINT: proxy.endpoint,
+        SESSION_SECRET: randomSigningKey(),
+      }),
+      // Only errors would be worth seeing here; the per-request lines belong to the timed flows.
+      { now: () => clock, logger: new Logger({ serviceName: 'sessions', logLevel: 'ERROR' }) },
+    );
+    const index = createLambdaHandler(indexRoute, context);
+    const login = createLambdaHandler(loginRoute, context);
+
+    const rows: RefreshRow[] = [];
+    for (const thinkSeconds of options.thinkSeconds) {
+      const step = (view: number) => `refresh, a view every ${thinkSeconds} s: view ${view}`;
+      const loggedIn = await login(loginEvent(`refresh-${thinkSeconds}`, { headers: SAME_ORIGIN_HEADERS }));
+      const cookie = loggedIn.cookies.find((value) => SESSION_COOKIE.test(value))?.split(';')[0];
+      if (loggedIn.statusCode !== 303 || cookie === undefined) {
+        throw new BenchCheckError(
+          step(0),
+          'a 303 setting the session cookie',
+          `status ${loggedIn.statusCode}`,
+        );
+      }
+      const pageViews = Math.floor((options.browsingMinutes * 60) / thinkSeconds);
+      let writes = 0;
+      for (let view = 1; view <= pageViews; view++) {
+        clock += thinkSeconds * 1000;
+        proxy.reset();
+        const page = await index(httpEvent({ cookies: [cookie] }));
+        const operations = proxy.operations.join(',');
+        if (page.statusCode !== 200 || !page.body.includes('Logged in as')) {
+          throw new BenchCheckError(step(view), 'a 200 "Logged in as" page', `status ${page.statusCode}`);
+        }
+        if (operations !== 'GetItem' && operations !== 'GetItem,UpdateItem') {
+          throw new BenchCheckError(step(view), 'GetItem[,UpdateItem]', `[${operations}]`);
+        }
+        if (operations.endsWith('UpdateItem')) writes++;
+      }
+      rows.push({ thinkSeconds, pageViews, writes, writesPerView: writes / pageViews });
+      clock += 24 * 3600 * 1000; // the next row's user starts on a later day
+    }
+    return {
+      browsingMinutes: options.browsingMinutes,
+      idleTimeoutSeconds: DEFAULT_IDLE_TIMEOUT_SECONDS,
+      refreshEverySeconds: DEFAULT_IDLE_TIMEOUT_SECONDS * REFRESH_FRACTION,
+      rows,
+    };
+  } finally {
+    await close();
+  }
+}
