@@ -19,7 +19,8 @@ const SECRETS_CLIENT_IMPORTABLE = `${LOGGER_CREATED}export const loadSecretsClie
 /**
  * The reference (a bundle that only imports the DynamoDB client), then what the functions load on
  * top of it besides their own code, one step at a time: each step's source holds the previous one's.
- * The index function is the step after the last: it adds lib-dynamodb, cookie and our modules.
+ * The index function is the step after the last: it adds lib-dynamodb, cookie, our modules and the
+ * client settings (timeouts, retries).
  */
 export const LOAD_LADDER = [
   { name: 'reference', label: 'DynamoDB client imported (reference)', source: DYNAMODB_CLIENT_IMPORTED },

@@ -100,7 +100,7 @@ export function formatReport(result: BenchResult): string {
   const ladderRows = [
     ...coldStart.ladder.map((step) => ({ label: step.label, loadMs: step.measurement.loadMs.median })),
     {
-      label: '+ lib-dynamodb, cookie and our modules = index',
+      label: "+ lib-dynamodb, cookie, our modules and the client's timeouts = index",
       loadMs: index?.sdk.bundled.loadMs.median ?? Number.NaN,
     },
   ];
