@@ -13,6 +13,7 @@ import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { Session, type SessionState } from '../../lambda/session/Session';
 import type { SessionRequest } from '../../lambda/session/SessionManager';
 import {
+  answerEveryCommandEmpty,
   Clock,
   CURRENT_KEY,
   IDLE_MS,
@@ -56,11 +57,7 @@ function expectNoWrites(): void {
 let clock: Clock;
 
 beforeEach(() => {
-  ddb.reset();
-  ddb.on(GetCommand).resolves({});
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
+  answerEveryCommandEmpty(ddb);
   clock = new Clock();
 });
 

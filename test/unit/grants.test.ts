@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -18,7 +17,7 @@ import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { FUNCTIONS, type FunctionName } from '../../lib/routes';
 import { SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
 import { httpEvent, loginEvent } from '../support/events';
-import { Clock, CURRENT_KEY, IDLE_MS, makeManager, storedItem } from './helpers';
+import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):
 // in AWS a missing grant is an AccessDenied, which only shows up on the path that needs it.
@@ -35,17 +34,9 @@ let clock: Clock;
 let app: AppContext;
 
 beforeEach(() => {
-  ddb.reset();
-  ddb.on(GetCommand).resolves({});
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
+  answerEveryCommandEmpty(ddb);
   clock = new Clock();
-  app = {
-    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metricsNamespace: 'Test',
-  };
+  app = unitAppContext(clock);
 });
 
 const ROUTES: Record<FunctionName, Route> = { index: indexRoute, login: loginRoute, logout: logoutRoute };

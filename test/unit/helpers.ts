@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { AppContext } from '../../lambda/app/context';
 import { KeyRing } from '../../lambda/session/KeyRing';
 import { SessionManager } from '../../lambda/session/SessionManager';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
@@ -75,5 +84,26 @@ export function storedItem(
     absoluteExpiresAt,
     validUntil,
     expiresAt: Math.floor(validUntil / 1000),
+  };
+}
+
+/** Resets the mocked document client; every command then answers `{}` (no item, no error) until a test says otherwise. */
+export function answerEveryCommandEmpty(ddb: AwsClientStub<DynamoDBDocumentClient>): void {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+}
+
+/** A handler context on the mocked client: one manager signing with CURRENT_KEY, a silent logger unless given. */
+export function unitAppContext(
+  clock: Clock,
+  options: { logger?: Logger; metricsNamespace?: string } = {},
+): AppContext {
+  return {
+    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
+    logger: options.logger ?? new Logger({ logLevel: 'SILENT' }),
+    metricsNamespace: options.metricsNamespace ?? 'Test',
   };
 }

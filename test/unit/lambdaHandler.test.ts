@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-jest';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConditionalCheckFailedException,
   ResourceNotFoundException,
@@ -27,7 +26,14 @@ import { SessionStoreUnavailableError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import type { SessionRecord } from '../../lambda/session/SessionStore';
 import { cookieJar, httpEvent, loginEvent } from '../support/events';
-import { Clock, CURRENT_KEY, makeManager, sha256Base64Url, storedItem } from './helpers';
+import {
+  answerEveryCommandEmpty,
+  Clock,
+  CURRENT_KEY,
+  sha256Base64Url,
+  storedItem,
+  unitAppContext,
+} from './helpers';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const ring = new KeyRing([CURRENT_KEY]);
@@ -73,17 +79,9 @@ function expectNoInternals(body: string, ...secrets: string[]): void {
 }
 
 beforeEach(() => {
-  ddb.reset();
-  ddb.on(GetCommand).resolves({});
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
+  answerEveryCommandEmpty(ddb);
   clock = new Clock();
-  app = {
-    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metricsNamespace: 'Test',
-  };
+  app = unitAppContext(clock);
 });
 
 describe('createLambdaHandler', () => {

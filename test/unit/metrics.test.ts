@@ -1,12 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
@@ -15,7 +9,7 @@ import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { httpEvent, loginEvent } from '../support/events';
-import { Clock, CURRENT_KEY, IDLE_MS, makeManager, storedItem } from './helpers';
+import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const ring = new KeyRing([CURRENT_KEY]);
@@ -66,17 +60,12 @@ function cookieFor(token: string): string {
 }
 
 beforeEach(() => {
-  ddb.reset();
-  ddb.on(GetCommand).resolves({});
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
+  answerEveryCommandEmpty(ddb);
   clock = new Clock();
-  app = {
-    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
+  app = unitAppContext(clock, {
     logger: new Logger({ logLevel: 'INFO', serviceName: 'sessions-unit' }),
     metricsNamespace: NAMESPACE,
-  };
+  });
   stdout = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(chunk.toString());
