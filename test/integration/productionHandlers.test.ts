@@ -1,7 +1,4 @@
 import type { Context } from 'aws-lambda';
-import type * as IndexModule from '../../lambda/index';
-import type * as LoginModule from '../../lambda/login';
-import type * as LogoutModule from '../../lambda/logout';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
 import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
@@ -21,12 +18,9 @@ beforeAll(async () => {
   proxy = await startCountingProxy(db.endpoint);
   process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
   jest.resetModules();
-  // A non-literal specifier: under node16 resolution tsc would ask for a `.js` extension, which
-  // Jest does not map; the modules' types come from the type-only imports above.
-  const load = (path: string) => import(path);
-  ({ handler: index } = (await load('../../lambda/index')) as typeof IndexModule);
-  ({ handler: login } = (await load('../../lambda/login')) as typeof LoginModule);
-  ({ handler: logout } = (await load('../../lambda/logout')) as typeof LogoutModule);
+  ({ handler: index } = await import('../../lambda/index.js'));
+  ({ handler: login } = await import('../../lambda/login.js'));
+  ({ handler: logout } = await import('../../lambda/logout.js'));
 });
 
 afterAll(async () => {

@@ -1,8 +1,5 @@
 import type * as ContextModule from '../../lambda/app/context';
 import type { HttpResponse } from '../../lambda/http/response';
-import type * as IndexModule from '../../lambda/index';
-import type * as LoginModule from '../../lambda/login';
-import type * as LogoutModule from '../../lambda/logout';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { httpEvent, loginEvent } from '../support/events';
 import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
@@ -218,12 +215,10 @@ describe('a cold container with its keys in Secrets Manager', () => {
     };
     delete process.env.SESSION_SECRET;
     jest.resetModules();
-    // A non-literal specifier: see productionHandlers.test.ts.
-    const load = (path: string) => import(path);
-    const context = (await load('../../lambda/app/context')) as typeof ContextModule;
-    const { handler: index } = (await load('../../lambda/index')) as typeof IndexModule;
-    const { handler: login } = (await load('../../lambda/login')) as typeof LoginModule;
-    const { handler: logout } = (await load('../../lambda/logout')) as typeof LogoutModule;
+    const context = await import('../../lambda/app/context.js');
+    const { handler: index } = await import('../../lambda/index.js');
+    const { handler: login } = await import('../../lambda/login.js');
+    const { handler: logout } = await import('../../lambda/logout.js');
     return { index, login, logout, context };
   }
 
