@@ -2,8 +2,7 @@
  * `npm start`: the app on http://127.0.0.1:$PORT with the embedded store (or DYNAMODB_ENDPOINT).
  * LOCAL_DATA_DIR moves the data folder (default: .data in the project).
  */
-import { getIntegerFromEnv } from '../lambda/session/config';
-import { SessionConfigError } from '../lambda/session/errors';
+import { ConfigError, getIntegerFromEnv } from '../lambda/app/config';
 import { DataFolderInUseError } from '../lib/local/dataFolder';
 import { PortInUseError, startLocalApp } from '../lib/local/localServer';
 
@@ -36,9 +35,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const known =
-    error instanceof PortInUseError ||
-    error instanceof DataFolderInUseError ||
-    error instanceof SessionConfigError;
+    error instanceof PortInUseError || error instanceof DataFolderInUseError || error instanceof ConfigError;
   console.error(`Cannot start: ${known ? (error as Error).message : error}`);
   if (!known) console.error(error);
   process.exit(1);

@@ -1,10 +1,10 @@
-import { createLambdaHandler, type Route } from './app/lambdaHandler';
-import { validateUsername } from './app/username';
-import { isCrossSiteRequest } from './http/crossSite';
-import { readForm } from './http/form';
-import { HttpError } from './http/HttpError';
-import { loginPage } from './http/pages';
-import { htmlResponse, redirect } from './http/response';
+import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
+import { validateUsername } from './app/username.js';
+import { isCrossSiteRequest } from './http/crossSite.js';
+import { readForm } from './http/form.js';
+import { HttpError } from './http/HttpError.js';
+import { loginPage } from './http/pages.js';
+import { htmlResponse, redirect } from './http/response.js';
 
 /**
  * `GET /login`: the form. `POST /login`: a new session (new id, the old one deleted: no
@@ -12,8 +12,7 @@ import { htmlResponse, redirect } from './http/response';
  */
 export const loginRoute: Route = {
   name: 'login',
-  methods: ['GET', 'POST'],
-  async handle(request, { sessions, log, record }) {
+  async handle(request, { sessions, log }) {
     if (request.method === 'GET') return htmlResponse(200, loginPage());
     if (isCrossSiteRequest(request.headers))
       throw new HttpError(403, 'Cross-site form posts are not accepted.');
@@ -31,12 +30,11 @@ export const loginRoute: Route = {
       log.outcome = 'invalid-username';
       return htmlResponse(400, loginPage({ error: check.error }));
     }
-    const session = sessions.attach(request);
+    const session = await sessions.attach(request);
     session.regenerate();
     session.clear();
     session.set('username', check.username);
     const cookies = await sessions.commit(session, request);
-    record(session);
     log.outcome = 'logged-in';
     return redirect('/', cookies);
   },

@@ -4,16 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../lambda/session/constants';
-
-/**
- * What a handler does with sessions, and so the only DynamoDB actions it is granted:
- * - `read-refresh`: load a session and push its idle expiry forward (GetItem, UpdateItem);
- * - `login`: write a new session and delete the one it replaces (PutItem, DeleteItem), and read
- *   it back when a retried put meets its own item (GetItem: the answer to the first was lost);
- * - `logout`: delete the session (DeleteItem).
- */
-export type SessionAccess = 'read-refresh' | 'login' | 'logout';
+import type { SessionAccess } from '../lambda/contract';
+import { TABLE_SCHEMA } from '../lambda/session/index';
 
 /** The DynamoDB actions each kind of access needs; never Scan, Query or a Batch* action. */
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {

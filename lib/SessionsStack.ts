@@ -8,10 +8,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE } from '../lambda/app/metrics';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_ROUTE_FUNCTION,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  ROUTES,
+} from '../lambda/contract';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
-import { DEFAULT_ROUTE_FUNCTION, FUNCTIONS, type FunctionName, ROUTES } from './routes';
 import { ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -196,7 +202,7 @@ function acknowledgeHandlerFindings(fn: lambda.Function): void {
 }
 
 function mapFunctions<T>(make: (name: FunctionName) => T): Record<FunctionName, T> {
-  return { index: make('index'), login: make('login'), logout: make('logout') };
+  return Object.fromEntries(FUNCTION_NAMES.map((name) => [name, make(name)])) as Record<FunctionName, T>;
 }
 
 function pascalCase(name: string): string {

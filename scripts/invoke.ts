@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FUNCTIONS, type FunctionName } from '../lambda/contract';
 import { localLambdaContext } from '../lib/local/apiGateway';
 import { DEFAULT_DATA_FOLDER, type LambdaHandler, prepareLocalStore } from '../lib/local/localServer';
-import { FUNCTIONS, type FunctionName } from '../lib/routes';
 
 const USAGE = 'usage: npm run invoke -- <index|login|logout> events/<file>.json';
 

@@ -1,71 +1,61 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { readSessionConfig, type SessionConfig } from '../session/config';
-import { boundedClientConfig, createDocumentClient } from '../session/documentClient';
-import { KeyRing } from '../session/KeyRing';
-import { SecretKeyRing } from '../session/SecretKeyRing';
-import { SessionManager } from '../session/SessionManager';
-import { SessionStore } from '../session/SessionStore';
-import { DEFAULT_METRICS_NAMESPACE } from './metrics';
+import {
+  createDocumentClient,
+  SecretsManagerKeys,
+  type SessionCommitEvent,
+  SessionManager,
+  type SessionRequest,
+  StaticKeys,
+} from '../session/index.js';
+import { type AppConfig, readAppConfig } from './config.js';
 
 /** What every handler shares within one container: built once, at init. */
 export interface AppContext {
-  /** The manager, or how to get it per request when the keys live in Secrets Manager. */
-  sessions: SessionManager | (() => Promise<SessionManager>);
+  sessions: SessionManager;
   logger: Logger;
+  /** The request log lines' `service` field: the session metrics' dimension. */
+  serviceName: string;
   /** The CloudWatch namespace the request log lines count session metrics in (EMF). */
   metricsNamespace: string;
+  /** What the request's session commit did, once committed (the manager's `onCommit`). */
+  committed(request: SessionRequest): SessionCommitEvent | undefined;
 }
 
 /**
- * The container's context from configuration: one DynamoDB client, one key ring, one logger.
+ * The container's context from configuration: one DynamoDB client, one key provider, one logger.
  * `now` lets tests move the clock.
- * @example const context = createAppContext(readSessionConfig(process.env));
+ * @example const context = createAppContext(readAppConfig(process.env));
  */
 export function createAppContext(
-  config: SessionConfig,
+  config: AppConfig,
   options: { now?: () => number; logger?: Logger } = {},
 ): AppContext {
-  const store = new SessionStore({
+  // Each request's commit, by its request object: the handler wrapper logs and counts it.
+  const commits = new WeakMap<SessionRequest, SessionCommitEvent>();
+  const sessions = new SessionManager({
     client: createDocumentClient({ endpoint: config.endpoint }),
     tableName: config.tableName,
+    keys: config.keys
+      ? new StaticKeys(config.keys)
+      : new SecretsManagerKeys({ secretId: config.secretArn ?? '' }),
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
+    onCommit: (event) => commits.set(event.request, event),
     ...(options.now ? { now: options.now } : {}),
   });
   return {
-    sessions: config.secrets
-      ? new SessionManager({ store, keyRing: new KeyRing(config.secrets) })
-      : secretSessions(store, config.secretArn ?? ''),
-    logger: options.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'sessions' }),
-    metricsNamespace: process.env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+    sessions,
+    logger: options.logger ?? new Logger({ serviceName: config.serviceName }),
+    serviceName: config.serviceName,
+    metricsNamespace: config.metricsNamespace,
+    committed: (request) => commits.get(request),
   };
-}
-
-/** A manager per key ring fetched from Secrets Manager: a new ring (rotation) gets a new manager. */
-function secretSessions(store: SessionStore, secretArn: string): () => Promise<SessionManager> {
-  let keys: Promise<SecretKeyRing> | undefined;
-  let manager: SessionManager | undefined;
-  return async () => {
-    keys ??= createSecretKeyRing(secretArn);
-    const keyRing = await (await keys).current();
-    if (manager?.keyRing !== keyRing) manager = new SessionManager({ store, keyRing });
-    return manager;
-  };
-}
-
-/**
- * Loaded at the first request that needs it, not at import: only this mode uses the Secrets
- * Manager client, and a container keyed by SESSION_SECRET never pays for loading it.
- */
-async function createSecretKeyRing(secretArn: string): Promise<SecretKeyRing> {
-  const { SecretsManagerClient } = await import('../session/secretsManagerClient.js');
-  return new SecretKeyRing({ client: new SecretsManagerClient(boundedClientConfig()), secretArn });
 }
 
 let containerContext: AppContext | undefined;
 
 /** The context built from the environment, once per container. Bad configuration throws here, at init. */
 export function containerAppContext(): AppContext {
-  containerContext ??= createAppContext(readSessionConfig(process.env));
+  containerContext ??= createAppContext(readAppConfig(process.env));
   return containerContext;
 }

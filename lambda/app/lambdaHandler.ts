@@ -1,80 +1,73 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { DEFAULT_ROUTE_KEY, unmatchedRouteError } from '../../lib/routes';
-import { HttpError } from '../http/HttpError';
-import { type HttpRequest, parseRequest } from '../http/request';
-import { errorResponse, type HttpResponse } from '../http/response';
-import { SessionStoreRejectedError, SessionStoreUnavailableError } from '../session/errors';
-import type { Session } from '../session/Session';
-import type { SessionManager } from '../session/SessionManager';
-import { type AppContext, containerAppContext } from './context';
-import { metricFields, STORE_ERROR_METRIC, sessionMetricNames } from './metrics';
+import { DEFAULT_ROUTE_KEY, type FunctionName, methodsAt, methodsOf, SESSION_METRICS } from '../contract.js';
+import { HttpError } from '../http/HttpError.js';
+import { type HttpRequest, parseRequest } from '../http/request.js';
+import { errorResponse, type HttpResponse } from '../http/response.js';
+import {
+  SessionKeysUnavailableError,
+  type SessionManager,
+  SessionStoreRejectedError,
+  SessionStoreUnavailableError,
+} from '../session/index.js';
+import { type AppContext, containerAppContext } from './context.js';
+import { metricFields, sessionMetricNames } from './metrics.js';
+import { type LogFields, writeRequestLine } from './requestLog.js';
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** Fields a route adds to the request's log line (never tokens, cookies or keys). */
-export type LogFields = Record<string, string | number | boolean>;
-
 export interface RouteContext {
   sessions: SessionManager;
+  /** Fields the route adds to the request's log line (never tokens, cookies or keys). */
   log: LogFields;
-  /** Reports the request's session once committed: its outcome and writes are logged and counted. */
-  record(session: Session): void;
 }
 
-/** One Lambda function's behaviour: the methods it answers and what it does. */
+/** One Lambda function's behaviour; the methods it answers come from the route table. */
 export interface Route {
-  name: string;
-  methods: readonly string[];
+  name: FunctionName;
   handle(request: HttpRequest, context: RouteContext): Promise<HttpResponse>;
+}
+
+/** The answer to a request no route matches: 404, or 405 with the methods its path accepts. */
+export function unmatchedRouteError(path: string): HttpError {
+  const methods = methodsAt(path);
+  if (methods.length === 0) return new HttpError(404, 'There is no page at this address.');
+  return new HttpError(405, 'This address does not accept that method.', { allow: methods.join(', ') });
 }
 
 /**
  * Wraps a route as a Lambda handler: parses the event, refuses other methods (405), turns
- * `HttpError` into its page and an unavailable store into a 503 with `Retry-After`, logs one
- * structured line per request, which also counts the session's outcome as CloudWatch metrics
- * (EMF). Nothing internal ever reaches the page.
+ * `HttpError` into its page and an unavailable store or key provider into a 503 with
+ * `Retry-After`, and writes one structured line per request, which also counts the session's
+ * outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the page.
  * @example export const handler = createLambdaHandler(indexRoute);
  */
 export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
-  const { logger } = app;
+  const methods = methodsOf(route.name);
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
     const log: LogFields = {};
-    let recorded: Session | undefined;
-    let storeUnavailable = false;
+    let unavailable = false;
     let response: HttpResponse;
     try {
       // API Gateway's catch-all: no route matched this method and path (no session is read).
       if (event?.routeKey === DEFAULT_ROUTE_KEY) throw unmatchedRouteError(request.path);
-      if (!route.methods.includes(request.method)) {
-        throw new HttpError(405, 'This address does not accept that method.', {
-          allow: route.methods.join(', '),
-        });
+      if (!(methods as string[]).includes(request.method)) {
+        throw new HttpError(405, 'This address does not accept that method.', { allow: methods.join(', ') });
       }
-      const sessions = typeof app.sessions === 'function' ? await app.sessions() : app.sessions;
-      response = await route.handle(request, {
-        sessions,
-        log,
-        record: (session) => {
-          recorded = session;
-        },
-      });
+      response = await route.handle(request, { sessions: app.sessions, log });
     } catch (error) {
       response = errorToResponse(error, app, route, request);
-      storeUnavailable = error instanceof SessionStoreUnavailableError;
+      unavailable = isUnavailable(error);
     }
-    if (recorded) {
-      log.session = recorded.state.outcome;
-      if (recorded.writes.length > 0) log.sessionWrites = recorded.writes.join(',');
+    const commit = app.committed(request);
+    if (commit) {
+      log.session = commit.outcome;
+      if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
     }
-    const metricNames = storeUnavailable
-      ? [STORE_ERROR_METRIC]
-      : recorded
-        ? sessionMetricNames(recorded)
-        : [];
-    logger.info('request', {
+    const metricNames = unavailable ? [SESSION_METRICS.storeError] : commit ? sessionMetricNames(commit) : [];
+    writeRequestLine(app.logger, app.serviceName, {
       route: route.name,
       method: request.method,
       path: request.path,
@@ -89,6 +82,11 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
   };
 }
 
+/** Failures that may pass: the store or the key provider did not answer in time. */
+function isUnavailable(error: unknown): error is SessionStoreUnavailableError | SessionKeysUnavailableError {
+  return error instanceof SessionStoreUnavailableError || error instanceof SessionKeysUnavailableError;
+}
+
 function errorToResponse(error: unknown, app: AppContext, route: Route, request: HttpRequest): HttpResponse {
   if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers);
   const fields = {
@@ -97,8 +95,13 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
     errorName: error instanceof Error ? error.name : typeof error,
     cause: error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
   };
-  if (error instanceof SessionStoreUnavailableError) {
-    app.logger.error('session store unavailable', { ...fields, operation: error.operation });
+  if (isUnavailable(error)) {
+    const what =
+      error instanceof SessionKeysUnavailableError ? 'session keys unavailable' : 'session store unavailable';
+    app.logger.error(what, {
+      ...fields,
+      ...(error instanceof SessionStoreUnavailableError ? { operation: error.operation } : {}),
+    });
     return errorResponse(503, 'The service is busy. Please try again in a few seconds.', {
       'retry-after': String(RETRY_AFTER_SECONDS),
     });

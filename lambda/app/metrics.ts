@@ -1,31 +1,26 @@
-import type { Session, SessionOutcome, SessionWrite } from '../session/Session';
-
-/** The CloudWatch namespace of the session metrics, unless `METRICS_NAMESPACE` says otherwise. */
-export const DEFAULT_METRICS_NAMESPACE = 'ServerSessions';
+import { SESSION_METRICS } from '../contract.js';
+import type { SessionCommitEvent, SessionOutcome, SessionWrite } from '../session/index.js';
 
 /** The metric each outcome of reading a cookie counts (no cookie, or no read: nothing to count). */
 const OUTCOME_METRICS: Partial<Record<SessionOutcome, string>> = {
-  found: 'SessionHit',
-  absent: 'SessionMiss',
-  expired: 'SessionExpired',
-  'bad-signature': 'SessionBadSignature',
+  found: SESSION_METRICS.hit,
+  absent: SESSION_METRICS.miss,
+  expired: SESSION_METRICS.expired,
+  'bad-signature': SESSION_METRICS.badSignature,
 };
 
 const WRITE_METRICS: Record<SessionWrite, string> = {
-  created: 'SessionCreated',
-  destroyed: 'SessionDestroyed',
-  saved: 'SessionSaved',
-  refreshed: 'SessionRefreshed',
-  gone: 'SessionGone',
+  created: SESSION_METRICS.created,
+  destroyed: SESSION_METRICS.destroyed,
+  saved: SESSION_METRICS.saved,
+  refreshed: SESSION_METRICS.refreshed,
+  gone: SESSION_METRICS.gone,
 };
 
-/** Counted when the store is unavailable and the request ends in a 503. */
-export const STORE_ERROR_METRIC = 'SessionStoreError';
-
 /** The metrics one request's session counts: how its cookie was read, then each store write. */
-export function sessionMetricNames(session: Session): string[] {
-  const outcome = OUTCOME_METRICS[session.state.outcome];
-  return [...(outcome ? [outcome] : []), ...session.writes.map((write) => WRITE_METRICS[write])];
+export function sessionMetricNames(commit: Pick<SessionCommitEvent, 'outcome' | 'writes'>): string[] {
+  const outcome = OUTCOME_METRICS[commit.outcome];
+  return [...(outcome ? [outcome] : []), ...commit.writes.map((write) => WRITE_METRICS[write])];
 }
 
 /**
@@ -36,7 +31,8 @@ export function sessionMetricNames(session: Session): string[] {
  */
 export function metricFields(namespace: string, names: readonly string[], now = Date.now()) {
   if (names.length === 0) return {};
-  const unique = [...new Set(names)];
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
   return {
     _aws: {
       Timestamp: now,
@@ -44,10 +40,10 @@ export function metricFields(namespace: string, names: readonly string[], now = 
         {
           Namespace: namespace,
           Dimensions: [['service']],
-          Metrics: unique.map((name) => ({ Name: name, Unit: 'Count' })),
+          Metrics: [...counts.keys()].map((name) => ({ Name: name, Unit: 'Count' })),
         },
       ],
     },
-    ...Object.fromEntries(unique.map((name) => [name, names.filter((other) => other === name).length])),
+    ...Object.fromEntries(counts),
   };
 }

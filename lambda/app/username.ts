@@ -1,4 +1,4 @@
-import { MAX_USERNAME_LENGTH } from '../http/pages';
+import { MAX_USERNAME_LENGTH } from '../http/pages.js';
 
 export type UsernameCheck = { ok: true; username: string } | { ok: false; error: string };
 

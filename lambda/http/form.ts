@@ -1,5 +1,5 @@
-import { HttpError } from './HttpError';
-import type { HttpRequest } from './request';
+import { HttpError } from './HttpError.js';
+import type { HttpRequest } from './request.js';
 
 /** Login forms are tiny; anything larger is refused before parsing. */
 export const MAX_FORM_BYTES = 8 * 1024;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { html, type SafeHtml, trustedHtml } from './html';
+import { html, type SafeHtml, trustedHtml } from './html.js';
 
 /** Usernames longer than this are refused; the form's `maxlength` uses the same number. */
 export const MAX_USERNAME_LENGTH = 64;

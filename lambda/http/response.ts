@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { CONTENT_SECURITY_POLICY, errorPage } from './pages';
+import { CONTENT_SECURITY_POLICY, errorPage } from './pages.js';
 
 /** A payload 2.0 result whose headers are always set (tests and the local server read them). */
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TOKEN_BYTES } from './constants';
+import { TOKEN_BYTES } from './constants.js';
+import { SigningKeyError } from './errors.js';
 
 /** A cookie value that verified: the token, and whether it must be re-signed with the current key. */
 export interface VerifiedToken {
@@ -20,6 +21,28 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return true;
+  }
+  return false;
+}
+
+/**
+ * Throws `SigningKeyError` unless `keys` is a usable key list: at least one key, none empty, none
+ * with a control character (HMAC zero-pads a short key, so "k" and "k\0" would sign alike).
+ */
+export function assertSigningKeys(keys: readonly string[]): void {
+  if (keys.length === 0) throw new SigningKeyError('no signing key');
+  if (keys.some((key) => typeof key !== 'string' || key === '')) {
+    throw new SigningKeyError('an empty signing key (check for stray commas)');
+  }
+  if (keys.some(hasControlCharacter)) {
+    throw new SigningKeyError('a signing key contains a control character: use printable text only');
+  }
+}
+
 /**
  * Signs session tokens as `token.signature` (HMAC-SHA256, base64url) with the first key and
  * verifies them against every key in constant time.
@@ -32,9 +55,7 @@ export class KeyRing {
   private readonly keys: Buffer[];
 
   constructor(secrets: readonly string[]) {
-    if (secrets.length === 0 || secrets.some((secret) => secret.length === 0)) {
-      throw new TypeError('KeyRing needs at least one non-empty key');
-    }
+    assertSigningKeys(secrets);
     this.keys = secrets.map((secret) => Buffer.from(secret, 'utf8'));
   }
 

@@ -1,16 +1,19 @@
-import { SessionNotLoadedError } from './errors';
-import type { SessionData, SessionRecord } from './SessionStore';
+import { SessionNotLoadedError } from './errors.js';
+import type { KeyRing } from './KeyRing.js';
+import type { SessionData, SessionRecord } from './SessionStore.js';
 
-/** What the request's cookie led to; logged and counted as a metric. */
+/** What the request's cookie led to; `not-read`: a verified cookie whose session was attached, not read. */
 export type SessionOutcome = 'no-cookie' | 'bad-signature' | 'absent' | 'expired' | 'found' | 'not-read';
 
 /**
- * What a commit did to the store; logged and counted as metrics. `gone`: a save or refresh
- * found the item deleted (a concurrent logout), so nothing was written.
+ * What a commit did to the store. `gone`: a save or refresh found the item deleted (a concurrent
+ * logout), so nothing was written.
  */
 export type SessionWrite = 'created' | 'destroyed' | 'saved' | 'refreshed' | 'gone';
 
+/** What only the manager sees of a session: never reachable from the `Session` object itself. */
 export interface SessionState {
+  keyRing: KeyRing;
   /** The verified token from the request's cookie, if any. */
   token: string | undefined;
   signedWithOldKey: boolean;
@@ -18,6 +21,19 @@ export interface SessionState {
   /** undefined: the session was attached without a read, so its data is unknown. */
   data: SessionData | undefined;
   outcome: SessionOutcome;
+  modified: boolean;
+  regenerate: boolean;
+  destroy: boolean;
+  writes: SessionWrite[];
+}
+
+const states = new WeakMap<Session, SessionState>();
+
+/** The manager's view of a session (internal: not exported by the library's entry). */
+export function sessionState(session: Session): SessionState {
+  const state = states.get(session);
+  if (state === undefined) throw new TypeError('not a session made by a SessionManager');
+  return state;
 }
 
 /**
@@ -25,104 +41,100 @@ export interface SessionState {
  * never Object.prototype's members (a plain object would let `set('__proto__', …)` swap the
  * prototype and `get('constructor')` return a function for a key that was never set).
  */
-function dictionary(data: SessionData = {}): SessionData {
+export function dictionary(data: SessionData = {}): SessionData {
   return Object.assign(Object.create(null) as SessionData, data);
 }
 
+function loaded(session: Session): SessionData {
+  const { data } = sessionState(session);
+  if (data === undefined) throw new SessionNotLoadedError();
+  return data;
+}
+
 /**
- * A request's session with the tutorial's dictionary feel. It records what changed so that
- * `SessionManager.commit` writes only when needed.
+ * A request's session with the tutorial's dictionary feel. It records what changed, so that
+ * `SessionManager.commit` writes only what is due. Made by `SessionManager.load` / `attach`.
  * @example
  * session.set('username', 'admin');
  * session.get('username'); // 'admin'
  */
 export class Session {
-  private data: SessionData | undefined;
-  private modifiedFlag = false;
-  private regenerateFlag = false;
-  private destroyFlag = false;
-  private readonly writeLog: SessionWrite[] = [];
-
-  constructor(readonly state: SessionState) {
-    this.data = state.data === undefined ? undefined : dictionary(state.data);
+  /** @internal Use `SessionManager.load` or `attach`. */
+  constructor(state: SessionState) {
+    states.set(this, { ...state, data: state.data === undefined ? undefined : dictionary(state.data) });
   }
 
   get(key: string): unknown {
-    return this.loaded()[key];
+    return loaded(this)[key];
   }
 
   has(key: string): boolean {
-    return Object.hasOwn(this.loaded(), key);
+    return Object.hasOwn(loaded(this), key);
   }
 
+  /** The keys the session holds. */
+  keys(): string[] {
+    return Object.keys(loaded(this));
+  }
+
+  /** Sets `key`; the value must survive JSON (checked at commit). */
   set(key: string, value: unknown): void {
-    this.loaded()[key] = value;
-    this.modifiedFlag = true;
+    loaded(this)[key] = value;
+    sessionState(this).modified = true;
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
   pop(key: string): unknown {
-    const data = this.loaded();
+    const data = loaded(this);
     if (!Object.hasOwn(data, key)) return undefined;
     const value = data[key];
     delete data[key];
-    this.modifiedFlag = true;
+    sessionState(this).modified = true;
     return value;
   }
 
   /** Empties the session. Allowed without a read: the old contents no longer matter. */
   clear(): void {
-    if (this.data !== undefined && Object.keys(this.data).length === 0) return;
-    this.data = dictionary();
-    this.modifiedFlag = true;
+    const state = sessionState(this);
+    if (state.data !== undefined && Object.keys(state.data).length === 0) return;
+    state.data = dictionary();
+    state.modified = true;
   }
 
   /** Gives the session a new id on commit and deletes the old item: call it at login. */
   regenerate(): void {
-    this.regenerateFlag = true;
+    sessionState(this).regenerate = true;
   }
 
   /** Deletes the session and clears the cookie on commit: call it at logout. */
   destroy(): void {
-    this.destroyFlag = true;
+    sessionState(this).destroy = true;
+  }
+
+  /** How the request's cookie was read. */
+  get outcome(): SessionOutcome {
+    return sessionState(this).outcome;
+  }
+
+  /** Whether the data was read (`load`) rather than only attached. */
+  get isLoaded(): boolean {
+    return sessionState(this).data !== undefined;
   }
 
   get isModified(): boolean {
-    return this.modifiedFlag;
+    return sessionState(this).modified;
   }
 
   get isRegenerated(): boolean {
-    return this.regenerateFlag;
+    return sessionState(this).regenerate;
   }
 
   get isDestroyed(): boolean {
-    return this.destroyFlag;
+    return sessionState(this).destroy;
   }
 
   /** What commits of this session did to the store, in order. */
   get writes(): readonly SessionWrite[] {
-    return this.writeLog;
-  }
-
-  /** Called by the manager for each store write a commit made. */
-  recordWrite(write: Exclude<SessionWrite, 'gone'>): void {
-    this.writeLog.push(write);
-  }
-
-  /** A copy of the current data (for commit). */
-  snapshot(): SessionData {
-    return { ...this.loaded() };
-  }
-
-  /** Called by the manager after a commit found the session gone (a concurrent logout). */
-  markGone(): void {
-    this.writeLog.push('gone');
-    this.data = dictionary();
-    this.modifiedFlag = false;
-  }
-
-  private loaded(): SessionData {
-    if (this.data === undefined) throw new SessionNotLoadedError();
-    return this.data;
+    return sessionState(this).writes;
   }
 }

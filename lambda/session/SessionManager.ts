@@ -1,53 +1,138 @@
-import type { KeyRing } from './KeyRing';
-import { newToken } from './KeyRing';
-import { Session, type SessionState } from './Session';
-import type { SessionRecord, SessionStore } from './SessionStore';
-import { clearSessionCookie, readSessionCookieValues, serializeSessionCookie } from './sessionCookie';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  MAX_SESSION_DATA_BYTES,
+} from './constants.js';
+import { SessionError, SessionKeysUnavailableError } from './errors.js';
+import { KeyRing, newToken } from './KeyRing.js';
+import type { KeyProvider } from './keyProvider.js';
+import {
+  dictionary,
+  Session,
+  type SessionOutcome,
+  type SessionState,
+  type SessionWrite,
+  sessionState,
+} from './Session.js';
+import { SessionCookie, type SessionCookieOptions } from './SessionCookie.js';
+import { type SessionRecord, SessionStore } from './SessionStore.js';
 
 /** The parts of a request the session needs. */
 export interface SessionRequest {
+  /** `name=value` entries, as API Gateway's payload 2.0 `cookies` delivers them. */
   cookies: readonly string[];
-  /** HTTPS: the cookie gets `Secure` and the `__Host-` prefix. */
+  /** HTTPS: the cookie gets `Secure` (and the `__Host-` prefix). */
   secure: boolean;
 }
 
+/** What one commit did, given to `onCommit`: how the cookie was read and what was written. */
+export interface SessionCommitEvent {
+  /** The request object passed to `commit`, so a caller can tie the event to its own request. */
+  request: SessionRequest;
+  outcome: SessionOutcome;
+  writes: readonly SessionWrite[];
+}
+
 export interface SessionManagerOptions {
-  store: SessionStore;
-  keyRing: KeyRing;
-  /** Cookie lifetime; omitted, the cookie lasts for the browser session. */
-  cookieMaxAgeSeconds?: number;
+  /** A DynamoDB document client (`createDocumentClient` gives one with bounded timeouts). */
+  client: DynamoDBDocumentClient;
+  /** The table: partition key `id` (string), TTL on `expiresAt`. */
+  tableName: string;
+  /** Where the signing keys come from: `StaticKeys`, `SecretsManagerKeys` or your own. */
+  keys: KeyProvider;
+  /** Sliding idle timeout. @default 3600 */
+  idleTimeoutSeconds?: number;
+  /** Lifetime since login, never extended. @default 43200 */
+  absoluteTimeoutSeconds?: number;
+  /** Largest session data, as JSON bytes. @default 65536 */
+  maxDataBytes?: number;
+  cookie?: SessionCookieOptions;
+  /** Epoch milliseconds; injectable so tests can move time. @default Date.now */
+  now?: () => number;
+  /** Called after each successful commit, for logs and metrics. Must not throw. */
+  onCommit?: (event: SessionCommitEvent) => void;
+}
+
+/** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */
+const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
+
+function wholeNumber(name: string, value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isSafeInteger(value) && value >= 1 && value <= max)) {
+    throw new TypeError(`${name}: expected a whole number from 1 to ${max}, got ${value}`);
+  }
+  return value;
 }
 
 /**
- * Turns cookies into sessions and sessions back into writes and `Set-Cookie` values.
+ * Server-side sessions in DynamoDB behind a signed cookie: turns a request's cookies into a
+ * `Session` and the session's changes back into writes and `Set-Cookie` values.
  * @example
+ * const sessions = new SessionManager({ client: createDocumentClient(), tableName: 'sessions', keys: new StaticKeys([key]) });
  * const session = await sessions.load(request);
  * session.set('username', 'admin');
- * const cookies = await sessions.commit(session, request);
+ * const setCookies = await sessions.commit(session, request);
  */
 export class SessionManager {
-  constructor(private readonly options: SessionManagerOptions) {}
+  private readonly store: SessionStore;
+  private readonly keys: KeyProvider;
+  private readonly cookie: SessionCookie;
+  private readonly onCommit: ((event: SessionCommitEvent) => void) | undefined;
+  private readonly rings = new WeakMap<readonly string[], KeyRing>();
 
-  /** The key ring this manager signs and verifies with. */
-  get keyRing(): KeyRing {
-    return this.options.keyRing;
+  constructor(options: SessionManagerOptions) {
+    if (typeof options?.tableName !== 'string' || options.tableName === '') {
+      throw new TypeError('tableName: expected the name of the sessions table');
+    }
+    if (typeof options.client?.send !== 'function')
+      throw new TypeError('client: expected a DynamoDB document client');
+    if (typeof options.keys?.getKeys !== 'function') throw new TypeError('keys: expected a KeyProvider');
+    const idleTimeoutSeconds = wholeNumber(
+      'idleTimeoutSeconds',
+      options.idleTimeoutSeconds,
+      DEFAULT_IDLE_TIMEOUT_SECONDS,
+      MAX_TIMEOUT_SECONDS,
+    );
+    const absoluteTimeoutSeconds = wholeNumber(
+      'absoluteTimeoutSeconds',
+      options.absoluteTimeoutSeconds,
+      DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+      MAX_TIMEOUT_SECONDS,
+    );
+    this.store = new SessionStore({
+      client: options.client,
+      tableName: options.tableName,
+      idleTimeoutSeconds,
+      absoluteTimeoutSeconds,
+      maxDataBytes: wholeNumber('maxDataBytes', options.maxDataBytes, MAX_SESSION_DATA_BYTES, 350 * 1024),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    this.keys = options.keys;
+    this.cookie = new SessionCookie(options.cookie);
+    this.onCommit = options.onCommit;
   }
 
-  /** The request's session, read with one `GetItem` when the cookie's signature holds. */
+  /** The session cookie's name for a request: `__Host-session` over HTTPS, `session` over HTTP. */
+  cookieName(secure: boolean): string {
+    return this.cookie.nameFor(secure);
+  }
+
+  /** The request's session, read with one strongly consistent `GetItem` when the cookie's signature holds. */
   async load(request: SessionRequest): Promise<Session> {
-    const state = this.verify(request);
+    const state = await this.verify(request);
     if (state.token === undefined) return new Session({ ...state, data: {} });
-    const result = await this.options.store.load(state.token);
+    const result = await this.store.load(state.token);
     if (result.status !== 'found') return new Session({ ...state, data: {}, outcome: result.status });
     return new Session({ ...state, record: result.record, data: result.record.data, outcome: 'found' });
   }
 
   /**
    * The request's session without reading it: enough to `destroy()` it (logout) or to
-   * `regenerate()` + `clear()` it (login), with no DynamoDB read.
+   * `regenerate()` + `clear()` it (login), with no DynamoDB read. `get` on it throws.
    */
-  attach(request: SessionRequest): Session {
-    const state = this.verify(request);
+  async attach(request: SessionRequest): Promise<Session> {
+    const state = await this.verify(request);
     return new Session({ ...state, outcome: state.token === undefined ? state.outcome : 'not-read' });
   }
 
@@ -56,31 +141,35 @@ export class SessionManager {
    * An unchanged session whose refresh is not due writes nothing.
    */
   async commit(session: Session, request: SessionRequest): Promise<string[]> {
-    const { store, keyRing } = this.options;
-    const { token, record, signedWithOldKey } = session.state;
+    const state = sessionState(session);
+    const cookies = await this.write(state, request);
+    this.onCommit?.({ request, outcome: state.outcome, writes: state.writes });
+    return cookies;
+  }
 
-    if (session.isDestroyed) {
+  private async write(state: SessionState, request: SessionRequest): Promise<string[]> {
+    const { store } = this;
+    const { token, record, signedWithOldKey, keyRing } = state;
+
+    if (state.destroy) {
       if (token !== undefined) {
         await store.destroy(token);
-        session.recordWrite('destroyed');
+        state.writes.push('destroyed');
       }
-      return [clearSessionCookie(request.secure)];
+      return [this.cookie.clear(request.secure)];
     }
 
-    const data = session.isModified || session.isRegenerated ? session.snapshot() : undefined;
-    if (
-      session.isRegenerated ||
-      (record === undefined && data !== undefined && Object.keys(data).length > 0)
-    ) {
+    const data = state.modified || state.regenerate ? { ...(state.data ?? {}) } : undefined;
+    if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
       const fresh = newToken();
       await store.create(fresh, data ?? {});
-      session.recordWrite('created');
+      state.writes.push('created');
       // Delete only after the new session exists: a failure here must not leave the user with neither.
       if (token !== undefined) {
         await store.destroy(token);
-        session.recordWrite('destroyed');
+        state.writes.push('destroyed');
       }
-      return [this.cookie(keyRing.sign(fresh), request)];
+      return [this.cookie.serialize(keyRing.sign(fresh), request.secure)];
     }
 
     if (record === undefined || token === undefined) return [];
@@ -88,38 +177,56 @@ export class SessionManager {
     let updated: SessionRecord | undefined = record;
     if (data !== undefined) {
       updated = await store.save(record, data);
-      if (updated) session.recordWrite('saved');
+      if (updated) state.writes.push('saved');
     } else if (store.isRefreshDue(record)) {
       updated = await store.refresh(record);
-      if (updated) session.recordWrite('refreshed');
+      if (updated) state.writes.push('refreshed');
     }
     if (updated === undefined) {
-      session.markGone();
+      state.writes.push('gone');
+      state.data = dictionary();
+      state.modified = false;
       return [];
     }
-    return signedWithOldKey ? [this.cookie(keyRing.sign(token), request)] : [];
+    return signedWithOldKey ? [this.cookie.serialize(keyRing.sign(token), request.secure)] : [];
   }
 
-  private verify(request: SessionRequest): SessionState {
-    const empty: SessionState = {
+  private async verify(request: SessionRequest): Promise<SessionState> {
+    const keyRing = await this.keyRing();
+    const state: SessionState = {
+      keyRing,
       token: undefined,
       signedWithOldKey: false,
       record: undefined,
       data: undefined,
       outcome: 'no-cookie',
+      modified: false,
+      regenerate: false,
+      destroy: false,
+      writes: [],
     };
-    const values = readSessionCookieValues(request.cookies, request.secure);
+    const values = this.cookie.read(request.cookies, request.secure);
     for (const value of values) {
-      const verified = this.options.keyRing.verify(value);
-      if (verified) return { ...empty, token: verified.token, signedWithOldKey: verified.signedWithOldKey };
+      const verified = keyRing.verify(value);
+      if (verified) return { ...state, token: verified.token, signedWithOldKey: verified.signedWithOldKey };
     }
-    return values.length > 0 ? { ...empty, outcome: 'bad-signature' } : empty;
+    return values.length > 0 ? { ...state, outcome: 'bad-signature' } : state;
   }
 
-  private cookie(value: string, request: SessionRequest): string {
-    return serializeSessionCookie(value, {
-      secure: request.secure,
-      maxAgeSeconds: this.options.cookieMaxAgeSeconds,
-    });
+  /** The key ring for the provider's current keys: one per key list, so a rotation gets a new one. */
+  private async keyRing(): Promise<KeyRing> {
+    let keys: readonly string[];
+    try {
+      keys = await this.keys.getKeys();
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      throw new SessionKeysUnavailableError({ cause: error });
+    }
+    let ring = this.rings.get(keys);
+    if (ring === undefined) {
+      ring = new KeyRing(keys);
+      this.rings.set(keys, ring);
+    }
+    return ring;
   }
 }

@@ -7,14 +7,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants';
+import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants.js';
 import {
   SessionIdCollisionError,
   SessionStoreRejectedError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
-} from './errors';
-import { hashToken } from './KeyRing';
+} from './errors.js';
+import { hashToken } from './KeyRing.js';
 
 /** JSON-serialisable session data. */
 export type SessionData = Record<string, unknown>;

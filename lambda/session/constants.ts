@@ -1,4 +1,4 @@
-/** DynamoDB attribute names, shared by the store, the CDK stack and the local server. */
+/** DynamoDB attribute names, shared by the store, the CDK construct and the local table. */
 export const TABLE_SCHEMA = {
   /** Partition key: base64url SHA-256 of the session token (never the token itself). */
   partitionKey: 'id',
@@ -6,13 +6,12 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-export const DEFAULT_TABLE_NAME = 'sessions';
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
 export const DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 43200;
 
-/** Cookie names: `__Host-` needs Secure, Path=/ and no Domain, so plain HTTP uses the bare name. */
-export const SECURE_COOKIE_NAME = '__Host-session';
-export const INSECURE_COOKIE_NAME = 'session';
+/** The cookie's name; over HTTPS it gets the `__Host-` prefix (Secure, Path=/, no Domain). */
+export const DEFAULT_COOKIE_NAME = 'session';
+export const HOST_PREFIX = '__Host-';
 
 /** Tokens are 32 random bytes (256 bits). */
 export const TOKEN_BYTES = 32;
@@ -25,3 +24,6 @@ export const MAX_SESSION_DATA_BYTES = 64 * 1024;
 
 /** Cookies of our name looked at per request; more are ignored (each costs an HMAC). */
 export const MAX_SESSION_COOKIE_CANDIDATES = 4;
+
+/** How long keys fetched from Secrets Manager are used before it is asked again. */
+export const DEFAULT_KEY_REFRESH_SECONDS = 300;

@@ -1,4 +1,4 @@
-/** Base class of every error the session module throws. */
+/** Base class of every error the session library throws. */
 export class SessionError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -6,19 +6,9 @@ export class SessionError extends Error {
   }
 }
 
-/** A configuration value is missing or invalid; `variable` names the environment variable. */
-export class SessionConfigError extends SessionError {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
-}
-
 /**
  * The store could not be reached or refused the request after the SDK's retries
- * (throttling, timeouts, 5xx, network errors). Callers answer 503 and must not log the user out.
+ * (throttling, timeouts, 5xx, network errors). Answer 503: the session is not lost.
  */
 export class SessionStoreUnavailableError extends SessionError {
   constructor(
@@ -31,7 +21,7 @@ export class SessionStoreUnavailableError extends SessionError {
 
 /**
  * The store refused the request in a way no retry can fix: a missing table, no permission, bad
- * credentials, an invalid request. A deployment or code fault: callers answer 500, not "try again".
+ * credentials, an invalid request. A deployment or code fault: answer 500, not "try again".
  */
 export class SessionStoreRejectedError extends SessionError {
   constructor(
@@ -41,6 +31,19 @@ export class SessionStoreRejectedError extends SessionError {
     super(`session store rejected ${operation}`, options);
   }
 }
+
+/**
+ * The key provider could not give the signing keys (Secrets Manager unreachable, throttled, or
+ * any error of a custom provider) and none were held from before. Answer 503.
+ */
+export class SessionKeysUnavailableError extends SessionError {
+  constructor(options?: ErrorOptions) {
+    super('session signing keys unavailable', options);
+  }
+}
+
+/** Signing keys that cannot be used: none, an empty one, or one with a control character. */
+export class SigningKeyError extends SessionError {}
 
 /** A new session id collided with an existing item (the conditional put failed). */
 export class SessionIdCollisionError extends SessionError {
@@ -62,6 +65,6 @@ export class SessionTooLargeError extends SessionError {
 /** Session data was read before it was loaded (a session attached without a read). */
 export class SessionNotLoadedError extends SessionError {
   constructor() {
-    super('session data was not loaded: use SessionManager.load() to read a session');
+    super('session data was not loaded: use load(), not attach(), to read a session');
   }
 }

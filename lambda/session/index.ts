@@ -1,9 +1,33 @@
-export * from './config';
-export * from './constants';
-export * from './documentClient';
-export * from './errors';
-export * from './KeyRing';
-export * from './Session';
-export * from './SessionManager';
-export * from './SessionStore';
-export * from './sessionCookie';
+/**
+ * Server-side sessions for AWS Lambda: session data in DynamoDB, a signed random id in the cookie.
+ * The API reference is docs/library.md. The Middy adapter is `./middy` (it needs `@middy/core`).
+ */
+
+export {
+  DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  TABLE_SCHEMA,
+} from './constants.js';
+export { boundedClientConfig, createDocumentClient } from './documentClient.js';
+export {
+  SessionError,
+  SessionIdCollisionError,
+  SessionKeysUnavailableError,
+  SessionNotLoadedError,
+  SessionStoreRejectedError,
+  SessionStoreUnavailableError,
+  SessionTooLargeError,
+  SigningKeyError,
+} from './errors.js';
+export { sessionRequestFromEvent } from './httpApiEvent.js';
+export { type KeyProvider, parseSigningKeys, StaticKeys } from './keyProvider.js';
+export { SecretsManagerKeys, type SecretsManagerKeysOptions } from './SecretsManagerKeys.js';
+export type { Session, SessionOutcome, SessionWrite } from './Session.js';
+export type { SessionCookieOptions } from './SessionCookie.js';
+export {
+  type SessionCommitEvent,
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionRequest,
+} from './SessionManager.js';
+export type { SessionData } from './SessionStore.js';

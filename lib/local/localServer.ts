@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { DEFAULT_TABLE_NAME, readAppConfig } from '../../lambda/app/config';
+import { unmatchedRouteError } from '../../lambda/app/lambdaHandler';
+import { type FunctionName, ROUTES, routeKey } from '../../lambda/contract';
 import { errorResponse } from '../../lambda/http/response';
-import { readSessionConfig } from '../../lambda/session/config';
-import { DEFAULT_TABLE_NAME } from '../../lambda/session/constants';
-import { type FunctionName, ROUTES, routeKey, unmatchedRouteError } from '../routes';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
 import { localSigningKey, lockDataFolder } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
@@ -199,7 +199,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     const store = await prepareLocalStore(env, dataFolder);
     cleanups.push(store.close);
     if (!env.SESSION_SECRET?.trim()) env.SESSION_SECRET = localSigningKey(dataFolder);
-    readSessionConfig(env); // bad configuration stops start-up here, naming the variable
+    readAppConfig(env); // bad configuration stops start-up here, naming the variable
 
     const server = createLocalHttpServer(loadHandlers(), options.log);
     await listen(server, options.port, options.host ?? '127.0.0.1');

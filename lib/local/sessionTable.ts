@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../../lambda/session/constants';
+import { TABLE_SCHEMA } from '../../lambda/session/index';
 
 /** Whether TTL could be enabled; `reason` is the endpoint's answer when not. */
 export type TtlStatus = { enabled: true } | { enabled: false; reason: string };

@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import type { HttpResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { readSessionConfig } from '../../lambda/session/config';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
 import { localLambdaContext } from '../../lib/local/apiGateway';
@@ -115,7 +115,7 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     cleanups.push(close);
 
     // A clean environment, not process.env: default idle/absolute timeouts whatever the shell says.
-    const config = readSessionConfig({
+    const config = readAppConfig({
       TABLE_NAME: BENCH_TABLE,
       DYNAMODB_ENDPOINT: proxy.endpoint,
       SESSION_SECRET: randomSigningKey(),

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
-import { readSessionConfig } from '../../lambda/session/config';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/constants';
 import { httpEvent, loginEvent } from '../../test/support/events';
 import { startBenchStore } from './benchStore';
@@ -50,7 +50,7 @@ export async function runRefreshBench(options: RefreshBenchOptions): Promise<Ref
   try {
     let clock = Date.UTC(2030, 0, 1);
     const context = createAppContext(
-      readSessionConfig({
+      readAppConfig({
         TABLE_NAME: BENCH_TABLE,
         DYNAMODB_ENDPOINT: proxy.endpoint,
         SESSION_SECRET: randomSigningKey(),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { escapeHtml } from '../../lambda/http/html';
-import { sessionCookieName } from '../../lambda/session/sessionCookie';
+import { SessionCookie } from '../../lambda/session/SessionCookie';
 import { startLocalApp } from '../../lib/local/localServer';
 import type { LoadOptions } from './options';
 
@@ -129,7 +129,8 @@ async function runAgainst(
   onProgress: (progress: LoadProgress) => void,
 ): Promise<LoadResult> {
   const url = new URL(target);
-  const cookieName = sessionCookieName(url.protocol === 'https:');
+  // The app's cookie has the default options.
+  const cookieName = new SessionCookie().nameFor(url.protocol === 'https:');
   const runId = randomBytes(3).toString('hex');
   let nextUser = 0;
   const issued = new Set<string>();

@@ -6,14 +6,16 @@ import { readForm } from '../../lambda/http/form';
 import { HttpError } from '../../lambda/http/HttpError';
 import { type HttpRequest, parseRequest } from '../../lambda/http/request';
 import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/constants';
-import { KeyRing } from '../../lambda/session/KeyRing';
+import { sessionRequestFromEvent } from '../../lambda/session/httpApiEvent';
+import { StaticKeys } from '../../lambda/session/keyProvider';
+import { sessionState } from '../../lambda/session/Session';
+import { SessionCookie } from '../../lambda/session/SessionCookie';
 import { SessionManager } from '../../lambda/session/SessionManager';
-import type { SessionStore } from '../../lambda/session/SessionStore';
-import { readSessionCookieValues } from '../../lambda/session/sessionCookie';
 import { toHttpApiEvent } from '../../lib/local/apiGateway';
 import { requestTargetUrl } from '../../lib/local/localServer';
 import { httpEvent } from '../support/events';
-import { base64UrlOf, fuzz, textWith } from './fuzz';
+import { documentClient } from '../unit/helpers';
+import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
 // Event parsing survives whatever API Gateway (or a broken caller) hands it: any headers, any
 // cookie arrays, fields of the wrong type; and what it returns is always well-typed.
@@ -102,7 +104,12 @@ function isWellTyped(request: HttpRequest): boolean {
   );
 }
 
-const sessions = new SessionManager({ store: {} as SessionStore, keyRing: new KeyRing(['fuzz-key']) });
+const sessions = new SessionManager({
+  client: documentClient(),
+  tableName: 'unused',
+  keys: new StaticKeys(['fuzz-key']),
+});
+const cookie = new SessionCookie();
 
 describe('parseRequest', () => {
   it('never throws and always returns a well-typed request', () => {
@@ -119,16 +126,29 @@ describe('parseRequest', () => {
     );
   });
 
-  it('hands the next steps nothing they cannot handle', () => {
+  it('reads the same cookies and scheme as the library does from the event', () => {
     fuzz(
       fc.property(event, (input) => {
+        const request = parseRequest(input as APIGatewayProxyEventV2);
+        const sessionRequest = sessionRequestFromEvent(input as APIGatewayProxyEventV2);
+        return (
+          JSON.stringify(sessionRequest.cookies) === JSON.stringify(request.cookies) &&
+          sessionRequest.secure === request.secure
+        );
+      }),
+    );
+  });
+
+  it('hands the next steps nothing they cannot handle', async () => {
+    await fuzzAsync(
+      fc.asyncProperty(event, async (input) => {
         // Prepare
         const request = parseRequest(input as APIGatewayProxyEventV2);
 
         // Act: everything the handlers do with a request before touching the store.
         const crossSite = isCrossSiteRequest(request.headers);
-        const values = readSessionCookieValues(request.cookies, request.secure);
-        const session = sessions.attach(request);
+        const values = cookie.read(request.cookies, request.secure);
+        const session = await sessions.attach(request);
         try {
           readForm(request);
         } catch (error) {
@@ -139,7 +159,7 @@ describe('parseRequest', () => {
         return (
           typeof crossSite === 'boolean' &&
           values.length <= MAX_SESSION_COOKIE_CANDIDATES &&
-          session.state.token === undefined
+          sessionState(session).token === undefined
         );
       }),
     );

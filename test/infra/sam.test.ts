@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
-import { FUNCTIONS, type FunctionName } from '../../lib/routes';
+import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../integration/support';

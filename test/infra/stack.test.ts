@@ -10,7 +10,7 @@ import {
   type FunctionName,
   ROUTES,
   routeKey,
-} from '../../lib/routes';
+} from '../../lambda/contract';
 import { DEFAULT_THROTTLE, SessionsStack } from '../../lib/SessionsStack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };

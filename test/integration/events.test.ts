@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import { ROUTES, routeKey } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { readSessionConfig } from '../../lambda/session/config';
-import { ROUTES, routeKey } from '../../lib/routes';
 import { startTestStore, type TestStore } from '../support/dynalite';
 
 // The sample events for `sam local invoke` and `npm run invoke`, run through their handlers with
@@ -47,7 +47,7 @@ it.each(eventFiles)('%s runs through its handler', async (file) => {
   const route = ROUTES.find((candidate) => routeKey(candidate) === event.routeKey);
   expect(route).toBeDefined();
   const { Parameters } = JSON.parse(readFileSync(join(EVENTS, 'env.json'), 'utf8'));
-  const config = readSessionConfig({ ...Parameters, DYNAMODB_ENDPOINT: db.endpoint });
+  const config = readAppConfig({ ...Parameters, DYNAMODB_ENDPOINT: db.endpoint });
   const handler = createLambdaHandler(routes[route?.function ?? 'index'], createAppContext(config));
 
   // Act

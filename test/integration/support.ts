@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AttributeValue, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand as DocumentScanCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { readAppConfig } from '../../lambda/app/config';
 import type { AppContext } from '../../lambda/app/context';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
@@ -12,7 +13,6 @@ import type { HttpResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { readSessionConfig } from '../../lambda/session/config';
 import { hashToken } from '../../lambda/session/KeyRing';
 import type { SessionManager } from '../../lambda/session/SessionManager';
 import type { TestStore } from '../support/dynalite';
@@ -48,7 +48,7 @@ export interface AppOptions {
 
 /** The three handlers built exactly as production builds them, with a controllable clock. */
 export function createTestApp(options: AppOptions): TestApp {
-  const config = readSessionConfig({
+  const config = readAppConfig({
     ...process.env,
     DYNAMODB_ENDPOINT: options.endpoint,
     ...(options.idleSeconds === undefined

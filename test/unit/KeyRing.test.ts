@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { SigningKeyError } from '../../lambda/session/errors';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
 
 const CURRENT = 'current-signing-key';
@@ -58,9 +59,12 @@ describe('hashToken', () => {
 
 describe('KeyRing', () => {
   describe('construction', () => {
-    it.each([[[]], [['']], [['good', '']]])('refuses %j', (secrets) => {
-      expect(() => new KeyRing(secrets)).toThrow(TypeError);
-    });
+    it.each([[[]], [['']], [['good', '']], [['key\u0000']], [['new\nkey']], [['key\u0085']]])(
+      'refuses %j',
+      (secrets) => {
+        expect(() => new KeyRing(secrets)).toThrow(SigningKeyError);
+      },
+    );
   });
 
   describe('sign', () => {

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SessionNotLoadedError, SessionStoreUnavailableError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { Session, type SessionState } from '../../lambda/session/Session';
+import { Session, type SessionState, sessionState } from '../../lambda/session/Session';
 import type { SessionRequest } from '../../lambda/session/SessionManager';
 import {
   answerEveryCommandEmpty,
@@ -54,6 +54,11 @@ function expectNoWrites(): void {
   expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
 }
 
+/** A copy of the session's data as the manager would commit it. */
+function snapshot(session: Session): Record<string, unknown> {
+  return { ...sessionState(session).data };
+}
+
 let clock: Clock;
 
 beforeEach(() => {
@@ -73,7 +78,7 @@ describe('SessionManager', () => {
 
       // Assess
       expect(ddb.calls()).toHaveLength(0);
-      expect(session.state.outcome).toBe('no-cookie');
+      expect(session.outcome).toBe('no-cookie');
       expect(session.get('username')).toBeUndefined();
       expect(cookies).toEqual([]);
     });
@@ -90,8 +95,8 @@ describe('SessionManager', () => {
 
       // Assess
       expect(ddb.calls()).toHaveLength(0);
-      expect(session.state.outcome).toBe('bad-signature');
-      expect(session.state.token).toBeUndefined();
+      expect(session.outcome).toBe('bad-signature');
+      expect(sessionState(session).token).toBeUndefined();
       expect(session.get('username')).toBeUndefined();
       expect(cookies).toEqual([]);
     });
@@ -119,7 +124,7 @@ describe('SessionManager', () => {
       expectNoWrites();
       expect(ddb.calls()).toHaveLength(1);
       expect(username).toBe('admin');
-      expect(session.state.outcome).toBe('found');
+      expect(session.outcome).toBe('found');
       expect(cookies).toEqual([]);
     });
 
@@ -224,7 +229,7 @@ describe('SessionManager', () => {
       const cookies = await sessions.commit(session, req);
 
       // Assess
-      expect(session.state.outcome).toBe(outcome);
+      expect(session.outcome).toBe(outcome);
       expect(session.get('username')).toBeUndefined();
       expect(cookies).toEqual([]);
       expect(ddb.calls()).toHaveLength(1);
@@ -261,7 +266,7 @@ describe('SessionManager', () => {
       const cookies = await sessions.commit(session, req);
 
       // Assess
-      expect(session.state.signedWithOldKey).toBe(true);
+      expect(sessionState(session).signedWithOldKey).toBe(true);
       expect(cookies).toHaveLength(1);
       expect(cookies[0].startsWith(`__Host-session=${current.sign(token)};`)).toBe(true);
       expect(tokenIn(cookies[0])).toBe(token);
@@ -277,7 +282,7 @@ describe('SessionManager', () => {
       const session = await sessions.load(req);
 
       // Assess
-      expect(session.state.outcome).toBe('bad-signature');
+      expect(session.outcome).toBe('bad-signature');
       expect(ddb.calls()).toHaveLength(0);
     });
 
@@ -292,7 +297,7 @@ describe('SessionManager', () => {
       const session = await sessions.load(req);
 
       // Assess
-      expect(session.state.token).toBe(token);
+      expect(sessionState(session).token).toBe(token);
       expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
       expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { id: sha256Base64Url(token) } });
     });
@@ -306,7 +311,7 @@ describe('SessionManager', () => {
       const session = await sessions.load(req);
 
       // Assess
-      expect(session.state.outcome).toBe('no-cookie');
+      expect(session.outcome).toBe('no-cookie');
       expect(ddb.calls()).toHaveLength(0);
     });
 
@@ -337,8 +342,8 @@ describe('SessionManager', () => {
   });
 
   describe('login-style commit (attach + regenerate + clear + set)', () => {
-    function login(sessions: ReturnType<typeof makeManager>, req: SessionRequest) {
-      const session = sessions.attach(req);
+    async function login(sessions: ReturnType<typeof makeManager>, req: SessionRequest) {
+      const session = await sessions.attach(req);
       session.regenerate();
       session.clear();
       session.set('username', 'admin');
@@ -352,7 +357,7 @@ describe('SessionManager', () => {
       const req = request([current.sign(oldToken)]);
 
       // Act
-      const { commit } = login(sessions, req);
+      const { commit } = await login(sessions, req);
       const cookies = await commit;
 
       // Assess
@@ -375,7 +380,7 @@ describe('SessionManager', () => {
 
     it('without a cookie: one PutCommand and no DeleteCommand', async () => {
       // Act
-      const cookies = await login(makeManager(clock), request()).commit;
+      const cookies = await (await login(makeManager(clock), request())).commit;
 
       // Assess
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
@@ -390,7 +395,7 @@ describe('SessionManager', () => {
       const req = request([`${victim}.${'A'.repeat(43)}`]);
 
       // Act
-      const cookies = await login(makeManager(clock), req).commit;
+      const cookies = await (await login(makeManager(clock), req)).commit;
 
       // Assess
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
@@ -404,7 +409,7 @@ describe('SessionManager', () => {
       const req = request([new KeyRing([OLD_KEY]).sign(oldToken)]);
 
       // Act
-      const cookies = await login(makeManager(clock), req).commit;
+      const cookies = await (await login(makeManager(clock), req)).commit;
 
       // Assess
       expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
@@ -413,7 +418,8 @@ describe('SessionManager', () => {
 
     it('the Set-Cookie carries the secure attributes and the configured Max-Age', async () => {
       // Act
-      const cookies = await login(makeManager(clock, { cookieMaxAgeSeconds: 600 }), request()).commit;
+      const cookies = await (await login(makeManager(clock, { cookie: { maxAgeSeconds: 600 } }), request()))
+        .commit;
 
       // Assess
       expect(cookies[0]).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
@@ -424,7 +430,7 @@ describe('SessionManager', () => {
 
     it('over plain HTTP the cookie is named session and is not Secure', async () => {
       // Act
-      const cookies = await login(makeManager(clock), request([], false)).commit;
+      const cookies = await (await login(makeManager(clock), request([], false))).commit;
 
       // Assess
       expect(cookies[0]).toMatch(/^session=/);
@@ -437,7 +443,7 @@ describe('SessionManager', () => {
       const req = request([current.sign(newToken())]);
 
       // Act & Assess
-      await expect(login(makeManager(clock), req).commit).rejects.toBeInstanceOf(
+      await expect((await login(makeManager(clock), req)).commit).rejects.toBeInstanceOf(
         SessionStoreUnavailableError,
       );
       expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
@@ -479,7 +485,7 @@ describe('SessionManager', () => {
       const req = request([current.sign(token)]);
 
       // Act
-      const session = sessions.attach(req);
+      const session = await sessions.attach(req);
       session.destroy();
       const cookies = await sessions.commit(session, req);
 
@@ -504,7 +510,7 @@ describe('SessionManager', () => {
       const req = request(values);
 
       // Act
-      const session = sessions.attach(req);
+      const session = await sessions.attach(req);
       session.destroy();
       const cookies = await sessions.commit(session, req);
 
@@ -519,7 +525,7 @@ describe('SessionManager', () => {
       ddb.on(DeleteCommand).rejects(throttled());
       const sessions = makeManager(clock);
       const req = request([current.sign(newToken())]);
-      const session = sessions.attach(req);
+      const session = await sessions.attach(req);
       session.destroy();
 
       // Act & Assess
@@ -528,31 +534,31 @@ describe('SessionManager', () => {
   });
 
   describe('attach', () => {
-    it('reads nothing and refuses get/has/pop/set before clear', () => {
+    it('reads nothing and refuses get/has/pop/set before clear', async () => {
       // Prepare
       const sessions = makeManager(clock);
 
       // Act
-      const session = sessions.attach(request([current.sign(newToken())]));
+      const session = await sessions.attach(request([current.sign(newToken())]));
 
       // Assess
       expect(ddb.calls()).toHaveLength(0);
-      expect(session.state.outcome).toBe('not-read');
+      expect(session.outcome).toBe('not-read');
       expect(() => session.get('username')).toThrow(SessionNotLoadedError);
       expect(() => session.has('username')).toThrow(SessionNotLoadedError);
       expect(() => session.pop('username')).toThrow(SessionNotLoadedError);
       expect(() => session.set('username', 'x')).toThrow(SessionNotLoadedError);
     });
 
-    it('reports no-cookie and bad-signature as load does', () => {
+    it('reports no-cookie and bad-signature as load does', async () => {
       const sessions = makeManager(clock);
-      expect(sessions.attach(request()).state.outcome).toBe('no-cookie');
-      expect(sessions.attach(request(['garbage'])).state.outcome).toBe('bad-signature');
+      expect((await sessions.attach(request())).outcome).toBe('no-cookie');
+      expect((await sessions.attach(request(['garbage']))).outcome).toBe('bad-signature');
     });
 
-    it('allows clear() then set() without a read', () => {
+    it('allows clear() then set() without a read', async () => {
       // Prepare
-      const session = makeManager(clock).attach(request([current.sign(newToken())]));
+      const session = await makeManager(clock).attach(request([current.sign(newToken())]));
 
       // Act
       session.clear();
@@ -567,11 +573,16 @@ describe('SessionManager', () => {
 describe('Session', () => {
   function loaded(data: Record<string, unknown> = {}): Session {
     const state: SessionState = {
+      keyRing: current,
       token: undefined,
       signedWithOldKey: false,
       record: undefined,
       data,
       outcome: 'found',
+      modified: false,
+      regenerate: false,
+      destroy: false,
+      writes: [],
     };
     return new Session(state);
   }
@@ -600,7 +611,7 @@ describe('Session', () => {
     // Assess
     expect(session.get('username')).toBe('admin');
     expect(session.isModified).toBe(true);
-    expect(session.snapshot()).toEqual({ username: 'admin' });
+    expect(snapshot(session)).toEqual({ username: 'admin' });
   });
 
   it('pop removes and returns a value, marking modified', () => {
@@ -614,7 +625,7 @@ describe('Session', () => {
     expect(popped).toBe('admin');
     expect(session.has('username')).toBe(false);
     expect(session.isModified).toBe(true);
-    expect(session.snapshot()).toEqual({ theme: 'dark' });
+    expect(snapshot(session)).toEqual({ theme: 'dark' });
   });
 
   it('pop of an absent key returns undefined and changes nothing', () => {
@@ -626,7 +637,7 @@ describe('Session', () => {
   it('clear empties a non-empty session and marks modified', () => {
     const session = loaded({ username: 'admin' });
     session.clear();
-    expect(session.snapshot()).toEqual({});
+    expect(snapshot(session)).toEqual({});
     expect(session.isModified).toBe(true);
   });
 
@@ -643,8 +654,8 @@ describe('Session', () => {
 
     // Act
     session.set('username', 'other');
-    const snapshot = session.snapshot();
-    snapshot.username = 'third';
+    const copy = snapshot(session);
+    copy.username = 'third';
 
     // Assess
     expect(data.username).toBe('admin');
@@ -680,7 +691,7 @@ describe('Session', () => {
     expect(session.get('username')).toBeUndefined();
     expect(session.has('__proto__')).toBe(true);
     expect(session.get('__proto__')).toEqual({ username: 'admin' });
-    expect(JSON.parse(JSON.stringify(session.snapshot()))).toEqual(
+    expect(JSON.parse(JSON.stringify(snapshot(session)))).toEqual(
       JSON.parse('{"__proto__":{"username":"admin"}}'),
     );
   });

@@ -1,64 +1,66 @@
-import {
-  getIntegerFromEnv,
-  parseSecrets,
-  readSessionConfig,
-  type SessionConfig,
-} from '../../lambda/session/config';
-import { SessionConfigError } from '../../lambda/session/errors';
+import { type AppConfig, ConfigError, getIntegerFromEnv, readAppConfig } from '../../lambda/app/config';
+import { SigningKeyError } from '../../lambda/session/errors';
+import { parseSigningKeys } from '../../lambda/session/keyProvider';
 
 const SECRET = 'a-signing-key';
 
-/** The error readSessionConfig throws for `env`, or a failure when it does not throw. */
-function configError(env: Record<string, string | undefined>): SessionConfigError {
+/** The error readAppConfig throws for `env`, or a failure when it does not throw. */
+function configError(env: Record<string, string | undefined>): ConfigError {
   try {
-    readSessionConfig(env);
+    readAppConfig(env);
   } catch (error) {
-    if (error instanceof SessionConfigError) return error;
+    if (error instanceof ConfigError) return error;
     throw error;
   }
-  throw new Error(`expected a SessionConfigError for ${JSON.stringify(env)}`);
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
 }
 
-describe('readSessionConfig', () => {
+describe('readAppConfig', () => {
   it('applies the documented defaults outside Lambda', () => {
     // Act
-    const config = readSessionConfig({ SESSION_SECRET: SECRET });
+    const config = readAppConfig({ SESSION_SECRET: SECRET });
 
     // Assess
-    expect(config).toEqual<SessionConfig>({
+    expect(config).toEqual<AppConfig>({
       tableName: 'sessions',
       endpoint: undefined,
-      secrets: [SECRET],
+      keys: [SECRET],
       secretArn: undefined,
       idleTimeoutSeconds: 3600,
       absoluteTimeoutSeconds: 43200,
+      serviceName: 'sessions',
+      metricsNamespace: 'ServerSessions',
     });
   });
 
   it('reads every variable', () => {
     // Act
-    const config = readSessionConfig({
+    const config = readAppConfig({
       TABLE_NAME: 'my-table',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       SESSION_SECRET: 'new,old',
       SESSION_IDLE_TIMEOUT_SECONDS: '60',
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: ' 600 ',
+      POWERTOOLS_SERVICE_NAME: 'my-stack',
+      METRICS_NAMESPACE: 'MyApp',
     });
 
     // Assess
-    expect(config).toEqual<SessionConfig>({
+    expect(config).toEqual<AppConfig>({
       tableName: 'my-table',
       endpoint: 'http://127.0.0.1:8000',
-      secrets: ['new', 'old'],
+      keys: ['new', 'old'],
       secretArn: undefined,
       idleTimeoutSeconds: 60,
       absoluteTimeoutSeconds: 600,
+      serviceName: 'my-stack',
+      metricsNamespace: 'MyApp',
     });
   });
 
   it('does not read process.env when given an env', () => {
     // process.env (test/support/env.ts) has TABLE_NAME=sessions-test
-    expect(readSessionConfig({ SESSION_SECRET: SECRET }).tableName).toBe('sessions');
+    expect(readAppConfig({ SESSION_SECRET: SECRET }).tableName).toBe('sessions');
   });
 
   it('requires TABLE_NAME in Lambda', () => {
@@ -78,7 +80,7 @@ describe('readSessionConfig', () => {
 
   it('accepts TABLE_NAME in Lambda', () => {
     expect(
-      readSessionConfig({
+      readAppConfig({
         AWS_LAMBDA_FUNCTION_NAME: 'index',
         TABLE_NAME: 'prod-sessions',
         SESSION_SECRET: SECRET,
@@ -87,22 +89,31 @@ describe('readSessionConfig', () => {
   });
 
   describe.each(['SESSION_IDLE_TIMEOUT_SECONDS', 'SESSION_ABSOLUTE_TIMEOUT_SECONDS'])('%s', (variable) => {
-    it.each(['abc', '0', '-5', '1.5', '1e3', '0x10', '12abc', 'Infinity', 'NaN', '99999999999999999999'])(
-      'refuses %j with an error naming the variable',
-      (raw) => {
-        // Act
-        const error = configError({ SESSION_SECRET: SECRET, [variable]: raw });
+    it.each([
+      'abc',
+      '0',
+      '-5',
+      '1.5',
+      '1e3',
+      '0x10',
+      '12abc',
+      'Infinity',
+      'NaN',
+      '99999999999999999999',
+      '315360001',
+    ])('refuses %j with an error naming the variable', (raw) => {
+      // Act
+      const error = configError({ SESSION_SECRET: SECRET, [variable]: raw });
 
-        // Assess
-        expect(error).toBeInstanceOf(SessionConfigError);
-        expect(error.variable).toBe(variable);
-        expect(error.message).toContain(variable);
-        expect(error.message).toContain(raw);
-      },
-    );
+      // Assess
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain(variable);
+      expect(error.message).toContain(raw);
+    });
 
     it('falls back to the default when blank', () => {
-      const config = readSessionConfig({ SESSION_SECRET: SECRET, [variable]: '' });
+      const config = readAppConfig({ SESSION_SECRET: SECRET, [variable]: '' });
       expect(config.idleTimeoutSeconds).toBe(3600);
       expect(config.absoluteTimeoutSeconds).toBe(43200);
     });
@@ -135,21 +146,21 @@ describe('readSessionConfig', () => {
   });
 });
 
-describe('parseSecrets', () => {
+describe('parseSigningKeys', () => {
   it('keeps the order: the first signs', () => {
-    expect(parseSecrets('SESSION_SECRET', 'b,a')).toEqual(['b', 'a']);
+    expect(parseSigningKeys('b,a')).toEqual(['b', 'a']);
   });
 
   it('accepts printable keys beyond ASCII', () => {
-    expect(parseSecrets('SESSION_SECRET', 'clé-ünïcode,🔑')).toEqual(['clé-ünïcode', '🔑']);
+    expect(parseSigningKeys('clé-ünïcode,🔑')).toEqual(['clé-ünïcode', '🔑']);
   });
 
   it('trims each key', () => {
-    expect(parseSecrets('SESSION_SECRET', ' new , old ')).toEqual(['new', 'old']);
+    expect(parseSigningKeys(' new , old ')).toEqual(['new', 'old']);
   });
 
-  it('names the variable it was given', () => {
-    expect(() => parseSecrets('OTHER_SECRET', 'a,')).toThrow(/^OTHER_SECRET: /);
+  it.each([undefined, '', ' ', 'a,', ',', 'a\u0000'])('refuses %j with SigningKeyError', (text) => {
+    expect(() => parseSigningKeys(text)).toThrow(SigningKeyError);
   });
 });
 
@@ -165,7 +176,7 @@ describe('getIntegerFromEnv', () => {
   });
 
   it('refuses 0 by default', () => {
-    expect(() => getIntegerFromEnv({ X: '0' }, 'X', 7)).toThrow(SessionConfigError);
+    expect(() => getIntegerFromEnv({ X: '0' }, 'X', 7)).toThrow(ConfigError);
   });
 
   it('honours min and max, inclusive', () => {

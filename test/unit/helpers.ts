@@ -9,9 +9,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import type { AppContext } from '../../lambda/app/context';
-import { KeyRing } from '../../lambda/session/KeyRing';
-import { SessionManager } from '../../lambda/session/SessionManager';
+import { type AppContext, createAppContext } from '../../lambda/app/context';
+import { StaticKeys } from '../../lambda/session/keyProvider';
+import { SessionManager, type SessionManagerOptions } from '../../lambda/session/SessionManager';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
 
 export const TABLE = 'sessions-unit';
@@ -56,14 +56,17 @@ export function makeStore(clock: Clock, options: { maxDataBytes?: number } = {})
 
 export function makeManager(
   clock: Clock,
-  options: { keys?: string[]; cookieMaxAgeSeconds?: number } = {},
+  options: Partial<Omit<SessionManagerOptions, 'keys'>> & { keys?: string[] } = {},
 ): SessionManager {
+  const { keys, ...rest } = options;
   return new SessionManager({
-    store: makeStore(clock),
-    keyRing: new KeyRing(options.keys ?? [CURRENT_KEY, OLD_KEY]),
-    ...(options.cookieMaxAgeSeconds === undefined
-      ? {}
-      : { cookieMaxAgeSeconds: options.cookieMaxAgeSeconds }),
+    client: documentClient(),
+    tableName: TABLE,
+    keys: new StaticKeys(keys ?? [CURRENT_KEY, OLD_KEY]),
+    idleTimeoutSeconds: IDLE_SECONDS,
+    absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
+    now: clock.now,
+    ...rest,
   });
 }
 
@@ -96,14 +99,25 @@ export function answerEveryCommandEmpty(ddb: AwsClientStub<DynamoDBDocumentClien
   ddb.on(DeleteCommand).resolves({});
 }
 
-/** A handler context on the mocked client: one manager signing with CURRENT_KEY, a silent logger unless given. */
+/**
+ * A handler context built as production builds it, on the mocked client: keys [CURRENT_KEY], the
+ * unit timeouts, a silent logger unless given.
+ */
 export function unitAppContext(
   clock: Clock,
-  options: { logger?: Logger; metricsNamespace?: string } = {},
+  options: { logger?: Logger; metricsNamespace?: string; serviceName?: string } = {},
 ): AppContext {
-  return {
-    sessions: makeManager(clock, { keys: [CURRENT_KEY] }),
-    logger: options.logger ?? new Logger({ logLevel: 'SILENT' }),
-    metricsNamespace: options.metricsNamespace ?? 'Test',
-  };
+  return createAppContext(
+    {
+      tableName: TABLE,
+      endpoint: undefined,
+      keys: [CURRENT_KEY],
+      secretArn: undefined,
+      idleTimeoutSeconds: IDLE_SECONDS,
+      absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
+      serviceName: options.serviceName ?? 'sessions-unit',
+      metricsNamespace: options.metricsNamespace ?? 'Test',
+    },
+    { now: clock.now, logger: options.logger ?? new Logger({ logLevel: 'SILENT' }) },
+  );
 }

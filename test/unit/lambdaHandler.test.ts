@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import 'aws-sdk-client-mock-jest';
 import {
   ConditionalCheckFailedException,
@@ -26,6 +27,7 @@ import { SessionStoreUnavailableError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import type { SessionRecord } from '../../lambda/session/SessionStore';
 import { cookieJar, httpEvent, loginEvent } from '../support/events';
+import { captureOutput } from '../support/output';
 import {
   answerEveryCommandEmpty,
   Clock,
@@ -85,8 +87,9 @@ beforeEach(() => {
 });
 
 describe('createLambdaHandler', () => {
-  function routeThat(handle: Route['handle'], methods = ['GET', 'POST']): Route {
-    return { name: 'test', methods, handle };
+  /** A route answering what the login function answers (GET and POST, from the route table). */
+  function routeThat(handle: Route['handle']): Route {
+    return { name: 'login', handle };
   }
 
   it('refuses another method with 405 and an allow header, without running the route', async () => {
@@ -208,7 +211,7 @@ describe('createLambdaHandler', () => {
   });
 
   it('answers a malformed event without throwing', async () => {
-    const response = await handler(routeThat(async () => htmlResponse(200, 'ok'), ['GET']))(
+    const response = await handler(routeThat(async () => htmlResponse(200, 'ok')))(
       null as unknown as APIGatewayProxyEventV2,
     );
     expect(response.statusCode).toBe(200);
@@ -216,27 +219,58 @@ describe('createLambdaHandler', () => {
 
   it('logs one line per request with the request id and never the cookie or token', async () => {
     // Prepare
-    const info = jest.spyOn(app.logger, 'info');
+    const logged = captureOutput();
     const token = newToken();
     ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
     const event = httpEvent({ cookies: [sessionCookie(token)] });
+    const info = unitAppContext(clock, { logger: new Logger({ logLevel: 'INFO' }), serviceName: 'svc' });
 
     // Act
-    await handler(indexRoute)(event);
+    try {
+      await createLambdaHandler(indexRoute, info)(event);
+    } finally {
+      logged.restore();
+    }
 
-    // Assess
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(info.mock.calls[0][1]).toMatchObject({
+    // Assess: the Logger's own layout, then the request's fields.
+    const records = logged.records();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      level: 'INFO',
+      message: 'request',
+      service: 'svc',
       route: 'index',
+      method: 'GET',
+      path: '/',
       status: 200,
       requestId: event.requestContext.requestId,
       session: 'found',
     });
-    const logged = JSON.stringify(info.mock.calls);
-    expect(logged).not.toContain(token);
-    expect(logged).not.toContain(ring.sign(token).split('.')[1]);
-    expect(logged).not.toContain(sha256Base64Url(token));
+    expect(Date.parse(String(records[0].timestamp))).not.toBeNaN();
+    expect(Object.keys(records[0]).slice(0, 4)).toEqual(['level', 'message', 'timestamp', 'service']);
+    expect(logged.text()).not.toContain(token);
+    expect(logged.text()).not.toContain(ring.sign(token).split('.')[1]);
+    expect(logged.text()).not.toContain(sha256Base64Url(token));
   });
+
+  it.each(['WARN', 'ERROR', 'SILENT'] as const)(
+    'writes no request line at log level %s',
+    async (logLevel) => {
+      // Prepare
+      const logged = captureOutput();
+      const quiet = unitAppContext(clock, { logger: new Logger({ logLevel }) });
+
+      // Act
+      try {
+        await createLambdaHandler(indexRoute, quiet)(httpEvent());
+      } finally {
+        logged.restore();
+      }
+
+      // Assess
+      expect(logged.text()).toBe('');
+    },
+  );
 
   it('answers 500 without Retry-After when DynamoDB refuses for good (no table), and says so in the log', async () => {
     // Prepare

@@ -3,13 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
-import { readSessionConfig } from '../../lambda/session/config';
-import { SessionConfigError, SessionStoreUnavailableError } from '../../lambda/session/errors';
+import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/constants';
+import { SessionKeysUnavailableError, SigningKeyError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { KEY_REFRESH_MS, SecretKeyRing } from '../../lambda/session/SecretKeyRing';
+import { SecretsManagerKeys } from '../../lambda/session/SecretsManagerKeys';
 import { httpEvent } from '../support/events';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';
@@ -21,37 +22,53 @@ beforeEach(() => {
   ddb.reset();
 });
 
+const KEY_REFRESH_MS = DEFAULT_KEY_REFRESH_SECONDS * 1000;
+
 function ringWith(now: () => number) {
-  return new SecretKeyRing({
+  return new SecretsManagerKeys({
     client: new SecretsManagerClient({ region: 'us-east-1' }),
-    secretArn: ARN,
+    secretId: ARN,
     now,
   });
 }
 
-describe('SecretKeyRing', () => {
-  it('fetches the secret by ARN once and signs with its first key', async () => {
+describe('SecretsManagerKeys', () => {
+  it('fetches the secret by ARN once and gives its keys, newest first', async () => {
     // Prepare
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'new-key,old-key' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'new-key, old-key' });
     const ring = ringWith(() => 1_000);
-    const token = newToken();
 
     // Act
-    const first = await ring.current();
-    const second = await ring.current();
+    const first = await ring.getKeys();
+    const second = await ring.getKeys();
 
     // Assess
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN });
     expect(second).toBe(first);
-    expect(first.sign(token)).toBe(new KeyRing(['new-key']).sign(token));
-    expect(first.verify(new KeyRing(['old-key']).sign(token))).toEqual({ token, signedWithOldKey: true });
+    expect(first).toEqual(['new-key', 'old-key']);
+  });
+
+  it('creates its own client at the first request when none is given', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'k' });
+    const keys = new SecretsManagerKeys({ secretId: ARN });
+    await expect(keys.getKeys()).resolves.toEqual(['k']);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN });
+  });
+
+  it.each([
+    [{ secretId: '' }, /^secretId: /],
+    [{ secretId: ARN, refreshSeconds: 0 }, /^refreshSeconds: /],
+    [{ secretId: ARN, refreshSeconds: Number.NaN }, /^refreshSeconds: /],
+  ])('refuses bad options with a TypeError naming the option (%o)', (options, message) => {
+    expect(() => new SecretsManagerKeys(options)).toThrow(TypeError);
+    expect(() => new SecretsManagerKeys(options)).toThrow(message);
   });
 
   it('shares one fetch between concurrent first requests', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'k' });
     const ring = ringWith(() => 0);
-    const rings = await Promise.all(Array.from({ length: 10 }, () => ring.current()));
+    const rings = await Promise.all(Array.from({ length: 10 }, () => ring.getKeys()));
     expect(new Set(rings).size).toBe(1);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
   });
@@ -61,20 +78,19 @@ describe('SecretKeyRing', () => {
     let now = 0;
     secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'a' }).resolves({ SecretString: 'b,a' });
     const ring = ringWith(() => now);
-    const token = newToken();
-    const before = await ring.current();
+    const before = await ring.getKeys();
 
     // Act
     now = KEY_REFRESH_MS - 1;
-    const stillCached = await ring.current();
+    const stillCached = await ring.getKeys();
     now = KEY_REFRESH_MS;
-    const after = await ring.current();
+    const after = await ring.getKeys();
 
     // Assess
     expect(stillCached).toBe(before);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
-    expect(after.sign(token)).toBe(new KeyRing(['b']).sign(token));
-    expect(after.verify(before.sign(token))).toEqual({ token, signedWithOldKey: true });
+    expect(before).toEqual(['a']);
+    expect(after).toEqual(['b', 'a']);
   });
 
   it('keeps the keys it holds when a refresh fails, and retries after another interval', async () => {
@@ -85,43 +101,48 @@ describe('SecretKeyRing', () => {
       .rejectsOnce(new Error('throttled'))
       .resolves({ SecretString: 'b,a' });
     const ring = ringWith(() => now);
-    const held = await ring.current();
+    const held = await ring.getKeys();
 
     now = KEY_REFRESH_MS;
-    expect(await ring.current()).toBe(held);
+    expect(await ring.getKeys()).toBe(held);
     now = KEY_REFRESH_MS + 1;
-    expect(await ring.current()).toBe(held);
+    expect(await ring.getKeys()).toBe(held);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
 
     now = 2 * KEY_REFRESH_MS;
-    expect(await ring.current()).not.toBe(held);
+    expect(await ring.getKeys()).not.toBe(held);
   });
 
-  it('with no keys yet, a failing Secrets Manager means "unavailable" (a 503)', async () => {
-    secrets.on(GetSecretValueCommand).rejects(new Error('connect ETIMEDOUT'));
-    await expect(ringWith(() => 0).current()).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+  it('with no keys yet, a failing Secrets Manager is SessionKeysUnavailableError with the cause', async () => {
+    const cause = new Error('connect ETIMEDOUT');
+    secrets.on(GetSecretValueCommand).rejects(cause);
+    const error = await ringWith(() => 0)
+      .getKeys()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect((error as Error).cause).toBe(cause);
   });
 
   it.each([
     ['no string value', undefined],
     ['an empty entry', 'a,,b'],
-  ])('refuses a secret with %s, naming SESSION_SECRET_ARN', async (_label, value) => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: value });
-    const error = await ringWith(() => 0)
-      .current()
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SessionConfigError);
-    expect((error as SessionConfigError).variable).toBe('SESSION_SECRET_ARN');
-  });
+    ['a control character', 'a\u0000'],
+  ])(
+    'refuses a secret with %s as SigningKeyError (a deployment fault, not "try again")',
+    async (_label, value) => {
+      secrets.on(GetSecretValueCommand).resolves({ SecretString: value });
+      await expect(ringWith(() => 0).getKeys()).rejects.toBeInstanceOf(SigningKeyError);
+    },
+  );
 });
 
 describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
   const env = { TABLE_NAME: 'sessions', SESSION_SECRET_ARN: ARN, AWS_LAMBDA_FUNCTION_NAME: 'index' };
 
   it('reads the ARN when SESSION_SECRET is not set, and SESSION_SECRET wins when both are', () => {
-    expect(readSessionConfig(env)).toMatchObject({ secrets: undefined, secretArn: ARN });
-    expect(readSessionConfig({ ...env, SESSION_SECRET: 'k' })).toMatchObject({
-      secrets: ['k'],
+    expect(readAppConfig(env)).toMatchObject({ keys: undefined, secretArn: ARN });
+    expect(readAppConfig({ ...env, SESSION_SECRET: 'k' })).toMatchObject({
+      keys: ['k'],
       secretArn: undefined,
     });
   });
@@ -132,7 +153,7 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     ddb.on(GetCommand).resolves({});
     const handler = createLambdaHandler(
       indexRoute,
-      createAppContext(readSessionConfig(env), { logger: new Logger({ logLevel: 'SILENT' }) }),
+      createAppContext(readAppConfig(env), { logger: new Logger({ logLevel: 'SILENT' }) }),
     );
     const token = newToken();
 
@@ -155,7 +176,7 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
     const handler = createLambdaHandler(
       indexRoute,
-      createAppContext(readSessionConfig(env), { logger: new Logger({ logLevel: 'SILENT' }) }),
+      createAppContext(readAppConfig(env), { logger: new Logger({ logLevel: 'SILENT' }) }),
     );
     const response = await handler(httpEvent());
     expect(response.statusCode).toBe(503);

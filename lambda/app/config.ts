@@ -1,0 +1,114 @@
+import { DEFAULT_METRICS_NAMESPACE } from '../contract.js';
+import {
+  DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  parseSigningKeys,
+  SigningKeyError,
+} from '../session/index.js';
+
+/** A configuration value is missing or invalid; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_TABLE_NAME = 'sessions';
+
+/** The app's configuration, read once from the environment (DESIGN's environment contract). */
+export interface AppConfig {
+  tableName: string;
+  /** DynamoDB endpoint override (dynalite, DynamoDB Local, `sam local`); unset means AWS. */
+  endpoint: string | undefined;
+  /** Signing keys from `SESSION_SECRET`, newest first; undefined when they come from `secretArn`. */
+  keys: string[] | undefined;
+  /** Secrets Manager secret holding the comma-separated keys (deployed stacks). */
+  secretArn: string | undefined;
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+  /** The logs' `service` field, which is also the metrics' dimension. */
+  serviceName: string;
+  metricsNamespace: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** A variable's trimmed value, or undefined when unset or blank. */
+function readString(env: Env, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value ? value : undefined;
+}
+
+/**
+ * A whole number from the environment within [min, max], or `defaultValue` when unset.
+ * @example getIntegerFromEnv(process.env, 'SESSION_IDLE_TIMEOUT_SECONDS', 3600)
+ */
+export function getIntegerFromEnv(
+  env: Env,
+  key: string,
+  defaultValue: number,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  const raw = readString(env, key);
+  if (raw === undefined) return defaultValue;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(key, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Keys from SESSION_SECRET when set, else the SESSION_SECRET_ARN to fetch them from. */
+function readKeySource(env: Env): Pick<AppConfig, 'keys' | 'secretArn'> {
+  const secretArn = readString(env, 'SESSION_SECRET_ARN');
+  if (secretArn !== undefined && readString(env, 'SESSION_SECRET') === undefined) {
+    return { keys: undefined, secretArn };
+  }
+  try {
+    return { keys: parseSigningKeys(env.SESSION_SECRET), secretArn: undefined };
+  } catch (error) {
+    if (!(error instanceof SigningKeyError)) throw error;
+    const hint = env.SESSION_SECRET?.trim()
+      ? ''
+      : ': set one or more comma-separated keys (or SESSION_SECRET_ARN in a deployed stack)';
+    throw new ConfigError('SESSION_SECRET', `${error.message}${hint}`);
+  }
+}
+
+/** Ten years: a longer timeout is a mistake, not a setting. */
+const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
+
+/**
+ * Reads and validates the configuration once, failing with an error that names the variable at
+ * fault. The one place the app maps environment to options: the session library reads none.
+ * @example const config = readAppConfig(process.env);
+ */
+export function readAppConfig(env: Env = process.env): AppConfig {
+  const inLambda = readString(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+  const tableName = readString(env, 'TABLE_NAME');
+  if (inLambda && tableName === undefined) {
+    throw new ConfigError('TABLE_NAME', 'required in Lambda: the DynamoDB table holding sessions');
+  }
+  return {
+    tableName: tableName ?? DEFAULT_TABLE_NAME,
+    endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
+    ...readKeySource(env),
+    idleTimeoutSeconds: getIntegerFromEnv(env, 'SESSION_IDLE_TIMEOUT_SECONDS', DEFAULT_IDLE_TIMEOUT_SECONDS, {
+      max: MAX_TIMEOUT_SECONDS,
+    }),
+    absoluteTimeoutSeconds: getIntegerFromEnv(
+      env,
+      'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+      DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+      {
+        max: MAX_TIMEOUT_SECONDS,
+      },
+    ),
+    serviceName: readString(env, 'POWERTOOLS_SERVICE_NAME') ?? 'sessions',
+    metricsNamespace: readString(env, 'METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * What the deployed stack (`lib/`), the local server and the handlers (`lambda/`) must agree on:
+ * the functions, the routes each answers and the metric names. Dependency-free, so runtime code
+ * may import it without pulling in any infrastructure code.
+ */
+
+/**
+ * What a function does with sessions, and so the only table actions its role is granted
+ * (`lib/ServerSessions.ts` maps each to DynamoDB actions):
+ * - `read-refresh`: load a session and push its idle expiry forward;
+ * - `login`: write a new session, delete the one it replaces, and read it back when a retried
+ *   put meets its own item (the answer to the first was lost);
+ * - `logout`: delete the session.
+ */
+export type SessionAccess = 'read-refresh' | 'login' | 'logout';
+
+/** Each function's handler module and its session access. */
+export const FUNCTIONS = {
+  index: { entry: 'lambda/index.ts', access: 'read-refresh' },
+  login: { entry: 'lambda/login.ts', access: 'login' },
+  logout: { entry: 'lambda/logout.ts', access: 'logout' },
+} as const satisfies Record<string, { entry: string; access: SessionAccess }>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  path: string;
+  function: FunctionName;
+}
+
+/** The one route table: the stack makes API Gateway routes from it, the local server dispatches with it. */
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/', function: 'index' },
+  { method: 'GET', path: '/login', function: 'login' },
+  { method: 'POST', path: '/login', function: 'login' },
+  { method: 'GET', path: '/logout', function: 'logout' },
+  { method: 'POST', path: '/logout', function: 'logout' },
+];
+
+/** API Gateway's route key, e.g. `POST /login`. */
+export function routeKey(route: RouteDefinition): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The methods a function answers, from the route table. */
+export function methodsOf(fn: FunctionName): HttpMethod[] {
+  return [...new Set(ROUTES.filter((route) => route.function === fn).map((route) => route.method))];
+}
+
+/** The methods a path accepts (empty: no such page). */
+export function methodsAt(path: string): HttpMethod[] {
+  return ROUTES.filter((route) => route.path === path).map((route) => route.method);
+}
+
+/**
+ * API Gateway's catch-all route key. The stack sends requests no route matches to this function,
+ * which answers them 404 or 405 before touching any session.
+ */
+export const DEFAULT_ROUTE_KEY = '$default';
+export const DEFAULT_ROUTE_FUNCTION: FunctionName = 'index';
+
+/** The CloudWatch namespace of the session metrics, unless `METRICS_NAMESPACE` says otherwise. */
+export const DEFAULT_METRICS_NAMESPACE = 'ServerSessions';
+
+/** The metric names the request log lines count (EMF), by what they count. */
+export const SESSION_METRICS = {
+  hit: 'SessionHit',
+  miss: 'SessionMiss',
+  expired: 'SessionExpired',
+  badSignature: 'SessionBadSignature',
+  created: 'SessionCreated',
+  destroyed: 'SessionDestroyed',
+  saved: 'SessionSaved',
+  refreshed: 'SessionRefreshed',
+  gone: 'SessionGone',
+  /** The store or the signing keys were unavailable and the request ended in a 503. */
+  storeError: 'SessionStoreError',
+} as const;
