@@ -155,9 +155,9 @@ export class SessionsStack extends Stack {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      // Memory buys CPU (one vCPU at 1769 MB). `npm run bench` loads a bundle in ~165 ms on one
-      // full core; scaled by CPU share that is ~1.1 s of cold start at 256 MB and ~0.3 s at 1024 MB,
-      // while a warm page view (one GetItem, <1 ms of CPU) costs ~$0.08 more per million at 1024 MB.
+      // Memory buys CPU (one vCPU at 1769 MB). Loading the bundle at a cold start needs CPU, while
+      // a warm page view (one GetItem) needs very little: more memory shortens cold starts for a
+      // small cost per request. The estimate and its figures: docs/performance.md.
       memorySize: 1024,
       // Worst case, a cold index or login makes three store calls (Secrets Manager, then two
       // DynamoDB writes or a read and a refresh), each up to three 1 s attempts plus backoff

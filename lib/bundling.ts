@@ -16,10 +16,10 @@ export const FUNCTION_BUNDLING = {
   target: ESBUILD_TARGET,
   // Resolve packages to their ES module builds, which esbuild can tree-shake: the SDK clients and
   // Powertools ship both, and the CommonJS build keeps every command and the aggregated client.
-  // Bundles a third smaller and load about 70 ms faster (npm run bench).
+  // Smaller bundles load faster at a cold start (measured by npm run bench: docs/performance.md).
   mainFields: ['module', 'main'],
   // The pinned AWS SDK is bundled, not taken from the runtime (whatever version that is), except
-  // bowser (35 KB): the SDK imports it dynamically only to parse a browser's user agent, which
-  // never happens on Node. Left out, the bundles stay under 600 KB (npm run bench).
+  // bowser: the SDK imports it dynamically only to parse a browser's user agent, which never
+  // happens on Node. Left out, it adds nothing to the bundles (sizes: docs/performance.md).
   externalModules: ['bowser'],
 } satisfies BundlingOptions;
