@@ -3,9 +3,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.[jt]s$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   // A dynamic import of our own module names it as Node would run it (`./module.js`, tsconfig node16).
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // @middy/core ships ES modules only: map it to its file and let swc transform it (DESIGN.md).
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/support/env.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 20000,

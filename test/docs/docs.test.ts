@@ -8,11 +8,6 @@ const ROOT = path.resolve(__dirname, '../..');
 const README = path.join(ROOT, 'README.md');
 /** 12 KB read the strict way (1 KB = 1,000 bytes). */
 const MAX_README_BYTES = 12_000;
-/**
- * Documents being written on another branch: a link to one may dangle until it lands. Once the
- * file exists it is checked like any other; then remove its entry here.
- */
-const AWAITED = new Set(['docs/library.md']);
 
 const docs = readdirSync(path.join(ROOT, 'docs'))
   .filter((name) => name.endsWith('.md'))
@@ -32,7 +27,7 @@ describe('README.md', () => {
     );
 
     // Assess
-    for (const doc of [...docs.map(relative), ...AWAITED]) expect(linked).toContain(doc);
+    for (const doc of docs.map(relative)) expect(linked).toContain(doc);
   });
 });
 
@@ -42,7 +37,7 @@ describe.each(documents.map((file) => [relative(file), file]))('%s', (_name, fil
   test('every relative link resolves to a file in the repository, and every anchor to a heading', () => {
     // Act
     const broken = relativeLinks(text).flatMap((link) => {
-      const reason = brokenReason(ROOT, file, link, AWAITED);
+      const reason = brokenReason(ROOT, file, link);
       return reason === undefined ? [] : [`line ${link.line}: ${link.target}: ${reason}`];
     });
 
@@ -65,9 +60,9 @@ describe.each(documents.map((file) => [relative(file), file]))('%s', (_name, fil
 // The checks above pass only if they can fail: each must catch what it is for.
 describe('the link checker', () => {
   const file = path.join(ROOT, 'docs', 'example.md');
-  const reason = (target: string) => brokenReason(ROOT, file, { target, line: 1 }, AWAITED);
+  const reason = (target: string) => brokenReason(ROOT, file, { target, line: 1 });
 
-  test('accepts a file, a folder, a heading anchor and an awaited document', () => {
+  test('accepts a file, a folder and a heading anchor', () => {
     expect(reason('../README.md')).toBeUndefined();
     expect(reason('../lambda/session/')).toBeUndefined();
     expect(reason('security.md#what-is-not-protected')).toBeUndefined();

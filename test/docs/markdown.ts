@@ -90,14 +90,12 @@ export function anchorsOf(markdown: string): Set<string> {
 
 /**
  * Why `link` in `file` does not resolve, or undefined when it does: the path must exist inside
- * `root`, and an anchor into a markdown file must name one of its headings. Paths in `awaited`
- * (relative to `root`) may be missing.
+ * `root`, and an anchor into a markdown file must name one of its headings.
  */
 export function brokenReason(
   root: string,
   file: string,
   link: MarkdownLink,
-  awaited: ReadonlySet<string> = new Set(),
 ): string | undefined {
   const hash = link.target.indexOf('#');
   const filePart = decodeURI(hash < 0 ? link.target : link.target.slice(0, hash));
@@ -105,7 +103,7 @@ export function brokenReason(
   const resolved = filePart === '' ? file : path.resolve(path.dirname(file), filePart);
   const fromRoot = path.relative(root, resolved).split(path.sep).join('/');
   if (fromRoot.startsWith('../') || path.isAbsolute(fromRoot)) return 'points outside the repository';
-  if (!existsSync(resolved)) return awaited.has(fromRoot) ? undefined : `no such file: ${fromRoot}`;
+  if (!existsSync(resolved)) return `no such file: ${fromRoot}`;
   if (anchor === undefined || !resolved.endsWith('.md')) return undefined;
   if (anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)) return undefined;
   return `no heading #${anchor} in ${fromRoot}`;

@@ -8,14 +8,25 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SessionNotLoadedError, SessionStoreUnavailableError } from '../../lambda/session/errors';
+import {
+  SessionKeysUnavailableError,
+  SessionNotLoadedError,
+  SessionStoreUnavailableError,
+  SigningKeyError,
+} from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { StaticKeys } from '../../lambda/session/keyProvider';
 import { Session, type SessionState, sessionState } from '../../lambda/session/Session';
-import type { SessionRequest } from '../../lambda/session/SessionManager';
+import {
+  type SessionCommitEvent,
+  SessionManager,
+  type SessionRequest,
+} from '../../lambda/session/SessionManager';
 import {
   answerEveryCommandEmpty,
   Clock,
   CURRENT_KEY,
+  documentClient,
   IDLE_MS,
   makeManager,
   OLD_KEY,
@@ -694,5 +705,119 @@ describe('Session', () => {
     expect(JSON.parse(JSON.stringify(snapshot(session)))).toEqual(
       JSON.parse('{"__proto__":{"username":"admin"}}'),
     );
+  });
+});
+
+describe('SessionManager options', () => {
+  const valid = () => ({ client: documentClient(), tableName: TABLE, keys: new StaticKeys([CURRENT_KEY]) });
+
+  it.each([
+    ['tableName', { tableName: '' }],
+    ['client', { client: {} }],
+    ['keys', { keys: ['a-key'] }],
+    ['idleTimeoutSeconds', { idleTimeoutSeconds: 0 }],
+    ['idleTimeoutSeconds', { idleTimeoutSeconds: 1.5 }],
+    ['absoluteTimeoutSeconds', { absoluteTimeoutSeconds: 10 * 365 * 24 * 3600 + 1 }],
+    ['maxDataBytes', { maxDataBytes: 400 * 1024 }],
+    ['cookie.name', { cookie: { name: '__Host-x' } }],
+  ])('refuses a bad %s with a TypeError naming it', (name, bad) => {
+    const make = () => new SessionManager({ ...valid(), ...bad } as never);
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(new RegExp(`^${name.replace('.', '\\.')}: `));
+  });
+
+  it('names the cookie as configured', () => {
+    const sessions = new SessionManager({ ...valid(), cookie: { name: 'sid' } });
+    expect(sessions.cookieName(true)).toBe('__Host-sid');
+    expect(sessions.cookieName(false)).toBe('sid');
+  });
+});
+
+describe('onCommit', () => {
+  it('receives the request object, the outcome and the writes of each commit, once', async () => {
+    // Prepare
+    const events: SessionCommitEvent[] = [];
+    const sessions = makeManager(clock, { onCommit: (event) => events.push(event) });
+    const req = request();
+
+    // Act
+    const session = await sessions.attach(req);
+    session.regenerate();
+    session.clear();
+    session.set('username', 'admin');
+    await sessions.commit(session, req);
+
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0].request).toBe(req);
+    expect(events[0].outcome).toBe('no-cookie');
+    expect(events[0].writes).toEqual(['created']);
+  });
+
+  it('is not called when the commit fails', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(throttled());
+    const onCommit = jest.fn();
+    const sessions = makeManager(clock, { onCommit });
+    const session = await sessions.attach(request());
+    session.clear();
+    session.set('username', 'admin');
+
+    // Act & Assess
+    await expect(sessions.commit(session, request())).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    expect(onCommit).not.toHaveBeenCalled();
+  });
+});
+
+describe('key providers', () => {
+  it('a provider that fails: SessionKeysUnavailableError with the cause, and no read', async () => {
+    // Prepare
+    const cause = new Error('vault sealed');
+    const sessions = new SessionManager({
+      client: documentClient(),
+      tableName: TABLE,
+      keys: { getKeys: async () => Promise.reject(cause) },
+    });
+
+    // Act
+    const error = await sessions.load(request([current.sign(newToken())])).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect((error as Error).cause).toBe(cause);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('a provider giving unusable keys: SigningKeyError, not "unavailable"', async () => {
+    const sessions = new SessionManager({
+      client: documentClient(),
+      tableName: TABLE,
+      keys: { getKeys: async () => [''] },
+    });
+    await expect(sessions.load(request())).rejects.toBeInstanceOf(SigningKeyError);
+  });
+
+  it('picks up a rotation: a new key list verifies cookies of the old first key and signs with the new', async () => {
+    // Prepare
+    let keys: readonly string[] = [OLD_KEY];
+    const sessions = new SessionManager({
+      client: documentClient(),
+      tableName: TABLE,
+      keys: { getKeys: async () => keys },
+      now: clock.now,
+    });
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const cookie = new KeyRing([OLD_KEY]).sign(token);
+
+    // Act
+    keys = [CURRENT_KEY, OLD_KEY];
+    const req = request([cookie]);
+    const session = await sessions.load(req);
+    const setCookies = await sessions.commit(session, req);
+
+    // Assess
+    expect(session.get('username')).toBe('admin');
+    expect(tokenIn(setCookies[0])).toBe(token);
   });
 });
