@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { codeBlocks } from '../library/docExamples';
 import { anchorsOf, brokenReason, headingSlug, npmScripts, relativeLinks } from './markdown';
 
 // The README is the front page and docs/ holds the depth: the front page stays short, and every
@@ -54,6 +55,14 @@ describe.each(documents.map((file) => [relative(file), file]))('%s', (_name, fil
 
     // Assess
     expect(missing).toEqual([]);
+  });
+
+  test('holds no TypeScript example unless it is docs/library.md, whose examples a test runs', () => {
+    // test/library/liftOut.test.ts compiles and runs every TypeScript block of docs/library.md.
+    const typescript = codeBlocks(text).filter((block) =>
+      /^(ts|typescript|js|javascript)$/.test(block.language),
+    );
+    expect(typescript.length === 0 || relative(file) === 'docs/library.md').toBe(true);
   });
 });
 

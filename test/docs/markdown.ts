@@ -92,11 +92,7 @@ export function anchorsOf(markdown: string): Set<string> {
  * Why `link` in `file` does not resolve, or undefined when it does: the path must exist inside
  * `root`, and an anchor into a markdown file must name one of its headings.
  */
-export function brokenReason(
-  root: string,
-  file: string,
-  link: MarkdownLink,
-): string | undefined {
+export function brokenReason(root: string, file: string, link: MarkdownLink): string | undefined {
   const hash = link.target.indexOf('#');
   const filePart = decodeURI(hash < 0 ? link.target : link.target.slice(0, hash));
   const anchor = hash < 0 ? undefined : decodeURIComponent(link.target.slice(hash + 1));
