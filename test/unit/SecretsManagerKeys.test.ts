@@ -172,16 +172,23 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
   });
 
-  it('answers 503 with Retry-After while the keys cannot be fetched', async () => {
-    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
-    const handler = createLambdaHandler(
-      indexRoute,
-      createAppContext(readAppConfig(env), { logger: new Logger({ logLevel: 'SILENT' }) }),
-    );
+  it('answers 503 with Retry-After while the keys cannot be fetched, logged as the keys, not the store', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).rejects(new Error('connect ETIMEDOUT'));
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const error = jest.spyOn(logger, 'error');
+    const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env), { logger }));
+
+    // Act
     const response = await handler(httpEvent());
+
+    // Assess
     expect(response.statusCode).toBe(503);
-    expect(response.headers['retry-after']).toBeDefined();
+    expect(response.headers['retry-after']).toBe('5');
     expect(response.cookies).toEqual([]);
     expect(ddb.calls()).toHaveLength(0);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0][0]).toBe('session keys unavailable');
+    expect(error.mock.calls[0][1]).toMatchObject({ errorName: 'SessionKeysUnavailableError', cause: 'Error' });
   });
 });
