@@ -6,6 +6,7 @@ import { type FlowBenchResult, OPERATION_KINDS, type RequestType } from './flows
 import type { BenchOptions } from './options';
 import type { RequestSummary } from './recorder';
 import type { RefreshBenchResult } from './refresh';
+import type { RatioInterval } from './stats';
 import { formatCount, formatOperations, formatRatio, type TargetResult } from './targets';
 
 /** Everything one run measured: printed as tables and written as JSON. */
@@ -55,6 +56,9 @@ export function table(
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const us = (micros: number) => String(Math.round(micros));
+
+const interval = ({ low, high, confidence }: RatioInterval) =>
+  `${Math.round(confidence * 100)}% interval ${low.toFixed(3)}–${high.toFixed(3)}`;
 
 /** The flows: one row per request type of ours, the floor included. */
 function flowSection(flows: FlowBenchResult): string {
@@ -163,72 +167,67 @@ function refreshSection(refresh: RefreshBenchResult): string {
   ].join('\n');
 }
 
+/** `mime-types@3.0.2 (×3), cookie@0.7.2 (×1)`, or `none`. */
+function mergedCopies(coldStart: ColdStartResult): string {
+  const counts = new Map<string, number>();
+  for (const copy of coldStart.peerMergedCopies)
+    counts.set(copy.package, (counts.get(copy.package) ?? 0) + 1);
+  if (counts.size === 0) return 'none';
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name, count]) => `${name} (×${count})`)
+    .join(', ');
+}
+
 function coldStartSection(coldStart: ColdStartResult): string {
-  const reference = coldStart.entries.find((entry) => entry.name === 'reference');
-  const index = coldStart.entries.find((entry) => entry.name === 'index');
-  const referenceMs = reference?.sdk.bundled.loadMs.median ?? Number.NaN;
-  const ladderRows = [
-    ...coldStart.ladder.map((step) => ({ label: step.label, loadMs: step.measurement.loadMs.median })),
-    {
-      label: "+ lib-dynamodb, cookie, our modules and the client's timeouts = index",
-      loadMs: index?.sdk.bundled.loadMs.median ?? Number.NaN,
-    },
-  ];
+  const peer = coldStart.entries.find((entry) => entry.name === 'peer');
+  const versusPeer = (value: number, base: number | undefined) =>
+    base === undefined ? '' : (value / base).toFixed(2);
+  const { largest, bytesRatio, slowest, loadRatio } = coldStart.peerComparison;
   return [
-    `Cold start: bundled as lib/bundling.ts (esbuild), loaded with NODE_OPTIONS=${coldStart.nodeOptions} ` +
-      `in ${coldStart.runs} fresh node processes each (median; node's own start excluded)`,
+    `Cold start: each bundled as lib/bundling.ts (esbuild), loaded with NODE_OPTIONS=${coldStart.nodeOptions} ` +
+      `in ${coldStart.runs} fresh node processes, round-robin (median; node's own start excluded)`,
     '',
     table(
       [
         'bundle',
         'KB',
+        '× peer',
         '.map KB',
         'load ms',
-        '× ref',
+        '× peer',
         'p99 ms',
         'RSS MB',
         'KB (SDK ext.)',
         'load ms (SDK ext.)',
-        '× ref',
       ],
       coldStart.entries.map((entry) => {
         const { bundled, external } = entry.sdk;
-        const ratio = (ms: number, base: number | undefined) =>
-          base === undefined ? '' : `${(ms / base).toFixed(2)}`;
         return [
           entry.label,
           kb(bundled.bytes),
+          versusPeer(bundled.bytes, peer?.sdk.bundled.bytes),
           kb(bundled.mapBytes),
           bundled.loadMs.median.toFixed(1),
-          ratio(bundled.loadMs.median, reference?.sdk.bundled.loadMs.median),
+          versusPeer(bundled.loadMs.median, peer?.sdk.bundled.loadMs.median),
           bundled.loadMs.p99.toFixed(1),
           bundled.rssMb.toFixed(1),
           kb(external.bytes),
           external.loadMs.median.toFixed(1),
-          ratio(external.loadMs.median, reference?.sdk.external.loadMs.median),
         ];
       }),
     ),
-    '  (KB = 1024 bytes; SDK ext.: @aws-sdk/* and @smithy/* left to the runtime, loaded from node_modules;',
-    '   × ref compares like with like)',
+    '  (KB = 1024 bytes; SDK bundled is what deploys; SDK ext.: @aws-sdk/* and @smithy/* left to the runtime,',
+    '   loaded from node_modules. "DynamoDB client only" is what every bundle here loads: information, no target)',
+    `  the peer is bundled with one copy of each package name@version, as a project of its own installs them; ` +
+      `extra copies nested in this repository, merged: ${mergedCopies(coldStart)}`,
+    `  ours vs peer: largest bundle (${largest}) ${bytesRatio.toFixed(3)}×; slowest load (${slowest}) ` +
+      `${loadRatio.ratio.toFixed(3)}× (${interval(loadRatio)}, each run's two loads paired)`,
     `  index (SDK bundled) without ${coldStart.nodeOptions}: ${coldStart.indexWithoutSourceMaps.loadMs.median.toFixed(1)} ms ` +
       `(p99 ${coldStart.indexWithoutSourceMaps.loadMs.p99.toFixed(1)} ms): the cost of reading the source map at load`,
     `  index (SDK bundled) built from the packages' CommonJS builds (esbuild's default main fields): ` +
       `${kb(coldStart.indexCommonJsBuilds.bytes)} KB, ${coldStart.indexCommonJsBuilds.loadMs.median.toFixed(1)} ms: ` +
       'what mainFields module,main saves',
-    '',
-    'Where the load time over the reference goes (SDK bundled; each step adds to the one above)',
-    '',
-    table(
-      ['step', 'load ms', '+ ms', '× ref'],
-      ladderRows.map((row, step) => [
-        row.label,
-        row.loadMs.toFixed(1),
-        step === 0 ? '' : (row.loadMs - ladderRows[step - 1].loadMs).toFixed(1),
-        (row.loadMs / referenceMs).toFixed(2),
-      ]),
-    ),
-    '  (one step adds a few ms, within the run-to-run noise of one step: read the sum, not each row)',
   ].join('\n');
 }
 
