@@ -430,6 +430,57 @@ function floorCommand(cookie: string): GetCommand {
   });
 }
 
+/** A logged-in user's page and floor read outside the flows (`--cpu-profile` loops over them). */
+export interface LoggedInProbe {
+  /** One logged-in `GET /` through our index handler, logging at INFO (to wherever stdout goes). */
+  page(): Promise<void>;
+  /** One raw `GetItem` of the same session item, through its own client: the floor. */
+  floor(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Logs a user in through our login handler against `endpoint` (the bench store's table) and
+ * returns its page and floor read; each call checks its answer and throws `BenchCheckError`.
+ * @example const probe = await createLoggedInProbe(proxy.endpoint); await probe.page();
+ */
+export async function createLoggedInProbe(endpoint: string): Promise<LoggedInProbe> {
+  const config = readSessionConfig({
+    TABLE_NAME: BENCH_TABLE,
+    DYNAMODB_ENDPOINT: endpoint,
+    SESSION_SECRET: randomSigningKey(),
+  });
+  const handlers = createBenchHandlers(config, 'INFO');
+  const login = await handlers.login(
+    loginEvent('profile-user', { headers: SAME_ORIGIN_HEADERS }),
+    localLambdaContext('sessions-login'),
+  );
+  const cookie = login.cookies.find((value) => SESSION_COOKIE.test(value))?.split(';')[0];
+  if (login.statusCode !== 303 || cookie === undefined) {
+    throw new BenchCheckError('profile: POST /login', 'a 303 setting the session cookie', describe(login));
+  }
+  const floorClient = createDocumentClient({ endpoint });
+  const command = floorCommand(cookie);
+  const context = localLambdaContext('sessions-index');
+  return {
+    async page() {
+      const response = await handlers.index(httpEvent({ cookies: [cookie] }), context);
+      if (response.statusCode !== 200 || !response.body.includes('<p>Logged in as profile-user</p>')) {
+        throw new BenchCheckError(
+          'profile: GET / logged in',
+          '200 "Logged in as profile-user"',
+          describe(response),
+        );
+      }
+    },
+    async floor() {
+      const { Item } = await floorClient.send(command);
+      if (Item === undefined) throw new BenchCheckError('profile: floor read', 'the session item', 'none');
+    },
+    close: () => floorClient.destroy(),
+  };
+}
+
 /** The token part of a `name=token.signature` cookie. */
 function tokenOf(pair: string): string {
   return pair.slice(pair.indexOf('=') + 1).split('.')[0];

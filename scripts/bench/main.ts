@@ -10,6 +10,7 @@ import './environment';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runColdStart } from './coldStart';
+import { runCpuProfile } from './cpuProfile';
 import { BenchCheckError } from './errors';
 import { runFlowBench } from './flows';
 import { parseBenchOptions, USAGE } from './options';
@@ -46,6 +47,16 @@ async function main(): Promise<void> {
     report: progress,
     companion: peerCompanion(),
   });
+  let cpuProfile: Awaited<ReturnType<typeof runCpuProfile>> | undefined;
+  if (options.cpuProfileRequests > 0) {
+    console.log('CPU profile: logged-in GET / in a loop, each next to one floor read');
+    cpuProfile = await runCpuProfile({
+      requests: options.cpuProfileRequests,
+      warmup: 200,
+      top: 12,
+      report: progress,
+    });
+  }
   console.log(`sliding refresh: ${options.browsingMinutes} min of simulated browsing per page-view interval`);
   const refresh = await runRefreshBench({
     thinkSeconds: THINK_SECONDS,
@@ -68,6 +79,7 @@ async function main(): Promise<void> {
     flows,
     refresh,
     coldStart,
+    ...(cpuProfile ? { cpuProfile } : {}),
     durationSeconds: (performance.now() - benchStarted) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     targets: evaluateTargets(flows, coldStart),

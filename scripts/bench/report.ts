@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ColdStartResult } from './coldStart';
 import { RESULTS_FOLDER } from './constants';
+import type { CpuProfileResult } from './cpuProfile';
 import { type FlowBenchResult, OPERATION_KINDS, type RequestType } from './flows';
 import type { BenchOptions } from './options';
 import type { RequestSummary } from './recorder';
@@ -24,6 +25,8 @@ export interface BenchResult {
   flows: FlowBenchResult;
   refresh: RefreshBenchResult;
   coldStart: ColdStartResult;
+  /** With `--cpu-profile`: where a logged-in `GET /` spends its CPU time, next to the floor read. */
+  cpuProfile?: CpuProfileResult;
   /** Wall-clock time of the whole run. */
   durationSeconds: number;
   /** Peak resident set size of the bench process (handlers, dynalite and the proxy in one process). */
@@ -231,6 +234,44 @@ function coldStartSection(coldStart: ColdStartResult): string {
   ].join('\n');
 }
 
+function profileSection(profile: CpuProfileResult): string {
+  return [
+    `CPU profile: ${profile.requests} logged-in GET / (${us(profile.pageWallUs)} µs each), each next to one floor read ` +
+      `(${us(profile.floorWallUs)} µs each); V8 sampling every ${profile.samplingIntervalUs} µs, each sample assigned ` +
+      'to the call it fell in. Everything runs in this process: the store (dynalite) and the proxy are in it too.',
+    `  file: ${profile.file} (open in Chrome DevTools or VS Code)`,
+    '',
+    'Top self time in the logged-in GET / requests',
+    '',
+    table(
+      ['function', 'µs / request', '%', 'area', 'location'],
+      profile.top.map((entry) => [
+        entry.functionName.slice(0, 40),
+        entry.selfUsPerRequest.toFixed(1),
+        entry.percent.toFixed(1),
+        entry.area,
+        entry.location,
+      ]),
+      [0, 3, 4],
+    ),
+    '',
+    'Self time per request by area: where the page spends more than the floor read (largest first)',
+    '',
+    table(
+      ['area', 'page µs', 'floor µs', 'page − floor µs'],
+      profile.areas
+        .filter((area) => Math.max(area.pageUsPerRequest, area.floorUsPerRequest) >= 5)
+        .map((area) => [
+          area.area,
+          area.pageUsPerRequest.toFixed(1),
+          area.floorUsPerRequest.toFixed(1),
+          (area.pageUsPerRequest - area.floorUsPerRequest).toFixed(1),
+        ]),
+    ),
+    '  (areas under 5 µs per request on both sides left out; the full profile is in the file)',
+  ].join('\n');
+}
+
 /** The tables a person reads at the end of `npm run bench`. */
 export function formatReport(result: BenchResult): string {
   const { flows, coldStart } = result;
@@ -240,6 +281,7 @@ export function formatReport(result: BenchResult): string {
     peerSection(flows),
     refreshSection(result.refresh),
     coldStartSection(coldStart),
+    result.cpuProfile ? profileSection(result.cpuProfile) : undefined,
     [
       `Peak RSS of the bench process (handlers, peer, dynalite and proxy): ${result.peakRssMb.toFixed(1)} MB`,
       `Correctness: ${flows.checks} checks passed`,

@@ -5,6 +5,7 @@ import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { FUNCTIONS } from '../../lib/routes';
 import { bundleFunction } from '../../scripts/bench/bundle';
 import { runColdStart } from '../../scripts/bench/coldStart';
+import { areaOf, runCpuProfile } from '../../scripts/bench/cpuProfile';
 import { dedupePackages } from '../../scripts/bench/dedupe';
 import { runFlowBench } from '../../scripts/bench/flows';
 import { parseBenchOptions } from '../../scripts/bench/options';
@@ -13,9 +14,9 @@ import { runRefreshBench } from '../../scripts/bench/refresh';
 import { type BenchResult, formatReport, writeResults } from '../../scripts/bench/report';
 import { coldStartTargets, evaluateTargets, TARGETS } from '../../scripts/bench/targets';
 
-// The whole of `npm run bench`, tiny (what main.ts runs): the peer's entry must bundle as our
-// functions do and load with a handler, and the report must show every part. Timings are not
-// asserted (a shared machine is noisy).
+// The whole of `npm run bench`, tiny (what main.ts runs, with --cpu-profile): the peer's entry must
+// bundle as our functions do and load with a handler, the profile must attribute samples, and the
+// report must show every part. Timings are not asserted (a shared machine is noisy).
 let result: BenchResult;
 let folder: string;
 
@@ -29,10 +30,11 @@ beforeAll(async () => {
     companion: peerCompanion(),
   });
   const refresh = await runRefreshBench({ thinkSeconds: [60], browsingMinutes: 20 });
+  const cpuProfile = await runCpuProfile({ requests: 60, warmup: 5, top: 5, folder });
   const coldStart = await runColdStart({ runs: 1 });
   result = {
     startedAt: new Date().toISOString(),
-    options: { ...parseBenchOptions(['--quick']) },
+    options: { ...parseBenchOptions(['--quick', '--cpu-profile']) },
     machine: {
       node: process.version,
       platform: 'test',
@@ -44,6 +46,7 @@ beforeAll(async () => {
     flows,
     refresh,
     coldStart,
+    cpuProfile,
     durationSeconds: 1,
     peakRssMb: 1,
     targets: evaluateTargets(flows, coldStart),
@@ -124,8 +127,43 @@ describe('npm run bench: the peer bundled as a project of its own', () => {
   }, 60_000);
 });
 
+describe('npm run bench: CPU profile', () => {
+  test('writes a V8 profile of the loop and sums self time of the page requests', () => {
+    const profile = result.cpuProfile;
+    if (!profile) throw new Error('no profile');
+    const written = JSON.parse(readFileSync(profile.file, 'utf8'));
+
+    expect(written.nodes.length).toBeGreaterThan(0);
+    expect(written.samples.length).toBe(written.timeDeltas.length);
+    expect(profile.top.length).toBeLessThanOrEqual(5);
+    expect(profile.top.every((entry) => entry.selfUsPerRequest > 0 && entry.area !== '')).toBe(true);
+  });
+
+  test('assigns each sample to the call it fell in: code only the page runs never counts for the floor', () => {
+    const areas = result.cpuProfile?.areas ?? [];
+    const ours = areas.find((area) => area.area === 'ours: lambda/');
+
+    expect(ours?.pageUsPerRequest).toBeGreaterThan(0);
+    expect(ours?.floorUsPerRequest).toBe(0);
+    for (const area of areas.filter((candidate) => candidate.area.includes('powertools'))) {
+      expect(area.floorUsPerRequest).toBe(0);
+    }
+  });
+
+  test('names the area of a frame: V8, node internals, a package, our folders', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    expect(areaOf('(garbage collector)', '')).toBe('V8: garbage collector');
+    expect(areaOf('writeSync', 'node:fs')).toMatch(/^node internals/);
+    expect(areaOf('f', `file://${root}/node_modules/@smithy/core/dist-cjs/index.js`)).toBe(
+      'package @smithy/core',
+    );
+    expect(areaOf('f', `file://${root}/node_modules/a/node_modules/cookie/index.js`)).toBe('package cookie');
+    expect(areaOf('handle', `file://${root}/lambda/index.ts`)).toBe('ours: lambda/');
+  });
+});
+
 describe('npm run bench: report', () => {
-  test('shows the floor both ways, the peer side by side and every target with PASS or MISS', () => {
+  test('shows the floor both ways, the peer side by side, the profile and every target with PASS or MISS', () => {
     const report = formatReport(result);
 
     expect(report).toMatch(/log line written \(.*handler-output\.log.*\): \d+\.\d{3}× .*95% interval/);
@@ -133,20 +171,22 @@ describe('npm run bench: report', () => {
     expect(report).toMatch(/Side by side with the peer: Express/);
     expect(report).toMatch(/GET \/ logged in +\d+ +\d+ +\d\.\d\d .*1 GetItem +1 GetItem \+ 1 UpdateItem/);
     expect(report).toMatch(/peer \(Express, one function\)/);
+    expect(report).toMatch(/Top self time in the logged-in GET \/ requests/);
     for (const target of result.targets) {
       expect(report).toMatch(new RegExp(`${escapeRegExp(target.name)} .* (PASS|MISS)\\n?`));
     }
     expect(report).not.toMatch(/reference\)? *≤/);
   });
 
-  test('writes the JSON with the peer and both floor ratios', async () => {
+  test('writes the JSON with the peer, both floor ratios and the profile', async () => {
     const { latest } = await writeResults(result, folder);
     const written = JSON.parse(readFileSync(latest, 'utf8'));
 
     expect(written.flows.companion.loggedInRatio.ratio).toBeGreaterThan(0);
     expect(written.flows.floorRatioWithoutLogLine.ratio).toBeGreaterThan(0);
     expect(written.coldStart.peerComparison.bytesRatio).toBeGreaterThan(0);
-    expect(written.options).toMatchObject({ quick: true });
+    expect(written.cpuProfile.top.length).toBeGreaterThan(0);
+    expect(written.options).toMatchObject({ quick: true, cpuProfileRequests: 500 });
   });
 });
 
