@@ -147,7 +147,8 @@ function peerSection(flows: FlowBenchResult): string | undefined {
     ),
     `  logged-in GET /, paired: ${formatRatio(peer.loggedInRatio, 'ours / peer')}`,
     '  (peer: express-session touches the session on every request that carries one, connect-dynamodb writes',
-    '   it with UpdateItem; its login regenerates the session (delete the old id) and saves it, as its README shows)',
+    '   it with UpdateItem; its login regenerates the session (deleting the old id) and saves it as its README',
+    '   shows, and express-session saves it again as the response ends)',
   ].join('\n');
 }
 
