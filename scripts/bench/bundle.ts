@@ -1,39 +1,24 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { PROJECT_ROOT } from './constants';
 
 /** What the Lambda Node.js runtime provides: left out of the bundle in the "SDK external" variant. */
 export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'];
 
-const DYNAMODB_CLIENT_IMPORTED =
-  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const c = DynamoDBClient;\n";
-const CLIENT_CREATED = `${DYNAMODB_CLIENT_IMPORTED}export const client = new DynamoDBClient({});\n`;
-const LOGGER_CREATED =
-  `${CLIENT_CREATED}import { Logger } from '@aws-lambda-powertools/logger';\n` +
-  'export const logger = new Logger();\n';
-const SECRETS_CLIENT_IMPORTABLE = `${LOGGER_CREATED}export const loadSecretsClient = () => import('./lambda/session/secretsManagerClient.js');\n`;
-
 /**
- * The reference (a bundle that only imports the DynamoDB client), then what the functions load on
- * top of it besides their own code, one step at a time: each step's source holds the previous one's.
- * The index function is the step after the last: it adds lib-dynamodb, cookie, our modules and the
- * client settings (timeouts, retries).
+ * A bundle that only imports the DynamoDB client: what every function here (ours and the peer's)
+ * loads; the load table shows it for information (it no longer has a target).
  */
-export const LOAD_LADDER = [
-  { name: 'reference', label: 'DynamoDB client imported (reference)', source: DYNAMODB_CLIENT_IMPORTED },
-  { name: 'clientCreated', label: '+ the client created at load', source: CLIENT_CREATED },
-  { name: 'loggerCreated', label: '+ a Powertools Logger created at load', source: LOGGER_CREATED },
-  {
-    name: 'secretsClient',
-    label: '+ the Secrets Manager client (imported at first request)',
-    source: SECRETS_CLIENT_IMPORTABLE,
-  },
-] as const;
+export const REFERENCE_ENTRY = {
+  name: 'reference',
+  source: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const c = DynamoDBClient;\n",
+} as const;
 
-export type LadderStepName = (typeof LOAD_LADDER)[number]['name'];
+/** The peer's Lambda entry (Express + express-session + connect-dynamodb via serverless-http). */
+export const PEER_ENTRY = 'scripts/bench/peer/index.ts';
 
 export type SdkMode = 'bundled' | 'external';
 
@@ -89,14 +74,16 @@ export interface BuiltBundle {
 }
 
 /**
- * Bundles `entry` (a path from the repository root, or a ladder step's source) as the stack does
+ * Bundles `entry` (a path from the repository root, or a source like REFERENCE_ENTRY) as the stack does
  * (or with `bundling` instead), with the SDK bundled or left to the runtime, into `outdir/index.js`.
+ * `plugins` change where modules come from, never the build options (the peer's dedupe.ts).
  */
 export async function bundleFunction(
   entry: string | { name: string; source: string },
   outdir: string,
   sdk: SdkMode,
   bundling: BundlingOptions = FUNCTION_BUNDLING,
+  plugins: Plugin[] = [],
 ): Promise<BuiltBundle> {
   const file = path.join(outdir, 'index.js');
   const options = esbuildOptionsFor(
@@ -107,6 +94,7 @@ export async function bundleFunction(
   );
   await build({
     ...options,
+    ...(plugins.length > 0 ? { plugins } : {}),
     ...(typeof entry === 'string'
       ? { entryPoints: [path.join(PROJECT_ROOT, entry)] }
       : {

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
-import { type BuiltBundle, bundleFunction, type LadderStepName, LOAD_LADDER, type SdkMode } from './bundle';
+import { type BuiltBundle, bundleFunction, PEER_ENTRY, REFERENCE_ENTRY, type SdkMode } from './bundle';
 import { BENCH_TABLE, OFFLINE_AWS_ENV, PROJECT_ROOT, randomSigningKey } from './constants';
+import { dedupePackages, type MergedCopy } from './dedupe';
 import { BenchCheckError } from './errors';
-import { type Summary, summarize } from './stats';
+import { type RatioInterval, ratioOfMedians, type Summary, summarize } from './stats';
 
-export type BundleName = FunctionName | 'reference';
+export type BundleName = FunctionName | 'peer' | 'reference';
 
 /** As the stack's function environment sets it: Node reads each bundle's source map at load. */
 export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
@@ -29,26 +30,36 @@ export interface ColdStartEntry {
   sdk: Record<SdkMode, LoadMeasurement>;
 }
 
-export interface LadderStep {
-  name: LadderStepName;
-  label: string;
-  measurement: LoadMeasurement;
+/** Ours against the peer, on the bundles that deploy (SDK bundled). */
+export interface PeerLoadComparison {
+  /** Our largest function bundle. */
+  largest: FunctionName;
+  /** Its bytes over the peer bundle's. */
+  bytesRatio: number;
+  /** Our function with the slowest median load. */
+  slowest: FunctionName;
+  /**
+   * Its median load time over the peer's, with a 95% bootstrap interval: the two were loaded in
+   * the same round of each run, so the i-th loads are resampled as a pair.
+   */
+  loadRatio: RatioInterval;
 }
 
 export interface ColdStartResult {
   runs: number;
   nodeOptions: string;
-  /** index, login, logout, then the DynamoDB-client-only reference. */
+  /** index, login, logout, the peer, then the DynamoDB-client-only reference. */
   entries: ColdStartEntry[];
+  peerComparison: PeerLoadComparison;
+  /**
+   * Copies of a package the peer's bundle took from another install folder of the same
+   * name@version, as a project of its own would have it (dedupe.ts); SDK bundled build.
+   */
+  peerMergedCopies: MergedCopy[];
   /** The deployed index bundle loaded without NODE_OPTIONS: what reading its source map costs. */
   indexWithoutSourceMaps: LoadMeasurement;
   /** The index bundle built with esbuild's default main fields (CommonJS builds): what `mainFields` saves. */
   indexCommonJsBuilds: LoadMeasurement;
-  /**
-   * The reference, then what the functions load on top of it besides their own code, one step at
-   * a time (SDK bundled; LOAD_LADDER). Its first step is the reference above.
-   */
-  ladder: LadderStep[];
 }
 
 export interface ColdStartOptions {
@@ -61,7 +72,16 @@ const LABELS: Record<BundleName, string> = {
   index: 'index',
   login: 'login',
   logout: 'logout',
-  reference: 'DynamoDB client only (reference)',
+  peer: 'peer (Express, one function)',
+  reference: 'DynamoDB client only',
+};
+
+const ENTRIES: Record<BundleName, string | { name: string; source: string }> = {
+  index: FUNCTIONS.index.entry,
+  login: FUNCTIONS.login.entry,
+  logout: FUNCTIONS.logout.entry,
+  peer: PEER_ENTRY,
+  reference: REFERENCE_ENTRY,
 };
 
 /**
@@ -89,21 +109,21 @@ interface Variant {
 }
 
 /**
- * Bundles each function exactly as the stack does (lib/bundling.ts), once with the AWS SDK
- * bundled (as deployed) and once with it left to the runtime, plus the reference bundle that only
- * loads the DynamoDB client; then loads every bundle `runs` times, each in a fresh `node` process,
- * round-robin so that all see the same machine noise. Bundles go to a temporary folder, removed
- * at the end.
+ * Bundles each function and the peer's entry exactly as the stack bundles functions
+ * (lib/bundling.ts), once with the AWS SDK bundled (as deployed) and once with it left to the
+ * runtime, plus the reference bundle that only loads the DynamoDB client; then loads every bundle
+ * `runs` times, each in a fresh `node` process, round-robin so that all see the same machine
+ * noise. Bundles go to a temporary folder, removed at the end.
  * @example const result = await runColdStart({ runs: 31 });
  */
 export async function runColdStart(options: ColdStartOptions): Promise<ColdStartResult> {
   const report = options.report ?? (() => undefined);
   const folder = await mkdtemp(path.join(tmpdir(), 'sessions-bench-'));
   try {
-    report(
-      'bundling: index, login, logout and the reference (SDK bundled and external), and the load ladder',
-    );
-    const names: BundleName[] = [...(Object.keys(FUNCTIONS) as FunctionName[]), 'reference'];
+    report('bundling: index, login, logout, the peer and the reference (SDK bundled and external)');
+    const functionNames = Object.keys(FUNCTIONS) as FunctionName[];
+    const names: BundleName[] = [...functionNames, 'peer', 'reference'];
+    const peerDedupe = { bundled: dedupePackages(), external: dedupePackages() };
     const built: Variant[] = await Promise.all(
       names.flatMap((name) =>
         (['bundled', 'external'] as const).map(async (sdk) => ({
@@ -111,9 +131,11 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
           sdk,
           nodeOptions: LAMBDA_NODE_OPTIONS,
           bundle: await bundleFunction(
-            name === 'reference' ? LOAD_LADDER[0] : FUNCTIONS[name].entry,
+            ENTRIES[name],
             path.join(folder, `${name}-${sdk}`),
             sdk,
+            FUNCTION_BUNDLING,
+            name === 'peer' ? [peerDedupe[sdk].plugin] : [],
           ),
         })),
       ),
@@ -132,19 +154,7 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
         commonJsBundling,
       ),
     };
-    // The reference is built above; each later step is a reference-like bundle, loaded like the rest.
-    const ladder = await Promise.all(
-      LOAD_LADDER.slice(1).map(async (step) => ({
-        step,
-        variant: {
-          name: 'reference',
-          sdk: 'bundled',
-          nodeOptions: LAMBDA_NODE_OPTIONS,
-          bundle: await bundleFunction(step, path.join(folder, `ladder-${step.name}`), 'bundled'),
-        } satisfies Variant,
-      })),
-    );
-    const variants = [...built, withoutSourceMaps, commonJsBuilds, ...ladder.map(({ variant }) => variant)];
+    const variants = [...built, withoutSourceMaps, commonJsBuilds];
 
     const samples = new Map<Variant, { loadMs: number[]; rssMb: number[] }>(
       variants.map((variant) => [variant, { loadMs: [], rssMb: [] }]),
@@ -170,8 +180,16 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
         rssMb: summarize(measured.rssMb).median,
       };
     };
+    const deployed = (name: BundleName) => {
+      const variant = built.find((candidate) => candidate.name === name && candidate.sdk === 'bundled');
+      if (!variant) throw new Error(`no ${name} bundle`);
+      return variant;
+    };
     const measurement = (name: BundleName, sdk: SdkMode) =>
       measure(built.find((candidate) => candidate.name === name && candidate.sdk === sdk));
+    const loadSamples = (name: BundleName) => samples.get(deployed(name))?.loadMs ?? [];
+    const largest = maxBy(functionNames, (name) => deployed(name).bundle.bytes);
+    const slowest = maxBy(functionNames, (name) => summarize(loadSamples(name)).median);
     return {
       runs: options.runs,
       nodeOptions: LAMBDA_NODE_OPTIONS,
@@ -180,24 +198,23 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
         label: LABELS[name],
         sdk: { bundled: measurement(name, 'bundled'), external: measurement(name, 'external') },
       })),
+      peerComparison: {
+        largest,
+        bytesRatio: deployed(largest).bundle.bytes / deployed('peer').bundle.bytes,
+        slowest,
+        loadRatio: ratioOfMedians(loadSamples(slowest), loadSamples('peer')),
+      },
+      peerMergedCopies: peerDedupe.bundled.merged,
       indexWithoutSourceMaps: measure(withoutSourceMaps),
       indexCommonJsBuilds: measure(commonJsBuilds),
-      ladder: [
-        {
-          name: LOAD_LADDER[0].name,
-          label: LOAD_LADDER[0].label,
-          measurement: measurement('reference', 'bundled'),
-        },
-        ...ladder.map(({ step, variant }) => ({
-          name: step.name,
-          label: step.label,
-          measurement: measure(variant),
-        })),
-      ],
     };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+function maxBy<T>(items: readonly T[], key: (item: T) => number): T {
+  return items.reduce((best, item) => (key(item) > key(best) ? item : best));
 }
 
 /** The environment of a fresh process: what the handler module needs at import, and no AWS. */

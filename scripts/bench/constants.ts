@@ -10,6 +10,9 @@ export const RESULTS_FOLDER = path.join(PROJECT_ROOT, 'bench-results');
 /** The table the flow bench creates in its in-memory dynalite. */
 export const BENCH_TABLE = 'sessions-bench';
 
+/** The peer's table (connect-dynamodb's key schema), on the same dynalite. */
+export const PEER_TABLE = 'peer-sessions-bench';
+
 /**
  * Nothing may reach AWS: dummy credentials, a fixed region, no instance-metadata probing, and no
  * SDK warning about this machine's Node version (Lambda runs a newer one).

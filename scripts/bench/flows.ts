@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { readAppConfig } from '../../lambda/app/config';
+import { type AppConfig, readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import type { HttpResponse } from '../../lambda/http/response';
@@ -12,12 +13,15 @@ import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { httpEvent, loginEvent } from '../../test/support/events';
-import type { CountingProxy } from '../../test/support/storeProxy';
 import { startBenchStore } from './benchStore';
-import { BENCH_TABLE, randomSigningKey } from './constants';
-import { type DiscardedOutput, discardOutput } from './discardOutput';
+import type { CompanionFactory, CompanionResult, FlowCompanion } from './companion';
+import { BENCH_TABLE, RESULTS_FOLDER, randomSigningKey } from './constants';
 import { BenchCheckError } from './errors';
-import { type RatioInterval, ratioOfMedians, type Summary, summarize } from './stats';
+import { type HandlerOutputSummary, redirectHandlerOutput } from './handlerOutput';
+import { RequestRecorder, type RequestSummary } from './recorder';
+import { type RatioInterval, ratioOfMedians } from './stats';
+
+export { OPERATION_KINDS, type OperationKind } from './recorder';
 
 /** The request types the bench times, in flow order, with the label printed for each. */
 export const REQUEST_TYPES = {
@@ -25,6 +29,7 @@ export const REQUEST_TYPES = {
   loginForm: 'GET /login',
   login: 'POST /login',
   loggedInIndex: 'GET / logged in',
+  loggedInIndexNoLogLine: 'GET / logged in, no log line',
   badSignature: 'GET / bad signature',
   loginReplacing: 'POST /login replacing',
   logout: 'GET /logout',
@@ -34,11 +39,8 @@ export const REQUEST_TYPES = {
 
 export type RequestType = keyof typeof REQUEST_TYPES;
 
-/** DynamoDB operations reported per request type; anything else is counted as `other`. */
-export const OPERATION_KINDS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'other'] as const;
-export type OperationKind = (typeof OPERATION_KINDS)[number];
-
-const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+/** Where the handlers' stdout and stderr go during the flows (git-ignored). */
+export const HANDLER_OUTPUT_FILE = path.join(RESULTS_FOLDER, 'handler-output.log');
 
 export interface FlowBenchOptions {
   /** Timed flows. */
@@ -47,19 +49,17 @@ export interface FlowBenchOptions {
   k: number;
   /** Flows run first and not recorded (still checked). */
   warmupFlows: number;
-  /** Progress lines (printed with the real stdout even while handler output is discarded). */
+  /** Progress lines (printed with the real stdout even while handler output goes to the file). */
   report?: (line: string) => void;
+  /** Where the handlers' output is written (default HANDLER_OUTPUT_FILE; truncated first). */
+  handlerOutputFile?: string;
+  /** Another implementation measured side by side with ours (the peer, in `npm run bench`). */
+  companion?: CompanionFactory;
 }
 
-export interface RequestTypeResult {
+export interface RequestTypeResult extends RequestSummary {
   type: RequestType;
   label: string;
-  requests: number;
-  /** Microseconds, from the call to the resolved result. */
-  latencyUs: Summary;
-  /** Mean DynamoDB operations per request, counted at the HTTP level by the proxy. */
-  operationsPerRequest: Record<OperationKind, number>;
-  writesPerRequest: number;
 }
 
 export interface FlowBenchResult {
@@ -74,13 +74,18 @@ export interface FlowBenchResult {
   requestTypes: RequestTypeResult[];
   /**
    * Logged-in `GET /` median over the floor's, with a 95% bootstrap interval: each logged-in
-   * request and its floor read are resampled as a pair.
+   * request and its floor read are resampled as a pair. The handler's log line is written to
+   * the output file, as Lambda writes it: the target applies to this one.
    */
   floorRatio: RatioInterval;
+  /** The same for our index handler with its logger at ERROR: the request line not produced at all. */
+  floorRatioWithoutLogLine: RatioInterval;
+  /** The companion's request types and our logged-in `GET /` over its (when there is one). */
+  companion?: CompanionResult;
   /** Correctness checks that held (every one must, or the bench throws). */
   checks: number;
-  /** Handler output discarded during the flows (warm-up included). */
-  output: Omit<DiscardedOutput, 'stderrTail'>;
+  /** What the handlers wrote during the flows (warm-up included). */
+  output: HandlerOutputSummary;
 }
 
 type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
@@ -89,6 +94,28 @@ interface Apps {
   index: Handler;
   login: Handler;
   logout: Handler;
+  /** The index handler with its logger at ERROR: no request line. */
+  indexNoLogLine: Handler;
+}
+
+/**
+ * Our three handlers built as in production (one app context: DynamoDB client, key ring,
+ * logger), on the configuration's endpoint, with the production logger at `logLevel`: INFO as
+ * deployed; ERROR leaves the per-request line out. Explicit, so the suite's or the shell's
+ * POWERTOOLS_LOG_LEVEL cannot change what is measured.
+ * @example const { index } = createBenchHandlers(config, 'INFO');
+ */
+export function createBenchHandlers(
+  config: AppConfig,
+  logLevel: 'INFO' | 'ERROR',
+): Record<'index' | 'login' | 'logout', Handler> {
+  const logger = new Logger({ serviceName: 'sessions', logLevel });
+  const context = createAppContext(config, { logger });
+  return {
+    index: createLambdaHandler(indexRoute, context),
+    login: createLambdaHandler(loginRoute, context),
+    logout: createLambdaHandler(logoutRoute, context),
+  };
 }
 
 const SITE = 'https://abc123.execute-api.us-east-1.amazonaws.com';
@@ -100,11 +127,13 @@ const NOT_LOGGED_IN = '<p>You are not logged in</p>';
 /**
  * Runs `flows` timed flows (after `warmupFlows` untimed ones) through the three handlers,
  * built as in production, against an in-memory dynalite behind a counting proxy. Each flow:
- * anonymous `GET /`, `GET /login`, `POST /login`, K × logged-in `GET /` (each paired with a raw
- * `GetItem` floor read of the same item, alternating which goes first), `GET /` with a bad
- * signature, `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out
- * cookie. Every response and every request's DynamoDB operations are checked; the first wrong
- * one throws `BenchCheckError`. Needs dummy AWS credentials and a region in `process.env`.
+ * anonymous `GET /`, `GET /login`, `POST /login`, K × logged-in `GET /` (each measured next to
+ * a raw `GetItem` floor read of the same item, the same page from an index handler logging at
+ * ERROR, and the companion's logged-in page if there is one, in rotating order), `GET /` with a
+ * bad signature, `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out
+ * cookie. The handlers' output goes to a file, written as Lambda writes it (handlerOutput.ts).
+ * Every response and every request's DynamoDB operations are checked; the first wrong one
+ * throws `BenchCheckError`. Needs dummy AWS credentials and a region in `process.env`.
  * @example const result = await runFlowBench({ flows: 300, k: 5, warmupFlows: 20 });
  */
 export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBenchResult> {
@@ -120,14 +149,9 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       DYNAMODB_ENDPOINT: proxy.endpoint,
       SESSION_SECRET: randomSigningKey(),
     });
-    // The production logger at the deployed level (INFO), explicitly: the suite's or the shell's
-    // POWERTOOLS_LOG_LEVEL must not turn the per-request log line off. Its output is discarded below.
-    const logger = new Logger({ serviceName: 'sessions', logLevel: 'INFO' });
-    const context = createAppContext(config, { logger });
     const apps: Apps = {
-      index: createLambdaHandler(indexRoute, context),
-      login: createLambdaHandler(loginRoute, context),
-      logout: createLambdaHandler(logoutRoute, context),
+      ...createBenchHandlers(config, 'INFO'),
+      indexNoLogLine: createBenchHandlers(config, 'ERROR').index,
     };
     // The floor gets its own client built by the same factory with the same endpoint: the
     // identical SDK path (config, middleware, keep-alive pool to the proxy) without reaching into
@@ -135,46 +159,57 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     const floorClient = createDocumentClient({ endpoint: proxy.endpoint });
     cleanups.push(() => floorClient.destroy());
 
-    const bench = new FlowRunner(apps, proxy, floorClient, options.k);
-    const gate = discardOutput();
-    let discarded: DiscardedOutput | undefined;
+    const recorder = new RequestRecorder(proxy);
+    let bench: FlowRunner | undefined;
+    const companion = await options.companion?.({
+      endpoint: proxy.endpoint,
+      recorder,
+      check: (...args) => bench?.check(...args),
+    });
+    if (companion) cleanups.push(() => companion.close());
+    bench = new FlowRunner(apps, recorder, floorClient, options.k, companion);
+    const output = redirectHandlerOutput(options.handlerOutputFile ?? HANDLER_OUTPUT_FILE);
+    let written: HandlerOutputSummary | undefined;
     let timed: { elapsedMs: number };
     try {
-      gate.passThrough(() => report(`warm-up: ${options.warmupFlows} flows (not recorded)`));
+      output.passThrough(() => report(`warm-up: ${options.warmupFlows} flows (not recorded)`));
       for (let flow = 0; flow < options.warmupFlows; flow++) await bench.flow(`warm-up ${flow + 1}`);
-      bench.recording = true;
+      recorder.recording = true;
       const started = performance.now();
       const every = Math.max(1, Math.ceil(options.flows / 10));
       for (let flow = 0; flow < options.flows; flow++) {
         await bench.flow(`flow ${flow + 1}`);
         if ((flow + 1) % every === 0 || flow + 1 === options.flows) {
-          gate.passThrough(() => report(`flows ${flow + 1}/${options.flows}`));
+          output.passThrough(() => report(`flows ${flow + 1}/${options.flows}`));
         }
       }
       timed = { elapsedMs: performance.now() - started };
     } catch (error) {
-      discarded = gate.restore();
-      if (discarded.stderrTail.length > 0) {
-        process.stderr.write(`last stderr output of the handlers:\n${discarded.stderrTail.join('')}\n`);
+      written = output.restore();
+      if (output.stderrTail.length > 0) {
+        process.stderr.write(`last stderr output of the handlers:\n${output.stderrTail.join('')}\n`);
       }
       throw error;
     } finally {
-      discarded ??= gate.restore();
+      written ??= output.restore();
     }
 
+    // Every handler request wrote its line, and the ERROR-level index handler wrote none.
     const handlerRequests = (options.warmupFlows + options.flows) * (7 + options.k);
     bench.check(
       'handler logging',
-      discarded.requestLogLines >= handlerRequests,
-      `one "request" log line per handler request (${handlerRequests}): the logging work is part of the measurement`,
-      () => `${discarded.requestLogLines}`,
+      written.requestLogLines === handlerRequests,
+      `one "request" log line per handler request at INFO (${handlerRequests}) in ${written.file}: ` +
+        'the logging work is part of the measurement',
+      () => `${written.requestLogLines}`,
     );
-    const { stderrTail: _tail, ...output } = discarded;
     const results = bench.results();
     const handlerMs =
       results
-        .filter((result) => result.type !== 'floor')
+        .filter((result) => result.type !== 'floor' && result.type !== 'loggedInIndexNoLogLine')
         .reduce((total, result) => total + result.latencyUs.mean * result.requests, 0) / 1000;
+    const floor = recorder.samplesOf('floor');
+    const loggedIn = recorder.samplesOf('loggedInIndex');
     return {
       flows: options.flows,
       k: options.k,
@@ -183,9 +218,19 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       flowsPerSecond: options.flows / (timed.elapsedMs / 1000),
       handlerFlowsPerSecond: options.flows / (handlerMs / 1000),
       requestTypes: results,
-      floorRatio: ratioOfMedians(bench.samplesOf('loggedInIndex'), bench.samplesOf('floor')),
+      floorRatio: ratioOfMedians(loggedIn, floor),
+      floorRatioWithoutLogLine: ratioOfMedians(recorder.samplesOf('loggedInIndexNoLogLine'), floor),
+      ...(companion
+        ? {
+            companion: {
+              name: companion.name,
+              requestTypes: companion.requestTypes(),
+              loggedInRatio: ratioOfMedians(loggedIn, recorder.samplesOf(companion.pairedType)),
+            },
+          }
+        : {}),
       checks: bench.checks,
-      output,
+      output: written,
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -194,17 +239,16 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
 
 /** One flow's requests, their timing and operation counts, and their checks. */
 class FlowRunner {
-  recording = false;
   checks = 0;
-  private readonly samples = new Map<RequestType, number[]>();
-  private readonly operations = new Map<RequestType, Map<string, number>>();
   private userCounter = 0;
+  private readCounter = 0;
 
   constructor(
     private readonly apps: Apps,
-    private readonly proxy: CountingProxy,
+    private readonly recorder: RequestRecorder,
     private readonly floorClient: DynamoDBDocumentClient,
     private readonly k: number,
+    private readonly companion: FlowCompanion | undefined,
   ) {}
 
   check(step: string, condition: boolean, expected: string, got: () => string): void {
@@ -228,24 +272,21 @@ class FlowRunner {
     const cookie = this.expectLogin(at('login'), login);
     this.expectOperations(at('login'), login.operations, ['PutItem']);
 
+    await this.companion?.beforeReads(name);
+    // Each logged-in read of ours is measured next to the floor read, the same page without its
+    // log line, and the companion's page: the i-th of each share the machine's noise.
+    const reads = [
+      () => this.loggedInRead(name, cookie, username, 'loggedInIndex', 'index'),
+      () => this.loggedInRead(name, cookie, username, 'loggedInIndexNoLogLine', 'indexNoLogLine'),
+      () => this.floorRead(name, cookie, username),
+      ...(this.companion ? [() => this.companion?.read(name)] : []),
+    ];
     for (let read = 0; read < this.k; read++) {
-      // Alternate which goes first, so neither always runs on the connection the other just used.
-      if (read % 2 === 0) await this.floorRead(name, cookie, username);
-      const page = await this.send('loggedInIndex', 'index', httpEvent({ cookies: [cookie] }));
-      this.expectPage(at('loggedInIndex'), page, `<p>Logged in as ${username}</p>`);
-      this.check(at('loggedInIndex'), page.response.cookies.length === 0, 'no Set-Cookie', () =>
-        describe(page.response),
-      );
-      // Exactly one read; a write only when the sliding refresh is due.
-      const ops = page.operations.join(',');
-      this.check(
-        at('loggedInIndex'),
-        ops === 'GetItem' || ops === 'GetItem,UpdateItem',
-        'GetItem[,UpdateItem]',
-        () => (ops === '' ? 'none' : ops),
-      );
-      if (read % 2 === 1) await this.floorRead(name, cookie, username);
+      // Rotate the order, so none always goes first or runs on the connection another just used.
+      const first = this.readCounter++ % reads.length;
+      for (let next = 0; next < reads.length; next++) await reads[(first + next) % reads.length]();
     }
+    await this.companion?.afterReads(name);
 
     const forged = await this.send(
       'badSignature',
@@ -295,37 +336,31 @@ class FlowRunner {
     );
   }
 
-  /** Latencies in µs in the order measured: the i-th logged-in `GET /` and the i-th floor read were made together. */
-  samplesOf(type: RequestType): readonly number[] {
-    return this.samples.get(type) ?? [];
+  results(): RequestTypeResult[] {
+    return (Object.keys(REQUEST_TYPES) as RequestType[]).map((type) => ({
+      type,
+      label: REQUEST_TYPES[type],
+      ...this.recorder.summary(type),
+    }));
   }
 
-  results(): RequestTypeResult[] {
-    return (Object.keys(REQUEST_TYPES) as RequestType[]).map((type) => {
-      const samples = this.samples.get(type) ?? [];
-      const counts = this.operations.get(type) ?? new Map<string, number>();
-      const perRequest = (count: number) => (samples.length === 0 ? 0 : count / samples.length);
-      const operationsPerRequest = Object.fromEntries(OPERATION_KINDS.map((kind) => [kind, 0])) as Record<
-        OperationKind,
-        number
-      >;
-      let writes = 0;
-      for (const [operation, count] of counts) {
-        const kind = (OPERATION_KINDS as readonly string[]).includes(operation)
-          ? (operation as OperationKind)
-          : 'other';
-        operationsPerRequest[kind] += perRequest(count);
-        if (WRITES.has(operation)) writes += count;
-      }
-      return {
-        type,
-        label: REQUEST_TYPES[type],
-        requests: samples.length,
-        latencyUs: summarize(samples),
-        operationsPerRequest,
-        writesPerRequest: perRequest(writes),
-      };
-    });
+  /** One logged-in `GET /` through `app`: the user's page, no Set-Cookie, one read. */
+  private async loggedInRead(
+    name: string,
+    cookie: string,
+    username: string,
+    type: RequestType,
+    app: keyof Apps,
+  ): Promise<void> {
+    const step = `${name}: ${REQUEST_TYPES[type]}`;
+    const page = await this.send(type, app, httpEvent({ cookies: [cookie] }));
+    this.expectPage(step, page, `<p>Logged in as ${username}</p>`);
+    this.check(step, page.response.cookies.length === 0, 'no Set-Cookie', () => describe(page.response));
+    // Exactly one read; a write only when the sliding refresh is due.
+    const ops = page.operations.join(',');
+    this.check(step, ops === 'GetItem' || ops === 'GetItem,UpdateItem', 'GetItem[,UpdateItem]', () =>
+      ops === '' ? 'none' : ops,
+    );
   }
 
   /** Times one handler call (event and context built before the clock starts). */
@@ -336,18 +371,14 @@ class FlowRunner {
   ): Promise<{ response: HttpResponse; operations: string[] }> {
     const lambdaContext = localLambdaContext(`sessions-${app}`);
     const handler = this.apps[app];
-    const { result, operations } = await this.measure(type, () => handler(event, lambdaContext));
+    const { result, operations } = await this.recorder.measure(type, () => handler(event, lambdaContext));
     return { response: result, operations };
   }
 
   /** The floor: one `GetItem` with `ConsistentRead` of the flow's session item, nothing else. */
   private async floorRead(name: string, cookie: string, username: string): Promise<void> {
-    const command = new GetCommand({
-      TableName: BENCH_TABLE,
-      Key: { id: hashToken(tokenOf(cookie)) },
-      ConsistentRead: true,
-    });
-    const { result, operations } = await this.measure('floor', () => this.floorClient.send(command));
+    const command = floorCommand(cookie);
+    const { result, operations } = await this.recorder.measure('floor', () => this.floorClient.send(command));
     const data = result.Item?.data as Record<string, unknown> | undefined;
     this.check(
       `${name}: ${REQUEST_TYPES.floor}`,
@@ -356,26 +387,6 @@ class FlowRunner {
       () => JSON.stringify(data ?? null),
     );
     this.expectOperations(`${name}: ${REQUEST_TYPES.floor}`, operations, ['GetItem']);
-  }
-
-  private async measure<T>(
-    type: RequestType,
-    call: () => Promise<T>,
-  ): Promise<{ result: T; operations: string[] }> {
-    this.proxy.reset();
-    const started = process.hrtime.bigint();
-    const result = await call();
-    const micros = Number(process.hrtime.bigint() - started) / 1000;
-    const operations = [...this.proxy.operations];
-    if (this.recording) {
-      const samples = this.samples.get(type) ?? [];
-      samples.push(micros);
-      this.samples.set(type, samples);
-      const counts = this.operations.get(type) ?? new Map<string, number>();
-      for (const operation of operations) counts.set(operation, (counts.get(operation) ?? 0) + 1);
-      this.operations.set(type, counts);
-    }
-    return { result, operations };
   }
 
   private expectPage(step: string, { response }: { response: HttpResponse }, text: string): void {
@@ -408,6 +419,66 @@ class FlowRunner {
       () => `[${operations.join(', ')}]`,
     );
   }
+}
+
+/** The floor read of a session cookie's item: one `GetItem` with `ConsistentRead`, nothing else. */
+function floorCommand(cookie: string): GetCommand {
+  return new GetCommand({
+    TableName: BENCH_TABLE,
+    Key: { id: hashToken(tokenOf(cookie)) },
+    ConsistentRead: true,
+  });
+}
+
+/** A logged-in user's page and floor read outside the flows (`--cpu-profile` loops over them). */
+export interface LoggedInProbe {
+  /** One logged-in `GET /` through our index handler, logging at INFO (to wherever stdout goes). */
+  page(): Promise<void>;
+  /** One raw `GetItem` of the same session item, through its own client: the floor. */
+  floor(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Logs a user in through our login handler against `endpoint` (the bench store's table) and
+ * returns its page and floor read; each call checks its answer and throws `BenchCheckError`.
+ * @example const probe = await createLoggedInProbe(proxy.endpoint); await probe.page();
+ */
+export async function createLoggedInProbe(endpoint: string): Promise<LoggedInProbe> {
+  const config = readAppConfig({
+    TABLE_NAME: BENCH_TABLE,
+    DYNAMODB_ENDPOINT: endpoint,
+    SESSION_SECRET: randomSigningKey(),
+  });
+  const handlers = createBenchHandlers(config, 'INFO');
+  const login = await handlers.login(
+    loginEvent('profile-user', { headers: SAME_ORIGIN_HEADERS }),
+    localLambdaContext('sessions-login'),
+  );
+  const cookie = login.cookies.find((value) => SESSION_COOKIE.test(value))?.split(';')[0];
+  if (login.statusCode !== 303 || cookie === undefined) {
+    throw new BenchCheckError('profile: POST /login', 'a 303 setting the session cookie', describe(login));
+  }
+  const floorClient = createDocumentClient({ endpoint });
+  const command = floorCommand(cookie);
+  const context = localLambdaContext('sessions-index');
+  return {
+    async page() {
+      const response = await handlers.index(httpEvent({ cookies: [cookie] }), context);
+      if (response.statusCode !== 200 || !response.body.includes('<p>Logged in as profile-user</p>')) {
+        throw new BenchCheckError(
+          'profile: GET / logged in',
+          '200 "Logged in as profile-user"',
+          describe(response),
+        );
+      }
+    },
+    async floor() {
+      const { Item } = await floorClient.send(command);
+      if (Item === undefined) throw new BenchCheckError('profile: floor read', 'the session item', 'none');
+    },
+    close: () => floorClient.destroy(),
+  };
 }
 
 /** The token part of a `name=token.signature` cookie. */

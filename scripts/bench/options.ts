@@ -10,23 +10,43 @@ export interface BenchOptions {
   loadRuns: number;
   /** Simulated browsing per page-view interval in the sliding-refresh part. */
   browsingMinutes: number;
+  /** Logged-in `GET /` requests (and floor reads) profiled with V8's CPU profiler; 0: no profile. */
+  cpuProfileRequests: number;
   quick: boolean;
   help: boolean;
 }
 
-export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31, browsingMinutes: 120 } as const;
-export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5, browsingMinutes: 30 } as const;
+export const DEFAULTS = {
+  flows: 300,
+  k: 5,
+  warmupFlows: 20,
+  loadRuns: 31,
+  browsingMinutes: 120,
+  cpuProfileRequests: 2000,
+} as const;
+export const QUICK = {
+  flows: 50,
+  k: 5,
+  warmupFlows: 10,
+  loadRuns: 5,
+  browsingMinutes: 30,
+  cpuProfileRequests: 500,
+} as const;
 
-export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--help]
+export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--cpu-profile] [--help]
 
   --flows N   timed flows (default ${DEFAULTS.flows}; --quick ${QUICK.flows})
   --k N       logged-in GET / requests per flow (default ${DEFAULTS.k})
   --runs N    fresh node processes per bundle for the load time (default ${DEFAULTS.loadRuns}; --quick ${QUICK.loadRuns})
   --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs,
               ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes})
+  --cpu-profile
+              also profile ${DEFAULTS.cpuProfileRequests} logged-in GET / (--quick: ${QUICK.cpuProfileRequests}) and as many floor reads
+              with V8's CPU profiler: bench-results/cpu-profile-*.cpuprofile and a self-time summary
   --help      this text
 
-Results: a table on stdout and JSON in bench-results/ (bench-<time>.json and latest.json).
+Results: a table on stdout and JSON in bench-results/ (bench-<time>.json and latest.json); the
+handlers' log lines in bench-results/handler-output.log.
 Exits non-zero when a correctness check fails; a missed performance target is only reported.`;
 
 function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
@@ -52,6 +72,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       k: { type: 'string' },
       runs: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      'cpu-profile': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +83,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     warmupFlows: base.warmupFlows,
     loadRuns: positiveInteger('runs', values.runs, base.loadRuns),
     browsingMinutes: base.browsingMinutes,
+    cpuProfileRequests: values['cpu-profile'] === true ? base.cpuProfileRequests : 0,
     quick: values.quick === true,
     help: values.help === true,
   };

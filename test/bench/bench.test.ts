@@ -1,16 +1,40 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { type FlowBenchResult, type RequestType, runFlowBench } from '../../scripts/bench/flows';
+import { peerCompanion } from '../../scripts/bench/peer/peerFlow';
 import { runRefreshBench } from '../../scripts/bench/refresh';
 import { evaluateTargets } from '../../scripts/bench/targets';
 
-// The flow part of `npm run bench`, tiny: its checks must hold and its counts must say what the
-// targets say, so the bench cannot rot. Timing targets are not asserted (a shared machine is noisy).
+// The flow part of `npm run bench`, tiny, with the peer side by side: its checks must hold and its
+// counts must say what the targets say, so the bench cannot rot. Timing targets are not asserted
+// (a shared machine is noisy).
 let result: FlowBenchResult;
+let folder: string;
+const handlerOutputFile = () => path.join(folder, 'handler-output.log');
 
 beforeAll(async () => {
-  result = await runFlowBench({ flows: 5, k: 2, warmupFlows: 1 });
+  folder = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
+  result = await runFlowBench({
+    flows: 5,
+    k: 2,
+    warmupFlows: 1,
+    handlerOutputFile: handlerOutputFile(),
+    companion: peerCompanion(),
+  });
 });
+
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+function peerType(type: string) {
+  const found = result.companion?.requestTypes.find((candidate) => candidate.type === type);
+  if (!found) throw new Error(`no peer ${type}`);
+  return found;
+}
 
 function byType(type: RequestType) {
   const found = result.requestTypes.find((candidate) => candidate.type === type);
@@ -24,6 +48,7 @@ describe('npm run bench: flows', () => {
     // Assess
     expect(result.checks).toBeGreaterThan(6 * (7 + 2 * 2));
     expect(byType('loggedInIndex').requests).toBe(5 * 2);
+    expect(byType('loggedInIndexNoLogLine').requests).toBe(5 * 2);
     expect(byType('floor').requests).toBe(5 * 2);
     for (const type of result.requestTypes) {
       expect(type.latencyUs.median).toBeGreaterThan(0);
@@ -36,6 +61,7 @@ describe('npm run bench: flows', () => {
     expect(ops('anonymousIndex')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('badSignature')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('loggedInIndex')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
+    expect(ops('loggedInIndexNoLogLine')).toEqual(ops('loggedInIndex'));
     expect(ops('login')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('loginReplacing')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 1, other: 0 });
     expect(ops('logout')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 1, other: 0 });
@@ -44,24 +70,92 @@ describe('npm run bench: flows', () => {
     expect(ops('floor')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
   });
 
-  test('the floor ratio comes with an interval that holds it', () => {
-    const { ratio, low, high } = result.floorRatio;
-    expect(ratio).toBeCloseTo(
-      byType('loggedInIndex').latencyUs.median / byType('floor').latencyUs.median,
-      10,
-    );
-    expect(low).toBeLessThanOrEqual(ratio);
-    expect(high).toBeGreaterThanOrEqual(ratio);
+  test('the floor ratio comes with an interval that holds it, with the log line written and without it', () => {
+    for (const [interval, page] of [
+      [result.floorRatio, 'loggedInIndex'],
+      [result.floorRatioWithoutLogLine, 'loggedInIndexNoLogLine'],
+    ] as const) {
+      expect(interval.ratio).toBeCloseTo(
+        byType(page).latencyUs.median / byType('floor').latencyUs.median,
+        10,
+      );
+      expect(interval.low).toBeLessThanOrEqual(interval.ratio);
+      expect(interval.high).toBeGreaterThanOrEqual(interval.ratio);
+    }
   });
 
   test('every operation-count target passes', () => {
     const targets = evaluateTargets(result, undefined).filter((target) => !target.name.includes('median'));
+    expect(targets.length).toBeGreaterThanOrEqual(6);
     expect(targets.filter((target) => !target.pass)).toEqual([]);
   });
 
-  test('the handlers logged one line per request, and none of it reached the terminal', () => {
-    expect(result.output.requestLogLines).toBe(6 * (7 + 2));
-    expect(result.output.stderrLines).toBe(0);
+  test('the handlers wrote one line per request to the output file, the ERROR-level one none, and nothing to stderr', () => {
+    // Prepare: 6 flows of 7 + K requests to the INFO handlers; K more to the ERROR-level index handler
+    const lines = readFileSync(handlerOutputFile(), 'utf8').trimEnd().split('\n');
+    const requestLines = lines.map((line) => JSON.parse(line)).filter((line) => line.message === 'request');
+
+    // Assess
+    expect(requestLines).toHaveLength(6 * (7 + 2));
+    expect(result.output).toMatchObject({
+      requestLogLines: 6 * (7 + 2),
+      lines: lines.length,
+      stderrLines: 0,
+    });
+    expect(new Set(requestLines.map((line) => line.route))).toEqual(new Set(['index', 'login', 'logout']));
+  });
+});
+
+describe('npm run bench: the peer side by side', () => {
+  test('logs in, shows the name, logs out, in every flow, each logged-in page next to one of ours', () => {
+    // Assess: 5 timed flows, one login/logout each and K = 2 pages (checked as they ran: a wrong page throws)
+    expect(result.companion?.name).toMatch(/Express/);
+    expect(peerType('login').requests).toBe(5);
+    expect(peerType('loggedInIndex').requests).toBe(5 * 2);
+    expect(peerType('logout').requests).toBe(5);
+    expect(peerType('afterLogout').requests).toBe(5);
+  });
+
+  test('its DynamoDB operations are counted: a touch per page view, a read before the delete at logout', () => {
+    expect(peerType('loggedInIndex').operationsPerRequest).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 1,
+      DeleteItem: 0,
+      other: 0,
+    });
+    expect(peerType('loggedInIndex').writesPerRequest).toBe(1);
+    // regenerate() deletes the (unsaved) old id, save() and the end of the response each put it.
+    expect(peerType('login').operationsPerRequest).toEqual({
+      GetItem: 0,
+      PutItem: 2,
+      UpdateItem: 0,
+      DeleteItem: 1,
+      other: 0,
+    });
+    expect(peerType('logout').operationsPerRequest).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 1,
+      other: 0,
+    });
+    expect(peerType('afterLogout').operationsPerRequest.GetItem).toBe(1);
+    expect(peerType('afterLogout').writesPerRequest).toBe(0);
+  });
+
+  test('ours over the peer comes with an interval that holds it, and a target row', () => {
+    const peer = result.companion;
+    if (!peer) throw new Error('no peer');
+    expect(peer.loggedInRatio.ratio).toBeCloseTo(
+      byType('loggedInIndex').latencyUs.median / peerType('loggedInIndex').latencyUs.median,
+      10,
+    );
+    expect(peer.loggedInRatio.low).toBeLessThanOrEqual(peer.loggedInRatio.ratio);
+    expect(peer.loggedInRatio.high).toBeGreaterThanOrEqual(peer.loggedInRatio.ratio);
+    expect(evaluateTargets(result, undefined).map((target) => target.name)).toContain(
+      'GET / logged in: median, ours vs peer (paired)',
+    );
   });
 });
 

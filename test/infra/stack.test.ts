@@ -124,7 +124,7 @@ describe('SessionsStack', () => {
     }
     const targets = [
       ...ROUTES.map((route) => ({ key: routeKey(route), function: route.function })),
-      // The rest: the index function answers 404 or 405 (lib/routes.ts unmatchedRouteError).
+      // The rest: the index function answers 404 or 405 (unmatchedRouteError in lambda/app/lambdaHandler.ts).
       { key: DEFAULT_ROUTE_KEY, function: DEFAULT_ROUTE_FUNCTION },
     ];
     for (const route of targets) {

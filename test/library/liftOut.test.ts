@@ -180,7 +180,8 @@ describe('lambda/session/ lifted into its own project', () => {
   beforeAll(async () => {
     db = await startTestStore('lifted');
     esm = makeProject('module');
-    for (const block of files) writeFileSync(path.join(esm, block.marker?.slice('file: '.length) ?? ''), block.code);
+    for (const block of files)
+      writeFileSync(path.join(esm, block.marker?.slice('file: '.length) ?? ''), block.code);
     writeFileSync(path.join(esm, 'snippets.ts'), snippetModule(SNIPPET_PRELUDE, snippets, SNIPPET_SCOPE));
     writeFileSync(path.join(esm, 'harness.ts'), HARNESS);
   });
@@ -203,23 +204,31 @@ describe('lambda/session/ lifted into its own project', () => {
     }
   }, 60_000);
 
-  it.each(['plain', 'middy'])('runs the %s handler example: log in, see the name, log out', async (which) => {
-    // Act
-    const seen = await harness(which);
+  it.each(['plain', 'middy'])(
+    'runs the %s handler example: log in, see the name, log out',
+    async (which) => {
+      // Act
+      const seen = await harness(which);
 
-    // Assess
-    expect(seen.anonymous).toBe('You are not logged in');
-    expect(seen.login).toEqual({
-      status: 303,
-      cookies: [expect.stringMatching(/^__Host-session=[\w-]{43}\.[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/)],
-    });
-    expect(seen.page).toEqual({ body: 'Logged in as admin', cookies: [] });
-    expect(seen.logout).toEqual({
-      status: 303,
-      cookies: ['__Host-session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax'],
-    });
-    expect(seen.after).toBe('You are not logged in');
-  }, 60_000);
+      // Assess
+      expect(seen.anonymous).toBe('You are not logged in');
+      expect(seen.login).toEqual({
+        status: 303,
+        cookies: [
+          expect.stringMatching(
+            /^__Host-session=[\w-]{43}\.[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+          ),
+        ],
+      });
+      expect(seen.page).toEqual({ body: 'Logged in as admin', cookies: [] });
+      expect(seen.logout).toEqual({
+        status: 303,
+        cookies: ['__Host-session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax'],
+      });
+      expect(seen.after).toBe('You are not logged in');
+    },
+    60_000,
+  );
 
   it('runs every API snippet against the store', async () => {
     const seen = await harness('snippets');

@@ -189,6 +189,9 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     expect(ddb.calls()).toHaveLength(0);
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toBe('session keys unavailable');
-    expect(error.mock.calls[0][1]).toMatchObject({ errorName: 'SessionKeysUnavailableError', cause: 'Error' });
+    expect(error.mock.calls[0][1]).toMatchObject({
+      errorName: 'SessionKeysUnavailableError',
+      cause: 'Error',
+    });
   });
 });
