@@ -4,6 +4,20 @@ import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 export const ESBUILD_TARGET = 'node24';
 
 /**
+ * The packages `@aws-sdk/credential-provider-node` imports dynamically, and only when the
+ * environment holds no credentials (SSO, profile files, a process, a web identity token, the
+ * container or instance metadata endpoints). They pull in whole STS and SSO clients.
+ */
+export const CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+];
+
+/**
  * How every session function is bundled (NodejsFunction `bundling` props). The stack passes it
  * as is and the benchmark derives its esbuild options from it, so both build the same bundle.
  * Type-only import: loading this file does not load aws-cdk-lib.
@@ -19,7 +33,13 @@ export const FUNCTION_BUNDLING = {
   // Smaller bundles load faster at a cold start (measured by npm run bench: docs/performance.md).
   mainFields: ['module', 'main'],
   // The pinned AWS SDK is bundled, not taken from the runtime (whatever version that is), except
-  // bowser: the SDK imports it dynamically only to parse a browser's user agent, which never
-  // happens on Node. Left out, it adds nothing to the bundles (sizes: docs/performance.md).
-  externalModules: ['bowser'],
+  // code a function never runs, which would only cost bytes to compile at each cold start:
+  externalModules: [
+    // imported dynamically only to parse a browser's user agent, which never happens on Node;
+    'bowser',
+    // the default credential chain's providers after the first: Lambda (and `sam local invoke`)
+    // give credentials in environment variables, which the chain's first provider reads, so
+    // these are imported only where there are none (sizes: docs/performance.md).
+    ...CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT,
+  ],
 } satisfies BundlingOptions;
