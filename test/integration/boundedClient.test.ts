@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../../lambda/session/documentClient';
+import { type CountingProxy, type FaultKind, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { type CountingProxy, type FaultKind, startCountingProxy } from '../support/storeProxy';
 import { getItem, TABLE } from './support';
 
 // The SDK client the handlers use (lambda/session/documentClient.ts), against injected faults:

@@ -1,6 +1,6 @@
 import { hashToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
 import {
   cookieFrom,
   cookieValue,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { type CountingProxy, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
 import {
   cookieFrom,
   cookieValue,

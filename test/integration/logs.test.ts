@@ -1,8 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import {
+  type CountingProxy,
+  deadEndpoint,
+  type FaultKind,
+  startCountingProxy,
+} from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, deadEndpoint, type FaultKind, startCountingProxy } from '../support/storeProxy';
 import { cookieFrom, cookieValue, createTestApp, type TestApp, testClock, tokenOf } from './support';
 
 const SECRET = 'log-test-signing-key-do-not-print';

@@ -1,7 +1,7 @@
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { type CountingProxy, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
 import { cookieFrom, createTestApp, shownUsername, type TestApp, testClock, tokenOf } from './support';
 
 let db: TestStore;

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { type CountingProxy, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
 import { cookieFrom, getItem, type Handler, itemIdOf, shownUsername } from './support';
 
 // The real exported handlers build their context from process.env at import, so the endpoint

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { type CountingProxy, deadEndpoint, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, deadEndpoint, startCountingProxy } from '../support/storeProxy';
 import { cookieFrom, cookieValue, createTestApp, scanRaw, type TestApp, testClock } from './support';
 
 // Secrets stay secret: no token, cookie value, signature or key in any log line, in the table,

@@ -3,9 +3,14 @@ import { createDocumentClient } from '../../lambda/session/documentClient';
 import { SessionIdCollisionError } from '../../lambda/session/errors';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { SessionStore } from '../../lambda/session/SessionStore';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import {
+  type CountingProxy,
+  deadEndpoint,
+  type FaultKind,
+  startCountingProxy,
+} from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, deadEndpoint, type FaultKind, startCountingProxy } from '../support/storeProxy';
 import {
   cookieFrom,
   createTestApp,

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
+import { startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
-import { startCountingProxy } from '../support/storeProxy';
 
 // The fault-injecting proxy itself: the other suites trust what it says it does.
 let db: TestStore;

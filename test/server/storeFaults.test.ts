@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
+import { type CountingProxy, type FaultKind, startCountingProxy } from '../../lib/local/storeProxy';
 import { startTestStore, type TestStore } from '../support/dynalite';
 import { cookiePair, postLogin, type RawResponse, send } from '../support/http';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, type FaultKind, startCountingProxy } from '../support/storeProxy';
 
 // `npm start`'s server over real HTTP, its DynamoDB endpoint behind a proxy that breaks on purpose.
 let db: TestStore;

@@ -1,10 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type EmbeddedStore, startEmbeddedStore } from '../../lib/local/embeddedStore';
-import { ensureSessionTable } from '../../lib/local/sessionTable';
+import { startMemoryStore } from '../../lib/local/memoryStore';
 
 export interface TestStore {
-  store: EmbeddedStore;
   endpoint: string;
   /** A plain client for inspecting the table directly. */
   client: DynamoDBClient;
@@ -19,17 +17,11 @@ export interface TestStore {
 export async function startTestStore(
   tableName = process.env.TABLE_NAME ?? 'sessions-test',
 ): Promise<TestStore> {
-  const store = await startEmbeddedStore();
-  const client = new DynamoDBClient({ endpoint: store.endpoint, region: 'us-east-1' });
-  await ensureSessionTable(client, tableName);
+  const store = await startMemoryStore({ tableName });
   return {
-    store,
     endpoint: store.endpoint,
-    client,
-    documents: DynamoDBDocumentClient.from(client),
-    async close() {
-      client.destroy();
-      await store.close();
-    },
+    client: store.client,
+    documents: DynamoDBDocumentClient.from(store.client),
+    close: store.close,
   };
 }

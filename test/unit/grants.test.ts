@@ -15,8 +15,8 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
-import { httpEvent, loginEvent } from '../support/events';
 import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):

@@ -26,7 +26,7 @@ import { logoutRoute } from '../../lambda/logout';
 import { SessionStoreUnavailableError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import type { SessionRecord } from '../../lambda/session/SessionStore';
-import { cookieJar, httpEvent, loginEvent } from '../support/events';
+import { cookieJar, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { captureOutput } from '../support/output';
 import {
   answerEveryCommandEmpty,

@@ -8,7 +8,7 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { httpEvent, loginEvent } from '../support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
 
 const ddb = mockClient(DynamoDBDocumentClient);
