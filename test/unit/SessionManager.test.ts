@@ -1,30 +1,22 @@
 import 'aws-sdk-client-mock-jest';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SessionNotLoadedError, SessionStoreUnavailableError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { Session, type SessionState, sessionState } from '../../lambda/session/Session';
 import type { SessionRequest } from '../../lambda/session/SessionManager';
 import {
-  answerEveryCommandEmpty,
-  Clock,
   CURRENT_KEY,
   IDLE_MS,
   makeManager,
   OLD_KEY,
   sha256Base64Url,
   storedItem,
-  TABLE,
-} from './helpers';
+  useMockedStore,
+} from '../support/mockedStore';
+import { TABLE } from '../support/table';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const { ddb, clock } = useMockedStore();
 const current = new KeyRing([CURRENT_KEY]);
 
 function throttled(): ThrottlingException {
@@ -58,13 +50,6 @@ function expectNoWrites(): void {
 function snapshot(session: Session): Record<string, unknown> {
   return { ...sessionState(session).data };
 }
-
-let clock: Clock;
-
-beforeEach(() => {
-  answerEveryCommandEmpty(ddb);
-  clock = new Clock();
-});
 
 describe('SessionManager', () => {
   describe('load + commit', () => {
