@@ -1,7 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedStore } from '../../lib/local/embeddedStore';
-import { ensureSessionTable } from '../../lib/local/sessionTable';
-import { type CountingProxy, startCountingProxy } from '../../test/support/storeProxy';
+import { startMemoryStore } from '../../lib/local/memoryStore';
+import type { CountingProxy } from '../../lib/local/storeProxy';
 import { BENCH_TABLE } from './constants';
 
 export interface BenchStore {
@@ -19,24 +17,5 @@ export async function startBenchStore(): Promise<BenchStore> {
   if (!process.env.AWS_REGION || !process.env.AWS_ACCESS_KEY_ID) {
     throw new Error('the bench needs AWS_REGION and dummy credentials in the environment');
   }
-  const cleanups: (() => unknown)[] = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  };
-  try {
-    const store = await startEmbeddedStore();
-    cleanups.push(() => store.close());
-    const setupClient = new DynamoDBClient({ endpoint: store.endpoint });
-    try {
-      await ensureSessionTable(setupClient, BENCH_TABLE);
-    } finally {
-      setupClient.destroy();
-    }
-    const proxy = await startCountingProxy(store.endpoint);
-    cleanups.push(() => proxy.close());
-    return { proxy, close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  return startMemoryStore({ tableName: BENCH_TABLE, proxy: true });
 }

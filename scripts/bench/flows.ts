@@ -12,7 +12,7 @@ import { logoutRoute } from '../../lambda/logout';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
 import { localLambdaContext } from '../../lib/local/apiGateway';
-import { httpEvent, loginEvent } from '../../test/support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startBenchStore } from './benchStore';
 import type { CompanionFactory, CompanionResult, FlowCompanion } from './companion';
 import { BENCH_TABLE, RESULTS_FOLDER, randomSigningKey } from './constants';

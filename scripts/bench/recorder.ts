@@ -1,4 +1,4 @@
-import type { CountingProxy } from '../../test/support/storeProxy';
+import type { CountingProxy } from '../../lib/local/storeProxy';
 import { type Summary, summarize } from './stats';
 
 /** DynamoDB operations reported per request type; anything else is counted as `other`. */

@@ -5,7 +5,7 @@ import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/constants';
-import { httpEvent, loginEvent } from '../../test/support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startBenchStore } from './benchStore';
 import { BENCH_TABLE, randomSigningKey } from './constants';
 import { BenchCheckError } from './errors';

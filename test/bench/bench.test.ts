@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FUNCTION_BUNDLING } from '../../lib/bundling';
+import { CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT, FUNCTION_BUNDLING } from '../../lib/bundling';
 import { esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { type FlowBenchResult, type RequestType, runFlowBench } from '../../scripts/bench/flows';
 import { peerCompanion } from '../../scripts/bench/peer/peerFlow';
@@ -183,7 +183,7 @@ describe('npm run bench: bundling options', () => {
       minify: true,
       sourcemap: true,
       sourcesContent: false,
-      external: ['bowser'],
+      external: ['bowser', ...CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT],
       mainFields: ['module', 'main'],
       outfile: '/tmp/out/index.js',
     });

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { FUNCTIONS } from '../../lambda/contract';
+import { FUNCTION_BUNDLING } from '../../lib/bundling';
 import { bundleFunction } from '../../scripts/bench/bundle';
 import { runColdStart } from '../../scripts/bench/coldStart';
 import { areaOf, runCpuProfile } from '../../scripts/bench/cpuProfile';

@@ -12,9 +12,9 @@ import { sessionState } from '../../lambda/session/Session';
 import { SessionCookie } from '../../lambda/session/SessionCookie';
 import { SessionManager } from '../../lambda/session/SessionManager';
 import { toHttpApiEvent } from '../../lib/local/apiGateway';
+import { httpEvent } from '../../lib/local/httpApiEvents';
 import { requestTargetUrl } from '../../lib/local/localServer';
-import { httpEvent } from '../support/events';
-import { documentClient } from '../unit/helpers';
+import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
 // Event parsing survives whatever API Gateway (or a broken caller) hands it: any headers, any

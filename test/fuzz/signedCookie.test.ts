@@ -5,7 +5,7 @@ import { StaticKeys } from '../../lambda/session/keyProvider';
 import { sessionState } from '../../lambda/session/Session';
 import { SessionCookie } from '../../lambda/session/SessionCookie';
 import { SessionManager, type SessionRequest } from '../../lambda/session/SessionManager';
-import { documentClient } from '../unit/helpers';
+import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
 const cookie = new SessionCookie();

@@ -7,8 +7,8 @@ import { App } from 'aws-cdk-lib';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
-import { type FakeSecretsManager, startFakeSecretsManager } from '../integration/support';
-import { startTestStore, type TestStore } from '../support/dynalite';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
+import { useStore } from '../support/store';
 
 // `sam local invoke -t cdk.out/<stack>.template.json` finds each function's code through the asset
 // metadata the CDK CLI writes: a real bundling synth (as `cdk synth` does) must carry it.
@@ -96,16 +96,14 @@ function sampleEnvironment(): Record<string, string> {
 }
 
 describe('the synthesized bundles, run the way Lambda runs them', () => {
-  let store: TestStore;
+  const store = useStore({ tableName: 'sessions-bundle-test' });
   let secrets: FakeSecretsManager;
 
   beforeAll(async () => {
-    store = await startTestStore('sessions-bundle-test');
     secrets = await startFakeSecretsManager(sampleEnvironment().SESSION_SECRET);
   });
 
   afterAll(async () => {
-    await store.close();
     await secrets.close();
   });
 

@@ -1,28 +1,13 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../../lambda/session/documentClient';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { type CountingProxy, type FaultKind, startCountingProxy } from '../support/storeProxy';
-import { getItem, TABLE } from './support';
+import type { FaultKind } from '../../lib/local/storeProxy';
+import { useStore } from '../support/store';
+import { getItem, TABLE } from '../support/table';
 
 // The SDK client the handlers use (lambda/session/documentClient.ts), against injected faults:
 // bounded attempts, each bounded in time, so every call ends well inside the Lambda timeout (15 s, lib/SessionsStack.ts).
-let db: TestStore;
-let proxy: CountingProxy;
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
-
-beforeEach(() => {
-  proxy.heal();
-  proxy.reset();
-});
+const db = useStore();
+const { proxy } = db;
 
 /** A fresh client per test: the SDK's retry quota is per client, and a test must not drain another's. */
 function read(id = 'no-such-session') {

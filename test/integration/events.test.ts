@@ -8,7 +8,7 @@ import { ROUTES, routeKey } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { startTestStore, type TestStore } from '../support/dynalite';
+import { useStore } from '../support/store';
 
 // The sample events for `sam local invoke` and `npm run invoke`, run through their handlers with
 // events/env.json's environment against dynalite, so the samples cannot rot.
@@ -27,15 +27,8 @@ const expected: Record<string, { status: number; text?: string; cookie?: RegExp 
 };
 
 const eventFiles = readdirSync(EVENTS).filter((file) => file.endsWith('.json') && file !== 'env.json');
-let db: TestStore;
-
-beforeAll(async () => {
-  db = await startTestStore('sessions');
-});
-
-afterAll(async () => {
-  await db.close();
-});
+// env.json's TABLE_NAME.
+const db = useStore({ tableName: 'sessions' });
 
 it('every sample event has an expected outcome here', () => {
   expect(eventFiles.sort()).toEqual(Object.keys(expected).sort());

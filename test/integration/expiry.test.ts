@@ -1,24 +1,16 @@
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import { cookieFrom, createTestApp, getItem, itemIdOf, shownUsername, testClock } from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
+import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem } from '../support/table';
+import { createTestApp } from '../support/testApp';
 
-let db: TestStore;
-let proxy: CountingProxy;
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
+const db = useStore();
+const { proxy } = db;
 
 /** A fresh app on its own clock, logged in as `username`. */
 async function loggedIn(username: string, idleSeconds: number, absoluteSeconds?: number) {
-  const clock = testClock();
+  const clock = new TestClock();
   const app = createTestApp({ endpoint: proxy.endpoint, idleSeconds, absoluteSeconds, now: clock.now });
   const cookie = cookieFrom(await app.login(loginEvent(username)));
   const id = itemIdOf(cookie);

@@ -1,40 +1,31 @@
 import { hashToken } from '../../lambda/session/KeyRing';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
 import {
   cookieFrom,
   cookieValue,
-  createTestApp,
-  getItem,
-  getRawItem,
   itemIdOf,
-  scanItems,
-  scanRaw,
   sessionSetCookie,
   shownUsername,
-  type TestApp,
-  testClock,
   tokenOf,
-} from './support';
+} from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem, getRawItem, scanItems, scanRaw } from '../support/table';
+import { createTestApp, type TestApp } from '../support/testApp';
 
-let db: TestStore;
+const db = useStore();
 let app: TestApp;
-const clock = testClock();
+const clock = new TestClock();
 const ABSOLUTE_SECONDS = 7200;
 const IDLE_SECONDS = 600;
 
 beforeAll(async () => {
-  db = await startTestStore();
   app = createTestApp({
     endpoint: db.endpoint,
     idleSeconds: IDLE_SECONDS,
     absoluteSeconds: ABSOLUTE_SECONDS,
     now: clock.now,
   });
-});
-
-afterAll(async () => {
-  await db.close();
 });
 
 function expectHtmlHeaders(headers: Record<string, string>) {
@@ -231,7 +222,7 @@ describe('the stored item', () => {
   });
 
   test('the TTL never exceeds login + absolute timeout, even after many refreshes', async () => {
-    const local = testClock();
+    const local = new TestClock();
     const short = createTestApp({
       endpoint: db.endpoint,
       idleSeconds: 4,

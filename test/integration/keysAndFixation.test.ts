@@ -1,34 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
 import {
   cookieFrom,
   cookieValue,
-  createTestApp,
-  getItem,
   itemIdOf,
-  scanItems,
   sessionSetCookie,
   shownUsername,
-  testClock,
   tokenOf,
-} from './support';
+} from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem, scanItems } from '../support/table';
+import { createTestApp } from '../support/testApp';
 
-let db: TestStore;
-let proxy: CountingProxy;
-const clock = testClock();
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
 
 function appWith(secret: string) {
   return createTestApp({ endpoint: proxy.endpoint, secret, idleSeconds: 3600, now: clock.now });

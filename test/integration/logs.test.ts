@@ -1,34 +1,27 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
+import { TestClock } from '../support/clock';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, deadEndpoint, type FaultKind, startCountingProxy } from '../support/storeProxy';
-import { cookieFrom, cookieValue, createTestApp, type TestApp, testClock, tokenOf } from './support';
+import { cookieFrom, cookieValue, tokenOf } from '../support/responses';
+import { useStore } from '../support/store';
+import { createTestApp, type TestApp } from '../support/testApp';
 
 const SECRET = 'log-test-signing-key-do-not-print';
-let db: TestStore;
-let proxy: CountingProxy;
+const { proxy } = useStore();
 let app: TestApp;
 let dead: TestApp;
 let output: CapturedOutput;
-const clock = testClock();
+const clock = new TestClock();
 
 beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
   // An INFO logger (the suite's default level is SILENT) whose lines the test captures.
   const logger = new Logger({ serviceName: 'sessions-log-test', logLevel: 'INFO' });
   app = createTestApp({ endpoint: proxy.endpoint, secret: SECRET, now: clock.now, logger });
   dead = createTestApp({ endpoint: await deadEndpoint(), secret: SECRET, now: clock.now, logger });
 });
 
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
-
 beforeEach(() => {
-  proxy.heal();
   output = captureOutput();
 });
 

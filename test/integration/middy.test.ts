@@ -10,10 +10,10 @@ import {
   sessionMiddleware,
 } from '../../lambda/session/middy';
 import { SessionManager } from '../../lambda/session/SessionManager';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import { getItem, TABLE, tokenOf } from './support';
+import { httpEvent } from '../../lib/local/httpApiEvents';
+import { tokenOf } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem, TABLE } from '../support/table';
 
 // The Middy adapter with real middy() handlers against dynalite: the session is loaded before the
 // handler, committed after it, and its Set-Cookie values reach the result.
@@ -24,8 +24,8 @@ type SessionResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; c
 type Handle = (event: APIGatewayProxyEventV2, context: SessionContext) => Promise<SessionHandlerResult>;
 
 let middy: Middy;
-let db: TestStore;
-let proxy: CountingProxy;
+const db = useStore();
+const { proxy } = db;
 let sessions: SessionManager;
 /** Logs in (attach, regenerate, set); its own cookie comes first. */
 let login: ReturnType<typeof handler>;
@@ -35,8 +35,6 @@ const context = { awsRequestId: 'middy-test', getRemainingTimeInMillis: () => 10
 
 beforeAll(async () => {
   middy = (await import('@middy/core')).default;
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
   sessions = new SessionManager({
     client: createDocumentClient({ endpoint: proxy.endpoint }),
     tableName: TABLE,
@@ -56,11 +54,6 @@ beforeAll(async () => {
     statusCode: 200,
     body: String(session.get('username')),
   }));
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
 });
 
 /** A Middy handler with the session middleware (and, optionally, an app error handler before it). */
@@ -90,8 +83,6 @@ function cookieFrom(response: SessionResult): string {
 async function loggedInCookie(): Promise<string> {
   return cookieFrom(await login(httpEvent({ path: '/login' })));
 }
-
-beforeEach(() => proxy.reset());
 
 describe('sessionMiddleware', () => {
   it('login (attach): one conditional put, the session cookie appended after the handler’s own', async () => {

@@ -1,35 +1,18 @@
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import {
-  cookieFrom,
-  createTestApp,
-  getItem,
-  itemIdOf,
-  shownUsername,
-  type TestApp,
-  testClock,
-} from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
+import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem } from '../support/table';
+import { useTestApp } from '../support/testApp';
 
 const TRIALS = 30;
 /** Idle 4 s: a quarter (the refresh threshold) is 1 s. */
 const IDLE_SECONDS = 4;
 
-let db: TestStore;
-let proxy: CountingProxy;
-let app: TestApp;
-const clock = testClock();
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-  app = createTestApp({ endpoint: proxy.endpoint, idleSeconds: IDLE_SECONDS, now: clock.now });
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
+const app = useTestApp(db, { idleSeconds: IDLE_SECONDS, now: clock.now });
 
 /** A logged-in cookie whose sliding refresh is due (1.5 s after login, idle 4 s). */
 async function sessionWithRefreshDue(username: string): Promise<string> {

@@ -1,24 +1,14 @@
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import { cookieFrom, createTestApp, shownUsername, type TestApp, testClock, tokenOf } from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
+import { cookieFrom, shownUsername, tokenOf } from '../support/responses';
+import { useStore } from '../support/store';
+import { useTestApp } from '../support/testApp';
 
-let db: TestStore;
-let proxy: CountingProxy;
-let app: TestApp;
-const clock = testClock();
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-  app = createTestApp({ endpoint: proxy.endpoint, idleSeconds: 3600, now: clock.now });
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
+const app = useTestApp(db, { idleSeconds: 3600, now: clock.now });
 
 async function login(username: string, cookies?: string[]): Promise<string> {
   const response = await app.login(loginEvent(username, cookies ? { cookies } : {}));

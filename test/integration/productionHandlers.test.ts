@@ -1,21 +1,20 @@
 import type { Context } from 'aws-lambda';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import { cookieFrom, getItem, type Handler, itemIdOf, shownUsername } from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem } from '../support/table';
+import type { Handler } from '../support/testApp';
 
 // The real exported handlers build their context from process.env at import, so the endpoint
-// must be set before they are imported. ./support already imported the route modules (and so
-// built a context without an endpoint): resetModules gives the handlers a fresh container.
-let db: TestStore;
-let proxy: CountingProxy;
+// must be set before they are imported. Whatever imported the route modules before (and so built
+// a context without an endpoint), resetModules gives the handlers a fresh container.
+const db = useStore();
+const { proxy } = db;
 let index: Handler;
 let login: Handler;
 let logout: Handler;
 
 beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
   process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
   jest.resetModules();
   ({ handler: index } = await import('../../lambda/index.js'));
@@ -25,8 +24,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.DYNAMODB_ENDPOINT;
-  await proxy.close();
-  await db.close();
 });
 
 describe('the exported Lambda handlers, wired as in production', () => {

@@ -1,21 +1,13 @@
 import type * as ContextModule from '../../lambda/app/context';
 import type { HttpResponse } from '../../lambda/http/response';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, startCountingProxy } from '../support/storeProxy';
-import {
-  cookieFrom,
-  createTestApp,
-  type FakeSecretsManager,
-  getItem,
-  type Handler,
-  itemIdOf,
-  sessionSetCookie,
-  shownUsername,
-  startFakeSecretsManager,
-  type TestApp,
-  testClock,
-} from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { type CountingProxy, startCountingProxy } from '../../lib/local/storeProxy';
+import { TestClock } from '../support/clock';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
+import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem } from '../support/table';
+import { createTestApp, type Handler, type TestApp, useTestApp } from '../support/testApp';
 
 const TRIALS = 50;
 /** Trials run side by side (each its own user): more interleavings, less waiting. */
@@ -23,21 +15,10 @@ const PARALLEL_TRIALS = 5;
 /** Idle 4 s: a quarter (the refresh threshold) is 1 s. */
 const IDLE_SECONDS = 4;
 
-let db: TestStore;
-let proxy: CountingProxy;
-let app: TestApp;
-const clock = testClock();
-
-beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
-  app = createTestApp({ endpoint: proxy.endpoint, idleSeconds: IDLE_SECONDS, now: clock.now });
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await db.close();
-});
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
+const app = useTestApp(db, { idleSeconds: IDLE_SECONDS, now: clock.now });
 
 /** Resolves each promise in `pending` and records the order in which they settled. */
 async function settleOrder<T>(pending: Promise<T>[]): Promise<{ results: T[]; order: number[] }> {

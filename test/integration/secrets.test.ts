@@ -1,10 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { deadEndpoint } from '../../lib/local/storeProxy';
+import { TestClock } from '../support/clock';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, deadEndpoint, startCountingProxy } from '../support/storeProxy';
-import { cookieFrom, cookieValue, createTestApp, scanRaw, type TestApp, testClock } from './support';
+import { cookieFrom, cookieValue } from '../support/responses';
+import { useStore } from '../support/store';
+import { scanRaw } from '../support/table';
+import { createTestApp, type TestApp } from '../support/testApp';
 
 // Secrets stay secret: no token, cookie value, signature or key in any log line, in the table,
 // or twice from the generator.
@@ -12,18 +15,16 @@ const KEYS = ['secrets-test-current-key-7f3a9c', 'secrets-test-old-key-2b8e41'];
 const SECRET = KEYS.join(',');
 const IDLE_SECONDS = 400;
 
-let db: TestStore;
-let proxy: CountingProxy;
+const db = useStore();
+const { proxy } = db;
 let app: TestApp;
 let dead: TestApp;
 let output: CapturedOutput;
-const clock = testClock();
+const clock = new TestClock();
 /** Every cookie value the flows saw, in `token.signature` form. */
 const cookieValues = new Set<string>();
 
 beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
   // The most verbose level: whatever the handlers could log, they log here.
   const logger = new Logger({ serviceName: 'sessions-secrets-test', logLevel: 'DEBUG' });
   app = createTestApp({
@@ -41,8 +42,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   output?.restore();
-  await proxy.close();
-  await db.close();
 });
 
 /** `name=value` of the response's session cookie, remembered for the assertions. */

@@ -3,23 +3,15 @@ import { createDocumentClient } from '../../lambda/session/documentClient';
 import { SessionIdCollisionError } from '../../lambda/session/errors';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { SessionStore } from '../../lambda/session/SessionStore';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { httpEvent, loginEvent } from '../support/events';
-import { type CountingProxy, deadEndpoint, type FaultKind, startCountingProxy } from '../support/storeProxy';
-import {
-  cookieFrom,
-  createTestApp,
-  getItem,
-  itemIdOf,
-  scanItems,
-  sessionSetCookie,
-  shownUsername,
-  TABLE,
-  type TestApp,
-  testClock,
-} from './support';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
+import { TestClock } from '../support/clock';
+import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem, scanItems, TABLE } from '../support/table';
+import { createTestApp, type TestApp } from '../support/testApp';
 
-const clock = testClock();
+const clock = new TestClock();
 /** A cookie whose signature holds under the test key: only the store can say it is unknown. */
 const validLooking = `__Host-session=${new KeyRing([process.env.SESSION_SECRET as string]).sign(newToken())}`;
 /** Every fault the proxy can inject that ends in an error the client sees. */
@@ -80,15 +72,7 @@ describe('a store nobody answers on (connection refused)', () => {
 });
 
 describe('a table that does not exist (a deployment fault, not an outage)', () => {
-  let db: TestStore;
-
-  beforeAll(async () => {
-    db = await startTestStore();
-  });
-
-  afterAll(async () => {
-    await db.close();
-  });
+  const db = useStore();
 
   test('answers 500 without Retry-After and sets no cookie: "try again" would never help', async () => {
     const app = createTestApp({ endpoint: db.endpoint, now: clock.now, tableName: 'no-such-table' });
@@ -106,23 +90,8 @@ describe('a table that does not exist (a deployment fault, not an outage)', () =
 });
 
 describe('injected store faults, through the handlers', () => {
-  let db: TestStore;
-  let proxy: CountingProxy;
-
-  beforeAll(async () => {
-    db = await startTestStore();
-    proxy = await startCountingProxy(db.endpoint);
-  });
-
-  afterAll(async () => {
-    await proxy.close();
-    await db.close();
-  });
-
-  beforeEach(() => {
-    proxy.heal();
-    proxy.reset();
-  });
+  const db = useStore();
+  const { proxy } = db;
 
   /** A fresh container (its own SDK client and retry quota), and a user logged in on it. */
   async function loggedIn(username: string): Promise<{ app: TestApp; cookie: string }> {

@@ -1,17 +1,9 @@
 import { request } from 'node:http';
-import { startTestStore, type TestStore } from '../support/dynalite';
-import { startCountingProxy } from '../support/storeProxy';
+import { startCountingProxy } from '../../lib/local/storeProxy';
+import { useStore } from '../support/store';
 
 // The fault-injecting proxy itself: the other suites trust what it says it does.
-let db: TestStore;
-
-beforeAll(async () => {
-  db = await startTestStore();
-});
-
-afterAll(async () => {
-  await db.close();
-});
+const db = useStore();
 
 /** One raw DynamoDB-style request for `operation`; resolves with the status, or the socket error's code. */
 function call(endpoint: string, operation: string): Promise<number | string> {

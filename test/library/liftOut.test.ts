@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { startTestStore, type TestStore } from '../support/dynalite';
+import { type MemoryStore, startMemoryStore } from '../../lib/local/memoryStore';
 import { codeBlocks, installedPackages, snippetModule } from './docExamples';
 
 // The library lifts out: `lambda/session/` alone, copied into a project outside this repository
@@ -157,7 +157,7 @@ describe('docs/library.md', () => {
 
 describe('lambda/session/ lifted into its own project', () => {
   let esm: string;
-  let db: TestStore;
+  let db: MemoryStore;
   const env = () => ({
     PATH: process.env.PATH,
     AWS_REGION: 'us-east-1',
@@ -178,7 +178,7 @@ describe('lambda/session/ lifted into its own project', () => {
   }
 
   beforeAll(async () => {
-    db = await startTestStore('lifted');
+    db = await startMemoryStore({ tableName: 'lifted' });
     esm = makeProject('module');
     for (const block of files)
       writeFileSync(path.join(esm, block.marker?.slice('file: '.length) ?? ''), block.code);

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
-import { startTestStore, type TestStore } from '../support/dynalite';
+import type { FaultKind } from '../../lib/local/storeProxy';
 import { cookiePair, postLogin, type RawResponse, send } from '../support/http';
 import { type CapturedOutput, captureOutput } from '../support/output';
-import { type CountingProxy, type FaultKind, startCountingProxy } from '../support/storeProxy';
+import { useStore } from '../support/store';
 
 // `npm start`'s server over real HTTP, its DynamoDB endpoint behind a proxy that breaks on purpose.
-let db: TestStore;
-let proxy: CountingProxy;
+const { proxy } = useStore();
 let app: LocalApp;
 let dataFolder: string;
 const serverLines: string[] = [];
@@ -25,8 +24,6 @@ const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as con
 const FEW_SECONDS_MS = 8000;
 
 beforeAll(async () => {
-  db = await startTestStore();
-  proxy = await startCountingProxy(db.endpoint);
   dataFolder = mkdtempSync(join(tmpdir(), 'sessions-faults-'));
   process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
@@ -37,15 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   output.restore();
   await app?.close();
-  await proxy?.close();
-  await db?.close();
   rmSync(dataFolder, { recursive: true, force: true });
   delete process.env.DYNAMODB_ENDPOINT;
-});
-
-beforeEach(() => {
-  proxy.heal();
-  proxy.reset();
 });
 
 const get = (path: string, cookie?: string) =>

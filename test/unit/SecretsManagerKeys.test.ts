@@ -11,7 +11,7 @@ import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/constants';
 import { SessionKeysUnavailableError, SigningKeyError } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { SecretsManagerKeys } from '../../lambda/session/SecretsManagerKeys';
-import { httpEvent } from '../support/events';
+import { httpEvent } from '../../lib/local/httpApiEvents';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';
 const secrets = mockClient(SecretsManagerClient);

@@ -1,13 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   SessionKeysUnavailableError,
   SessionNotLoadedError,
@@ -23,8 +16,6 @@ import {
   type SessionRequest,
 } from '../../lambda/session/SessionManager';
 import {
-  answerEveryCommandEmpty,
-  Clock,
   CURRENT_KEY,
   documentClient,
   IDLE_MS,
@@ -32,10 +23,11 @@ import {
   OLD_KEY,
   sha256Base64Url,
   storedItem,
-  TABLE,
-} from './helpers';
+  useMockedStore,
+} from '../support/mockedStore';
+import { TABLE } from '../support/table';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const { ddb, clock } = useMockedStore();
 const current = new KeyRing([CURRENT_KEY]);
 
 function throttled(): ThrottlingException {
@@ -69,13 +61,6 @@ function expectNoWrites(): void {
 function snapshot(session: Session): Record<string, unknown> {
   return { ...sessionState(session).data };
 }
-
-let clock: Clock;
-
-beforeEach(() => {
-  answerEveryCommandEmpty(ddb);
-  clock = new Clock();
-});
 
 describe('SessionManager', () => {
   describe('load + commit', () => {

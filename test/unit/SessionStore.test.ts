@@ -6,14 +6,7 @@ import {
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   SessionIdCollisionError,
   SessionStoreRejectedError,
@@ -22,19 +15,19 @@ import {
 } from '../../lambda/session/errors';
 import { newToken } from '../../lambda/session/KeyRing';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
+import { T0 } from '../support/clock';
 import {
   ABSOLUTE_MS,
-  Clock,
   documentClient,
   IDLE_MS,
   makeStore,
   sha256Base64Url,
   storedItem,
-  T0,
-  TABLE,
-} from './helpers';
+  useMockedStore,
+} from '../support/mockedStore';
+import { TABLE } from '../support/table';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const { ddb, clock } = useMockedStore();
 
 const LIVE = 'attribute_exists(#id) AND #validUntil > :now';
 
@@ -114,13 +107,6 @@ const rejectedErrors: Array<[string, () => Error]> = [
       }),
   ],
 ];
-
-let clock: Clock;
-
-beforeEach(() => {
-  ddb.reset();
-  clock = new Clock();
-});
 
 describe('SessionStore', () => {
   describe('load', () => {

@@ -1,43 +1,25 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { AppContext } from '../../lambda/app/context';
 import { createLambdaHandler, type Route } from '../../lambda/app/lambdaHandler';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
-import { httpEvent, loginEvent } from '../support/events';
-import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
+import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):
 // in AWS a missing grant is an AccessDenied, which only shows up on the path that needs it.
-const ddb = mockClient(DynamoDBDocumentClient);
-const ring = new KeyRing([CURRENT_KEY]);
+const { ddb, clock, app, cookieFor } = useMockedApp();
 const ACTIONS = new Map<unknown, string>([
   [GetCommand, 'dynamodb:GetItem'],
   [PutCommand, 'dynamodb:PutItem'],
   [UpdateCommand, 'dynamodb:UpdateItem'],
   [DeleteCommand, 'dynamodb:DeleteItem'],
 ]);
-
-let clock: Clock;
-let app: AppContext;
-
-beforeEach(() => {
-  answerEveryCommandEmpty(ddb);
-  clock = new Clock();
-  app = unitAppContext(clock);
-});
 
 const ROUTES: Record<FunctionName, Route> = { index: indexRoute, login: loginRoute, logout: logoutRoute };
 
@@ -46,10 +28,6 @@ async function actionsUsed(name: FunctionName, event: APIGatewayProxyEventV2): P
   const response = await createLambdaHandler(ROUTES[name], app)(event);
   expect(response.statusCode).toBeLessThan(400);
   return ddb.calls().map((call) => ACTIONS.get(call.args[0].constructor) ?? call.args[0].constructor.name);
-}
-
-function cookieFor(token: string): string {
-  return `__Host-session=${ring.sign(token)}`;
 }
 
 test('index: reading a session and refreshing it', async () => {

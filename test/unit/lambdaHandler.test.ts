@@ -7,15 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type PutCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { AppContext } from '../../lambda/app/context';
 import { createLambdaHandler, RETRY_AFTER_SECONDS, type Route } from '../../lambda/app/lambdaHandler';
 import { HttpError } from '../../lambda/http/HttpError';
 import { CONTENT_SECURITY_POLICY } from '../../lambda/http/pages';
@@ -24,25 +21,14 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { SessionStoreUnavailableError } from '../../lambda/session/errors';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { newToken } from '../../lambda/session/KeyRing';
 import type { SessionRecord } from '../../lambda/session/SessionStore';
-import { cookieJar, httpEvent, loginEvent } from '../support/events';
+import { cookieJar, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { sha256Base64Url, storedItem, unitAppContext, useMockedApp } from '../support/mockedStore';
 import { captureOutput } from '../support/output';
-import {
-  answerEveryCommandEmpty,
-  Clock,
-  CURRENT_KEY,
-  sha256Base64Url,
-  storedItem,
-  unitAppContext,
-} from './helpers';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const ring = new KeyRing([CURRENT_KEY]);
+const { ddb, clock, app, ring, cookieFor: sessionCookie } = useMockedApp();
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
-
-let clock: Clock;
-let app: AppContext;
 
 function throttled(): ThrottlingException {
   const error = new ThrottlingException({
@@ -54,10 +40,6 @@ function throttled(): ThrottlingException {
 
 function handler(route: Route) {
   return createLambdaHandler(route, app);
-}
-
-function sessionCookie(token: string): string {
-  return `__Host-session=${ring.sign(token)}`;
 }
 
 /** Every HTML response carries these. */
@@ -79,12 +61,6 @@ function expectNoInternals(body: string, ...secrets: string[]): void {
   expect(body).not.toContain('SessionStore');
   for (const secret of secrets) expect(body).not.toContain(secret);
 }
-
-beforeEach(() => {
-  answerEveryCommandEmpty(ddb);
-  clock = new Clock();
-  app = unitAppContext(clock);
-});
 
 describe('createLambdaHandler', () => {
   /** A route answering what the login function answers (GET and POST, from the route table). */

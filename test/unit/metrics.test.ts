@@ -1,22 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { AppContext } from '../../lambda/app/context';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { httpEvent, loginEvent } from '../support/events';
-import { answerEveryCommandEmpty, Clock, CURRENT_KEY, IDLE_MS, storedItem, unitAppContext } from './helpers';
+import { newToken } from '../../lambda/session/KeyRing';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const ring = new KeyRing([CURRENT_KEY]);
 const NAMESPACE = 'SessionsUnitTest';
+const { ddb, clock, app, cookieFor } = useMockedApp(() => ({
+  logger: new Logger({ logLevel: 'INFO', serviceName: 'sessions-unit' }),
+  metricsNamespace: NAMESPACE,
+}));
 
-let clock: Clock;
-let app: AppContext;
 /** Every line written to stdout while a test runs: the EMF output. */
 let stdout: string[];
 
@@ -55,17 +53,7 @@ function countedBy(requestId: string): string[] {
   return names.sort();
 }
 
-function cookieFor(token: string): string {
-  return `__Host-session=${ring.sign(token)}`;
-}
-
 beforeEach(() => {
-  answerEveryCommandEmpty(ddb);
-  clock = new Clock();
-  app = unitAppContext(clock, {
-    logger: new Logger({ logLevel: 'INFO', serviceName: 'sessions-unit' }),
-    metricsNamespace: NAMESPACE,
-  });
   stdout = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(chunk.toString());

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { parseRequest } from '../../lambda/http/request';
-import { httpEvent } from '../support/events';
+import { httpEvent } from '../../lib/local/httpApiEvents';
 
 describe('parseRequest', () => {
   it('reads method, path, request id and cookies from a payload 2.0 event', () => {

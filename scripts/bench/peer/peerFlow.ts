@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { localLambdaContext } from '../../../lib/local/apiGateway';
-import { httpEvent, loginEvent } from '../../../test/support/events';
+import { httpEvent, loginEvent } from '../../../lib/local/httpApiEvents';
 import type { CompanionFactory, CompanionRequestType, CompanionSetup, FlowCompanion } from '../companion';
 import { PEER_TABLE, randomSigningKey } from '../constants';
 import { createPeerHandler, PEER_COOKIE_NAME, type PeerHandler, type PeerResult } from './app';

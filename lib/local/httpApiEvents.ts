@@ -12,7 +12,11 @@ export interface EventOptions {
 
 let counter = 0;
 
-/** A realistic API Gateway HTTP API payload 2.0 event. */
+/**
+ * A realistic API Gateway HTTP API payload 2.0 event, built in code for the tests and the bench
+ * (`apiGateway.ts` builds the same shape from a real HTTP request).
+ * @example await handler(httpEvent({ path: '/', cookies: [cookie] }));
+ */
 export function httpEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
   const method = options.method ?? 'GET';
   const path = options.path ?? '/';

@@ -1,0 +1,173 @@
+import * as path from 'node:path';
+import {
+  findViolations,
+  formatViolation,
+  type ProjectFile,
+  readProjectFiles,
+  resolveTarget,
+  scanFile,
+} from './layering';
+
+const ROOT = path.join(__dirname, '../..');
+
+describe('the project keeps its layers (DESIGN.md, "Layout")', () => {
+  const files = readProjectFiles(ROOT);
+
+  it('reads the runtime, the infra, the tools and the tests', () => {
+    const paths = files.map((file) => file.path);
+    for (const expected of [
+      'lambda/contract.ts',
+      'lambda/session/index.ts',
+      'lambda/session/middy.ts',
+      'lib/SessionsStack.ts',
+      'bin/app.ts',
+      'scripts/bench/main.ts',
+      'test/architecture/layering.ts',
+    ]) {
+      expect(paths).toContain(expected);
+    }
+    // A checker that parses nothing finds nothing: the library's entry does import its modules.
+    const entry = files.find((file) => file.path === 'lambda/session/index.ts') as ProjectFile;
+    expect(scanFile(entry).imports.length).toBeGreaterThan(3);
+    // And the dynamic ones are seen where the project has them.
+    const kindsIn = (file: string) =>
+      scanFile(files.find((candidate) => candidate.path === file) as ProjectFile).imports.map(
+        (reference) => reference.kind,
+      );
+    expect(kindsIn('lambda/session/SecretsManagerKeys.ts')).toContain('import()');
+    expect(kindsIn('lib/local/localServer.ts')).toEqual(
+      expect.arrayContaining(['require()', 'import type()']),
+    );
+  });
+
+  it('breaks none of the rules', () => {
+    expect(findViolations(files).map(formatViolation)).toEqual([]);
+  });
+});
+
+describe('the layering checker', () => {
+  /** The violations of one made-up file, next to the library's real entries. */
+  function check(file: string, text: string): string[] {
+    const entries: ProjectFile[] = [
+      { path: 'lambda/session/index.ts', text: '' },
+      { path: 'lambda/session/middy.ts', text: '' },
+      { path: 'lambda/session/KeyRing.ts', text: '' },
+    ];
+    return findViolations([...entries, { path: file, text }]).map(formatViolation);
+  }
+
+  it.each([
+    [
+      'lambda/app/x.ts',
+      "import { stack } from '../../lib/SessionsStack';",
+      'lambda/app/x.ts:1: import \'../../lib/SessionsStack\' breaks "nothing under lambda/ imports lib/, bin/, scripts/ or test/"',
+    ],
+    [
+      'lambda/index.ts',
+      "export { fixture } from '../test/support/store';",
+      'lambda/index.ts:1: export … from \'../test/support/store\' breaks "nothing under lambda/ imports lib/, bin/, scripts/ or test/"',
+    ],
+    [
+      'lambda/http/x.ts',
+      "const bench = await import('../../scripts/bench/flows.js');",
+      'lambda/http/x.ts:1: import(\'../../scripts/bench/flows.js\') breaks "nothing under lambda/ imports lib/, bin/, scripts/ or test/"',
+    ],
+    [
+      'lambda/contract.ts',
+      "\n\nimport { join } from 'node:path';",
+      'lambda/contract.ts:3: import \'node:path\' breaks "lambda/contract.ts imports nothing"',
+    ],
+    [
+      'lambda/contract.ts',
+      "export type Handler = typeof import('./index');",
+      'lambda/contract.ts:1: typeof import(\'./index\') breaks "lambda/contract.ts imports nothing"',
+    ],
+    [
+      'lambda/session/x.ts',
+      "const { ROUTES } = require('../contract');",
+      'lambda/session/x.ts:1: require(\'../contract\') breaks "lambda/session/ imports nothing of the project outside lambda/session/"',
+    ],
+    [
+      'lambda/session/x.ts',
+      'export const table = process.env.TABLE_NAME;',
+      'lambda/session/x.ts:1: process.env breaks "no file under lambda/session/ reads process.env"',
+    ],
+    [
+      'lambda/session/x.ts',
+      'const { env } = process;',
+      'lambda/session/x.ts:1: process.env breaks "no file under lambda/session/ reads process.env"',
+    ],
+    [
+      'lambda/session/x.ts',
+      "export const table = globalThis.process['env'].TABLE_NAME;",
+      'lambda/session/x.ts:1: process.env breaks "no file under lambda/session/ reads process.env"',
+    ],
+    [
+      'lambda/app/x.ts',
+      "import { KeyRing } from '../session/KeyRing.js';",
+      'lambda/app/x.ts:1: import \'../session/KeyRing.js\' breaks "lambda/, lib/ and bin/ use the session library only through lambda/session/index or lambda/session/middy"',
+    ],
+    [
+      'bin/x.ts',
+      "import ring = require('../lambda/session/KeyRing');",
+      'bin/x.ts:1: import … = require(\'../lambda/session/KeyRing\') breaks "lambda/, lib/ and bin/ use the session library only through lambda/session/index or lambda/session/middy"',
+    ],
+    [
+      'scripts/x.ts',
+      "import { useStore } from '../test/support/store';",
+      'scripts/x.ts:1: import \'../test/support/store\' breaks "nothing under scripts/ imports test/"',
+    ],
+    [
+      'lib/local/x.ts',
+      "const flows = require('../../scripts/bench/flows');",
+      'lib/local/x.ts:1: require(\'../../scripts/bench/flows\') breaks "nothing under lib/ or bin/ imports scripts/ or test/"',
+    ],
+    [
+      'lib/x.ts',
+      'export const load = (name: string) => require(name);',
+      'lib/x.ts:1: require(name) breaks "imports outside test/ name their module literally, so that the rules above can be checked"',
+    ],
+  ])('reports %s doing %j', (file, text, expected) => {
+    expect(check(file, text)).toContain(expected);
+  });
+
+  it('reports a file that breaks several rules once per rule and import', () => {
+    // Prepare: lambda/session reaching into lib/: outside the library and into the infra.
+    const text = "import { x } from '../../lib/x';\nimport { y } from '../../test/y';";
+
+    // Act
+    const violations = check('lambda/session/x.ts', text);
+
+    // Assess
+    expect(violations).toHaveLength(4);
+    expect(violations.filter((violation) => violation.startsWith('lambda/session/x.ts:2:'))).toHaveLength(2);
+  });
+
+  it.each([
+    ['lambda/app/x.ts', "import type { SessionWrite } from '../session/index.js';"],
+    ['lambda/app/y.ts', "import { middleware } from '../session/middy';"],
+    ['lambda/app/z.ts', "import { SessionManager } from '../session';"],
+    ['lib/x.ts', "import { TABLE_SCHEMA } from '../lambda/session/index';"],
+    [
+      'lambda/session/x.ts',
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { KeyRing } from './KeyRing';",
+    ],
+    ['lambda/session/y.ts', "// process.env is the app's business\nexport const env = { process: 1 };"],
+    [
+      'scripts/x.ts',
+      "import { KeyRing } from '../lambda/session/KeyRing';\nimport { flows } from '../lib/local/x';",
+    ],
+    ['test/unit/x.test.ts', "import { KeyRing } from '../../lambda/session/KeyRing';\nrequire(path);"],
+    ['lib/x.ts', "const text = `import x from '../scripts/y'`;"],
+  ])('accepts %s doing %j', (file, text) => {
+    expect(check(file, text)).toEqual([]);
+  });
+
+  it('resolves a folder with an index file to its index, and a path without extension', () => {
+    const known = new Set(['lambda/session/index.ts']);
+    expect(resolveTarget('lambda/app/x.ts', '../session', known)).toBe('lambda/session/index');
+    expect(resolveTarget('lambda/app/x.ts', '../session/KeyRing.js', known)).toBe('lambda/session/KeyRing');
+    expect(resolveTarget('lambda/app/x.ts', 'node:path', known)).toBeUndefined();
+    expect(resolveTarget('lambda/x.ts', '../../outside', known)).toBe('../outside');
+  });
+});

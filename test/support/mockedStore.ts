@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { type AppContext, createAppContext } from '../../lambda/app/context';
+import { KeyRing } from '../../lambda/session/KeyRing';
+import { StaticKeys } from '../../lambda/session/keyProvider';
+import { SessionManager, type SessionManagerOptions } from '../../lambda/session/SessionManager';
+import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
+import { T0, TestClock } from './clock';
+import { TABLE } from './table';
+
+// Helpers for the unit tests, which run the library and the handlers on a mocked document client
+// (aws-sdk-client-mock): no store, no network.
+
+export const IDLE_SECONDS = 3600;
+export const ABSOLUTE_SECONDS = 43200;
+export const IDLE_MS = IDLE_SECONDS * 1000;
+export const ABSOLUTE_MS = ABSOLUTE_SECONDS * 1000;
+export const CURRENT_KEY = 'current-key-for-unit-tests';
+export const OLD_KEY = 'old-key-for-unit-tests';
+
+/** The stored key, computed independently of the code under test. */
+export function sha256Base64Url(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** A document client on no endpoint: for code that never sends, or behind `mockClient(DynamoDBDocumentClient)`. */
+export function documentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+}
+
+export function makeStore(clock: TestClock, options: { maxDataBytes?: number } = {}): SessionStore {
+  return new SessionStore({
+    client: documentClient(),
+    tableName: TABLE,
+    idleTimeoutSeconds: IDLE_SECONDS,
+    absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
+    now: clock.now,
+    ...options,
+  });
+}
+
+export function makeManager(
+  clock: TestClock,
+  options: Partial<Omit<SessionManagerOptions, 'keys'>> & { keys?: string[] } = {},
+): SessionManager {
+  const { keys, ...rest } = options;
+  return new SessionManager({
+    client: documentClient(),
+    tableName: TABLE,
+    keys: new StaticKeys(keys ?? [CURRENT_KEY, OLD_KEY]),
+    idleTimeoutSeconds: IDLE_SECONDS,
+    absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
+    now: clock.now,
+    ...rest,
+  });
+}
+
+/** A stored item for `token` as the store would have written it at `createdAt`. */
+export function storedItem(
+  token: string,
+  data: Record<string, unknown>,
+  createdAt = T0,
+  refreshedAt = createdAt,
+): SessionRecord {
+  const absoluteExpiresAt = createdAt + ABSOLUTE_MS;
+  const validUntil = Math.min(refreshedAt + IDLE_MS, absoluteExpiresAt);
+  return {
+    id: sha256Base64Url(token),
+    data,
+    createdAt,
+    refreshedAt,
+    absoluteExpiresAt,
+    validUntil,
+    expiresAt: Math.floor(validUntil / 1000),
+  };
+}
+
+/** Resets the mocked document client; every command then answers `{}` (no item, no error) until a test says otherwise. */
+function answerEveryCommandEmpty(ddb: AwsClientStub<DynamoDBDocumentClient>): void {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).resolves({});
+}
+
+export interface UnitAppOptions {
+  logger?: Logger;
+  metricsNamespace?: string;
+  serviceName?: string;
+}
+
+/**
+ * A handler context built as production builds it, on the mocked client: keys [CURRENT_KEY], the
+ * unit timeouts, a silent logger unless given.
+ */
+export function unitAppContext(clock: TestClock, options: UnitAppOptions = {}): AppContext {
+  return createAppContext(
+    {
+      tableName: TABLE,
+      endpoint: undefined,
+      keys: [CURRENT_KEY],
+      secretArn: undefined,
+      idleTimeoutSeconds: IDLE_SECONDS,
+      absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
+      serviceName: options.serviceName ?? 'sessions-unit',
+      metricsNamespace: options.metricsNamespace ?? 'Test',
+    },
+    { now: clock.now, logger: options.logger ?? new Logger({ logLevel: 'SILENT' }) },
+  );
+}
+
+export interface MockedStore {
+  /** The mocked document client: reset before each test, then every command answers `{}`. */
+  ddb: AwsClientStub<DynamoDBDocumentClient>;
+  /** Back at T0 before each test. */
+  clock: TestClock;
+}
+
+/**
+ * Mocks the document client for the tests of the enclosing file or `describe`, and registers a
+ * `beforeEach` that answers every command empty and puts the clock back at T0.
+ * @example
+ * const { ddb, clock } = useMockedStore();
+ * it('reads once', async () => {
+ *   await makeManager(clock).load({ cookies: [], secure: true });
+ *   expect(ddb.calls()).toHaveLength(0);
+ * });
+ */
+export function useMockedStore(): MockedStore {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const clock = new TestClock();
+  beforeEach(() => {
+    answerEveryCommandEmpty(ddb);
+    clock.value = T0;
+  });
+  return { ddb, clock };
+}
+
+export interface MockedApp extends MockedStore {
+  /** A fresh `unitAppContext` for each test (stable object: it forwards to the test's context). */
+  app: AppContext;
+  /** The context's keys: [CURRENT_KEY]. */
+  ring: KeyRing;
+  /** `__Host-session=<token signed with CURRENT_KEY>`, as the browser sends it back. */
+  cookieFor(token: string): string;
+}
+
+/**
+ * `useMockedStore()` plus a handler context built as production builds it, on the mocked client,
+ * fresh for each test; `contextOptions` is called before each test (a new logger each time).
+ * @example
+ * const { ddb, clock, app, cookieFor } = useMockedApp();
+ * it('refreshes', async () => {
+ *   ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+ *   clock.advance(IDLE_MS / 2);
+ *   await createLambdaHandler(indexRoute, app)(httpEvent({ cookies: [cookieFor(token)] }));
+ * });
+ */
+export function useMockedApp(contextOptions: () => UnitAppOptions = () => ({})): MockedApp {
+  const { ddb, clock } = useMockedStore();
+  const ring = new KeyRing([CURRENT_KEY]);
+  let context: AppContext | undefined;
+  beforeEach(() => {
+    context = unitAppContext(clock, contextOptions());
+  });
+  const live = (): AppContext => {
+    if (context === undefined) throw new Error('useMockedApp(): the context is built before each test');
+    return context;
+  };
+  const app: AppContext = {
+    get sessions() {
+      return live().sessions;
+    },
+    get logger() {
+      return live().logger;
+    },
+    get serviceName() {
+      return live().serviceName;
+    },
+    get metricsNamespace() {
+      return live().metricsNamespace;
+    },
+    committed: (request) => live().committed(request),
+  };
+  return { ddb, clock, app, ring, cookieFor: (token) => `__Host-session=${ring.sign(token)}` };
+}
