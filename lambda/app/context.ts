@@ -8,15 +8,14 @@ import {
   StaticKeys,
 } from '../session/index.js';
 import { type AppConfig, readAppConfig } from './config.js';
+import { createRequestLog, type RequestLog } from './requestLog.js';
 
 /** What every handler shares within one container: built once, at init. */
 export interface AppContext {
   sessions: SessionManager;
   logger: Logger;
-  /** The request log lines' `service` field: the session metrics' dimension. */
-  serviceName: string;
-  /** The CloudWatch namespace the request log lines count session metrics in (EMF). */
-  metricsNamespace: string;
+  /** The one line per request, which also counts the session metrics (EMF). */
+  requestLog: RequestLog;
   /** What the request's session commit did, once committed (the manager's `onCommit`). */
   committed(request: SessionRequest): SessionCommitEvent | undefined;
 }
@@ -43,11 +42,11 @@ export function createAppContext(
     onCommit: (event) => commits.set(event.request, event),
     ...(options.now ? { now: options.now } : {}),
   });
+  const logger = options.logger ?? new Logger({ serviceName: config.serviceName });
   return {
     sessions,
-    logger: options.logger ?? new Logger({ serviceName: config.serviceName }),
-    serviceName: config.serviceName,
-    metricsNamespace: config.metricsNamespace,
+    logger,
+    requestLog: createRequestLog(logger, config.serviceName, config.metricsNamespace),
     committed: (request) => commits.get(request),
   };
 }

@@ -10,8 +10,8 @@ import {
   SessionStoreUnavailableError,
 } from '../session/index.js';
 import { type AppContext, containerAppContext } from './context.js';
-import { metricFields, sessionMetricNames } from './metrics.js';
-import { type LogFields, writeRequestLine } from './requestLog.js';
+import { sessionMetricNames } from './metrics.js';
+import type { LogFields } from './requestLog.js';
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -67,17 +67,19 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
       if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
     }
     const metricNames = unavailable ? [SESSION_METRICS.storeError] : commit ? sessionMetricNames(commit) : [];
-    writeRequestLine(app.logger, app.serviceName, {
-      route: route.name,
-      method: request.method,
-      path: request.path,
-      status: response.statusCode,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      requestId: request.requestId,
-      ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
-      ...log,
-      ...metricFields(app.metricsNamespace, metricNames),
-    });
+    app.requestLog(
+      {
+        route: route.name,
+        method: request.method,
+        path: request.path,
+        status: response.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        requestId: request.requestId,
+        ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
+        ...log,
+      },
+      metricNames,
+    );
     return response;
   };
 }

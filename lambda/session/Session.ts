@@ -59,9 +59,10 @@ function loaded(session: Session): SessionData {
  * session.get('username'); // 'admin'
  */
 export class Session {
-  /** @internal Use `SessionManager.load` or `attach`. */
+  /** @internal Use `SessionManager.load` or `attach`: the session takes `state` over. */
   constructor(state: SessionState) {
-    states.set(this, { ...state, data: state.data === undefined ? undefined : dictionary(state.data) });
+    if (state.data !== undefined) state.data = dictionary(state.data);
+    states.set(this, state);
   }
 
   get(key: string): unknown {

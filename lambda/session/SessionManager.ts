@@ -121,10 +121,15 @@ export class SessionManager {
   /** The request's session, read with one strongly consistent `GetItem` when the cookie's signature holds. */
   async load(request: SessionRequest): Promise<Session> {
     const state = await this.verify(request);
-    if (state.token === undefined) return new Session({ ...state, data: {} });
+    state.data = {};
+    if (state.token === undefined) return new Session(state);
     const result = await this.store.load(state.token);
-    if (result.status !== 'found') return new Session({ ...state, data: {}, outcome: result.status });
-    return new Session({ ...state, record: result.record, data: result.record.data, outcome: 'found' });
+    if (result.status === 'found') {
+      state.record = result.record;
+      state.data = result.record.data;
+    }
+    state.outcome = result.status;
+    return new Session(state);
   }
 
   /**
@@ -133,7 +138,8 @@ export class SessionManager {
    */
   async attach(request: SessionRequest): Promise<Session> {
     const state = await this.verify(request);
-    return new Session({ ...state, outcome: state.token === undefined ? state.outcome : 'not-read' });
+    if (state.token !== undefined) state.outcome = 'not-read';
+    return new Session(state);
   }
 
   /**
@@ -208,9 +214,14 @@ export class SessionManager {
     const values = this.cookie.read(request.cookies, request.secure);
     for (const value of values) {
       const verified = keyRing.verify(value);
-      if (verified) return { ...state, token: verified.token, signedWithOldKey: verified.signedWithOldKey };
+      if (verified) {
+        state.token = verified.token;
+        state.signedWithOldKey = verified.signedWithOldKey;
+        return state;
+      }
     }
-    return values.length > 0 ? { ...state, outcome: 'bad-signature' } : state;
+    if (values.length > 0) state.outcome = 'bad-signature';
+    return state;
   }
 
   /** The key ring for the provider's current keys: one per key list, so a rotation gets a new one. */

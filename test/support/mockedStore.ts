@@ -184,12 +184,7 @@ export function useMockedApp(contextOptions: () => UnitAppOptions = () => ({})):
     get logger() {
       return live().logger;
     },
-    get serviceName() {
-      return live().serviceName;
-    },
-    get metricsNamespace() {
-      return live().metricsNamespace;
-    },
+    requestLog: (fields, metricNames) => live().requestLog(fields, metricNames),
     committed: (request) => live().committed(request),
   };
   return { ddb, clock, app, ring, cookieFor: (token) => `__Host-session=${ring.sign(token)}` };
