@@ -20,6 +20,9 @@ export const REFERENCE_ENTRY = {
 /** The peer's Lambda entry (Express + express-session + connect-dynamodb via serverless-http). */
 export const PEER_ENTRY = 'scripts/bench/peer/index.ts';
 
+/** The index function on Middy with the session middleware: what Middy adds (information). */
+export const MIDDY_ENTRY = 'scripts/bench/middyIndex.mts';
+
 export type SdkMode = 'bundled' | 'external';
 
 /** The `bundling` props mirrored below; any other prop makes `esbuildOptionsFor` refuse. */

@@ -4,13 +4,20 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
-import { type BuiltBundle, bundleFunction, PEER_ENTRY, REFERENCE_ENTRY, type SdkMode } from './bundle';
+import {
+  type BuiltBundle,
+  bundleFunction,
+  MIDDY_ENTRY,
+  PEER_ENTRY,
+  REFERENCE_ENTRY,
+  type SdkMode,
+} from './bundle';
 import { BENCH_TABLE, OFFLINE_AWS_ENV, PROJECT_ROOT, randomSigningKey } from './constants';
 import { dedupePackages, type MergedCopy } from './dedupe';
 import { BenchCheckError } from './errors';
 import { type RatioInterval, ratioOfMedians, type Summary, summarize } from './stats';
 
-export type BundleName = FunctionName | 'peer' | 'reference';
+export type BundleName = FunctionName | 'middy' | 'peer' | 'reference';
 
 /** As the stack's function environment sets it: Node reads each bundle's source map at load. */
 export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
@@ -72,6 +79,7 @@ const LABELS: Record<BundleName, string> = {
   index: 'index',
   login: 'login',
   logout: 'logout',
+  middy: 'index on Middy (information)',
   peer: 'peer (Express, one function)',
   reference: 'DynamoDB client only',
 };
@@ -80,6 +88,7 @@ const ENTRIES: Record<BundleName, string | { name: string; source: string }> = {
   index: FUNCTIONS.index.entry,
   login: FUNCTIONS.login.entry,
   logout: FUNCTIONS.logout.entry,
+  middy: MIDDY_ENTRY,
   peer: PEER_ENTRY,
   reference: REFERENCE_ENTRY,
 };
@@ -120,9 +129,11 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
   const report = options.report ?? (() => undefined);
   const folder = await mkdtemp(path.join(tmpdir(), 'sessions-bench-'));
   try {
-    report('bundling: index, login, logout, the peer and the reference (SDK bundled and external)');
+    report(
+      'bundling: index, login, logout, index on Middy, the peer and the reference (SDK bundled and external)',
+    );
     const functionNames = Object.keys(FUNCTIONS) as FunctionName[];
-    const names: BundleName[] = [...functionNames, 'peer', 'reference'];
+    const names: BundleName[] = [...functionNames, 'middy', 'peer', 'reference'];
     const peerDedupe = { bundled: dedupePackages(), external: dedupePackages() };
     const built: Variant[] = await Promise.all(
       names.flatMap((name) =>

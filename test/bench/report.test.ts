@@ -58,11 +58,12 @@ afterAll(() => {
 });
 
 describe('npm run bench: cold start', () => {
-  test('bundles and loads ours, the peer and the reference, SDK bundled and external', () => {
+  test('bundles and loads ours, the index on Middy, the peer and the reference, SDK bundled and external', () => {
     expect(result.coldStart.entries.map((entry) => entry.name)).toEqual([
       'index',
       'login',
       'logout',
+      'middy',
       'peer',
       'reference',
     ]);
