@@ -21,7 +21,7 @@ export const REFERENCE_ENTRY = {
 export const PEER_ENTRY = 'scripts/bench/peer/index.ts';
 
 /** The index function on Middy with the session middleware: what Middy adds (information). */
-export const MIDDY_ENTRY = 'scripts/bench/middyIndex.mts';
+export const MIDDY_ENTRY = 'scripts/bench/middyEntry.ts';
 
 export type SdkMode = 'bundled' | 'external';
 

@@ -18,6 +18,7 @@ import type { CompanionFactory, CompanionResult, FlowCompanion } from './compani
 import { BENCH_TABLE, RESULTS_FOLDER, randomSigningKey } from './constants';
 import { BenchCheckError } from './errors';
 import { type HandlerOutputSummary, redirectHandlerOutput } from './handlerOutput';
+import { createMiddyIndex } from './middyIndex';
 import { RequestRecorder, type RequestSummary } from './recorder';
 import { type RatioInterval, ratioOfMedians } from './stats';
 
@@ -30,6 +31,7 @@ export const REQUEST_TYPES = {
   login: 'POST /login',
   loggedInIndex: 'GET / logged in',
   loggedInIndexNoLogLine: 'GET / logged in, no log line',
+  loggedInIndexOnMiddy: 'GET / logged in, on Middy (no log line)',
   badSignature: 'GET / bad signature',
   loginReplacing: 'POST /login replacing',
   logout: 'GET /logout',
@@ -80,6 +82,8 @@ export interface FlowBenchResult {
   floorRatio: RatioInterval;
   /** The same for our index handler with its logger at ERROR: the request line not produced at all. */
   floorRatioWithoutLogLine: RatioInterval;
+  /** The page on Middy over ours, both without the log line (information, no target). */
+  middyRatio: RatioInterval;
   /** The companion's request types and our logged-in `GET /` over its (when there is one). */
   companion?: CompanionResult;
   /** Correctness checks that held (every one must, or the bench throws). */
@@ -96,6 +100,8 @@ interface Apps {
   logout: Handler;
   /** The index handler with its logger at ERROR: no request line. */
   indexNoLogLine: Handler;
+  /** `GET /` on Middy with the session middleware (no request line either). */
+  indexOnMiddy: Handler;
 }
 
 /**
@@ -152,6 +158,9 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     const apps: Apps = {
       ...createBenchHandlers(config, 'INFO'),
       indexNoLogLine: createBenchHandlers(config, 'ERROR').index,
+      indexOnMiddy: await createMiddyIndex(
+        createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel: 'ERROR' }) }),
+      ),
     };
     // The floor gets its own client built by the same factory with the same endpoint: the
     // identical SDK path (config, middleware, keep-alive pool to the proxy) without reaching into
@@ -206,7 +215,9 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     const results = bench.results();
     const handlerMs =
       results
-        .filter((result) => result.type !== 'floor' && result.type !== 'loggedInIndexNoLogLine')
+        .filter(
+          (result) => !['floor', 'loggedInIndexNoLogLine', 'loggedInIndexOnMiddy'].includes(result.type),
+        )
         .reduce((total, result) => total + result.latencyUs.mean * result.requests, 0) / 1000;
     const floor = recorder.samplesOf('floor');
     const loggedIn = recorder.samplesOf('loggedInIndex');
@@ -220,6 +231,10 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       requestTypes: results,
       floorRatio: ratioOfMedians(loggedIn, floor),
       floorRatioWithoutLogLine: ratioOfMedians(recorder.samplesOf('loggedInIndexNoLogLine'), floor),
+      middyRatio: ratioOfMedians(
+        recorder.samplesOf('loggedInIndexOnMiddy'),
+        recorder.samplesOf('loggedInIndexNoLogLine'),
+      ),
       ...(companion
         ? {
             companion: {
@@ -278,6 +293,7 @@ class FlowRunner {
     const reads = [
       () => this.loggedInRead(name, cookie, username, 'loggedInIndex', 'index'),
       () => this.loggedInRead(name, cookie, username, 'loggedInIndexNoLogLine', 'indexNoLogLine'),
+      () => this.loggedInRead(name, cookie, username, 'loggedInIndexOnMiddy', 'indexOnMiddy'),
       () => this.floorRead(name, cookie, username),
       ...(this.companion ? [() => this.companion?.read(name)] : []),
     ];

@@ -103,6 +103,11 @@ function floorSection(flows: FlowBenchResult): string {
       formatRatio(flows.floorRatio, `${us(written)} / ${us(floor)} µs`),
     '  no log line (the index handler with its logger at ERROR):                     ' +
       formatRatio(flows.floorRatioWithoutLogLine, `${us(silent)} / ${us(floor)} µs`),
+    '  on Middy with the session middleware, no log line (information):           ' +
+      formatRatio(
+        flows.middyRatio,
+        `${us(median('loggedInIndexOnMiddy'))} / ${us(silent)} µs, over ours without the line`,
+      ),
     `  the line costs about ${us(written - silent)} µs per request here (difference of medians). ` +
       `The file holds ${output.requestLogLines} per-request lines (${output.lines} lines, ${kb(output.bytes)} KB, ` +
       `${output.stderrLines} on stderr): one per handler request at INFO, none from the ERROR-level one.`,

@@ -49,6 +49,7 @@ describe('npm run bench: flows', () => {
     expect(result.checks).toBeGreaterThan(6 * (7 + 2 * 2));
     expect(byType('loggedInIndex').requests).toBe(5 * 2);
     expect(byType('loggedInIndexNoLogLine').requests).toBe(5 * 2);
+    expect(byType('loggedInIndexOnMiddy').requests).toBe(5 * 2);
     expect(byType('floor').requests).toBe(5 * 2);
     for (const type of result.requestTypes) {
       expect(type.latencyUs.median).toBeGreaterThan(0);
@@ -62,6 +63,7 @@ describe('npm run bench: flows', () => {
     expect(ops('badSignature')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('loggedInIndex')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('loggedInIndexNoLogLine')).toEqual(ops('loggedInIndex'));
+    expect(ops('loggedInIndexOnMiddy')).toEqual(ops('loggedInIndex'));
     expect(ops('login')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 0, other: 0 });
     expect(ops('loginReplacing')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 1, other: 0 });
     expect(ops('logout')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 1, other: 0 });
