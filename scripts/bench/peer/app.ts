@@ -31,6 +31,8 @@ import connectDynamoDB from 'connect-dynamodb';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import serverless from 'serverless-http';
+// The same escaping as ours: the comparison is about sessions, not templates.
+import { escapeHtml } from '../../../lambda/http/html';
 
 declare module 'express-session' {
   interface SessionData {
@@ -63,18 +65,6 @@ export const PEER_COOKIE_NAME = 'connect.sid';
 
 const COOKIE = { httpOnly: true, sameSite: 'lax', secure: true, path: '/' } as const;
 const MAX_USERNAME_LENGTH = 64;
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ESCAPES[character]);
-}
 
 function page(body: string): string {
   return `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Sessions</title></head>\n<body>\n${body}\n</body>\n</html>\n`;
