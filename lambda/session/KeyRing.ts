@@ -44,6 +44,17 @@ export function assertSigningKeys(keys: readonly string[]): void {
 }
 
 /**
+ * The token of a value shaped like a signed cookie (`token.signature`, both base64url of the right
+ * length), whether or not any key signed it; undefined otherwise. Only a logout may act on it.
+ */
+export function wellFormedToken(value: string): string | undefined {
+  const dot = value.indexOf('.');
+  if (dot < 0) return undefined;
+  const token = value.slice(0, dot);
+  return BASE64URL_TOKEN.test(token) && BASE64URL_SHA256.test(value.slice(dot + 1)) ? token : undefined;
+}
+
+/**
  * Signs session tokens as `token.signature` (HMAC-SHA256, base64url) with the first key and
  * verifies them against every key in constant time.
  * @example

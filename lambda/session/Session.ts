@@ -16,6 +16,12 @@ export interface SessionState {
   keyRing: KeyRing;
   /** The verified token from the request's cookie, if any. */
   token: string | undefined;
+  /**
+   * Tokens of well-formed cookie values no key verified. Only `destroy` acts on them: knowing a
+   * token already gives its session, and a cookie signed with a key this process does not hold
+   * yet (a rotation in progress) must still be logged out.
+   */
+  unverifiedTokens: string[];
   signedWithOldKey: boolean;
   record: SessionRecord | undefined;
   /** undefined: the session was attached without a read, so its data is unknown. */

@@ -5,7 +5,7 @@ import {
   MAX_SESSION_DATA_BYTES,
 } from './constants.js';
 import { SessionError, SessionKeysUnavailableError } from './errors.js';
-import { KeyRing, newToken } from './KeyRing.js';
+import { KeyRing, newToken, wellFormedToken } from './KeyRing.js';
 import type { KeyProvider } from './keyProvider.js';
 import {
   dictionary,
@@ -158,8 +158,11 @@ export class SessionManager {
     const { token, record, signedWithOldKey, keyRing } = state;
 
     if (state.destroy) {
-      if (token !== undefined) {
-        await store.destroy(token);
+      // The verified session, and any session whose token came with a signature this process
+      // cannot check: a logout always ends the session, whatever keys this container holds.
+      const doomed = new Set([...(token === undefined ? [] : [token]), ...state.unverifiedTokens]);
+      for (const doomedToken of doomed) {
+        await store.destroy(doomedToken);
         state.writes.push('destroyed');
       }
       return [this.cookie.clear(request.secure)];
@@ -202,6 +205,7 @@ export class SessionManager {
     const state: SessionState = {
       keyRing,
       token: undefined,
+      unverifiedTokens: [],
       signedWithOldKey: false,
       record: undefined,
       data: undefined,
@@ -214,13 +218,17 @@ export class SessionManager {
     const values = this.cookie.read(request.cookies, request.secure);
     for (const value of values) {
       const verified = keyRing.verify(value);
-      if (verified) {
+      if (verified && state.token === undefined) {
         state.token = verified.token;
         state.signedWithOldKey = verified.signedWithOldKey;
-        return state;
+      } else if (!verified) {
+        const unverified = wellFormedToken(value);
+        if (unverified !== undefined && !state.unverifiedTokens.includes(unverified)) {
+          state.unverifiedTokens.push(unverified);
+        }
       }
     }
-    if (values.length > 0) state.outcome = 'bad-signature';
+    if (state.token === undefined && values.length > 0) state.outcome = 'bad-signature';
     return state;
   }
 

@@ -98,6 +98,40 @@ describe('key rotation', () => {
   });
 });
 
+describe('a logout during a rotation, across containers', () => {
+  // Two containers on one table: one has picked up the new key, the other still holds only the
+  // old one (it re-reads the secret later). The review reproduced a logout on the old-key
+  // container that answered 303 and cleared the cookie, but left the session alive.
+  test('a cookie signed with a key the logging-out container does not hold yet is still logged out', async () => {
+    // Prepare
+    const newKeyContainer = appWith('key-new-0123456789,key-old-0123456789');
+    const oldKeyContainer = appWith('key-old-0123456789');
+    const cookie = cookieFrom(await newKeyContainer.login(loginEvent('rotating')));
+    expect(shownUsername(await oldKeyContainer.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
+
+    // Act
+    proxy.reset();
+    const logout = await oldKeyContainer.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+
+    // Assess: the item is gone, and no copy of the cookie works on any container.
+    expect(logout.statusCode).toBe(303);
+    expect(sessionSetCookie(logout)).toContain('Max-Age=0');
+    expect(proxy.operations).toEqual(['DeleteItem']);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    expect(shownUsername(await newKeyContainer.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
+  });
+
+  test('a page view with such a cookie reads nothing and writes nothing on the old-key container', async () => {
+    const newKeyContainer = appWith('key-new-0123456789,key-old-0123456789');
+    const oldKeyContainer = appWith('key-old-0123456789');
+    const cookie = cookieFrom(await newKeyContainer.login(loginEvent('browsing')));
+    proxy.reset();
+    await oldKeyContainer.index(httpEvent({ cookies: [cookie] }));
+    expect(proxy.operations).toEqual([]);
+    expect(shownUsername(await newKeyContainer.index(httpEvent({ cookies: [cookie] })))).toBe('browsing');
+  });
+});
+
 describe('session fixation', () => {
   test('a planted valid session of someone else is replaced at login, and its item deleted', async () => {
     const app = appWith(process.env.SESSION_SECRET as string);

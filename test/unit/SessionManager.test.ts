@@ -497,9 +497,60 @@ describe('SessionManager', () => {
       expect(cookies[0]).toContain('Max-Age=0');
     });
 
+    it('with a well-formed cookie no key verifies (a key this process does not hold yet): deletes its hashed id', async () => {
+      // Prepare: signed with a key that is not in this manager's ring, as during a rotation.
+      const token = newToken();
+      const req = request([new KeyRing(['a-key-distributed-elsewhere']).sign(token)]);
+      const sessions = makeManager(clock);
+
+      // Act
+      const session = await sessions.attach(req);
+      session.destroy();
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(1);
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
+        TableName: TABLE,
+        Key: { id: sha256Base64Url(token) },
+      });
+      expect(session.outcome).toBe('bad-signature');
+      expect(session.writes).toEqual(['destroyed']);
+      expect(cookies[0]).toContain('Max-Age=0');
+    });
+
+    it('deletes the verified session and every other well-formed candidate, each once', async () => {
+      // Prepare
+      const verified = newToken();
+      const unverified = newToken();
+      const req = request([
+        current.sign(verified),
+        `${unverified}.${'A'.repeat(43)}`,
+        `${verified}.${'B'.repeat(43)}`,
+      ]);
+      const sessions = makeManager(clock);
+
+      // Act
+      const session = await sessions.attach(req);
+      session.destroy();
+      await sessions.commit(session, req);
+
+      // Assess
+      const deleted = ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key?.id);
+      expect(deleted).toEqual([sha256Base64Url(verified), sha256Base64Url(unverified)]);
+    });
+
+    it('a page view with a well-formed but unverified cookie still reads and writes nothing', async () => {
+      const req = request([`${newToken()}.${'A'.repeat(43)}`]);
+      const sessions = makeManager(clock);
+      const session = await sessions.load(req);
+      await sessions.commit(session, req);
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
     it.each([
       ['no cookie', []],
-      ['a badly signed cookie', [`${newToken()}.${'A'.repeat(43)}`]],
+      ['a malformed cookie', ['not-a-signed-value', `${newToken()}.short`, `${newToken()}`]],
     ])('with %s: no command, still clears the cookie', async (_label, values) => {
       // Prepare
       const sessions = makeManager(clock);
@@ -571,6 +622,7 @@ describe('Session', () => {
     const state: SessionState = {
       keyRing: current,
       token: undefined,
+      unverifiedTokens: [],
       signedWithOldKey: false,
       record: undefined,
       data,
