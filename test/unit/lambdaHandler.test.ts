@@ -432,6 +432,8 @@ describe('login route', () => {
     ['65 characters', 'a'.repeat(65)],
     ['a control character', 'ad\u0007min'],
     ['a zero-width space', 'ad\u200bmin'],
+    ['a leading BOM (%EF%BB%BF)', '\ufeffadmin'],
+    ['a trailing line separator', 'admin\u2028'],
   ])(
     'POST with an invalid username (%s): 400 with the form, no command, no cookie',
     async (_label, username) => {

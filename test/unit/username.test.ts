@@ -5,6 +5,22 @@ describe('validateUsername', () => {
     expect(validateUsername('  admin \t')).toEqual({ ok: true, username: 'admin' });
   });
 
+  it.each([
+    ['a leading BOM', '\ufeffadmin'],
+    ['a trailing BOM', 'admin\ufeff'],
+    ['a trailing line separator', 'admin\u2028'],
+    ['a leading paragraph separator', '\u2029admin'],
+  ])('refuses %s instead of trimming it away', (_label, raw) => {
+    expect(validateUsername(raw)).toEqual({
+      ok: false,
+      error: 'The username contains characters that are not allowed.',
+    });
+  });
+
+  it('trims Unicode spaces at the ends (no-break, em, ideographic)', () => {
+    expect(validateUsername('\u00a0admin\u2003\u3000')).toEqual({ ok: true, username: 'admin' });
+  });
+
   it('keeps inner spaces and non-ASCII letters', () => {
     expect(validateUsername('Zoë Jürgen 日本')).toEqual({ ok: true, username: 'Zoë Jürgen 日本' });
   });
