@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { DEFAULT_ROUTE_KEY, type FunctionName, methodsAt, methodsOf, SESSION_METRICS } from '../contract.js';
 import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
-import { errorResponse, type HttpResponse } from '../http/response.js';
+import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
 import {
   SessionKeysUnavailableError,
   type SessionManager,
@@ -61,6 +61,7 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
       response = errorToResponse(error, app, route, request);
       unavailable = isUnavailable(error);
     }
+    response = withTransportSecurity(response, request.secure);
     const commit = app.committed(request);
     if (commit) {
       log.session = commit.outcome;

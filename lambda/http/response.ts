@@ -38,6 +38,21 @@ export function htmlResponse(
   };
 }
 
+/**
+ * HTTPS responses tell the browser to use nothing else for this host for a year (HSTS). Not over
+ * plain HTTP (the local server), where browsers ignore it anyway.
+ */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+/** `response` with the HSTS header when the request came over HTTPS. */
+export function withTransportSecurity(response: HttpResponse, secure: boolean): HttpResponse {
+  if (!secure) return response;
+  return {
+    ...response,
+    headers: { ...response.headers, 'strict-transport-security': STRICT_TRANSPORT_SECURITY },
+  };
+}
+
 /** A See Other redirect (the browser follows it with GET). */
 export function redirect(location: string, cookies: string[] = []): HttpResponse {
   return htmlResponse(303, '', { cookies, headers: { location } });

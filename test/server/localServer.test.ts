@@ -34,6 +34,8 @@ function expectHtmlHeaders(response: RawResponse) {
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['content-security-policy']).toContain("default-src 'none'");
   expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  // Plain HTTP: no HSTS (browsers ignore it there, and it would pin localhost to HTTPS).
+  expect(response.headers['strict-transport-security']).toBeUndefined();
 }
 
 async function expectStillServing() {

@@ -48,8 +48,12 @@ function expectHtmlHeaders(response: HttpResponse): void {
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
   expect(response.headers['cache-control']).toBe('no-store');
-  expect(response.headers['referrer-policy']).toBeDefined();
+  expect(response.headers['referrer-policy']).toBe('no-referrer');
+  expect(response.headers['x-frame-options']).toBe('DENY');
+  expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
   expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  // The events here come over HTTPS, as API Gateway's always do.
+  expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
 }
 
 /** Nothing internal may reach the page. */
@@ -63,6 +67,13 @@ function expectNoInternals(body: string, ...secrets: string[]): void {
 }
 
 describe('createLambdaHandler', () => {
+  it('sends HSTS over HTTPS only', async () => {
+    const overHttps = await handler(indexRoute)(httpEvent());
+    const overHttp = await handler(indexRoute)(httpEvent({ secure: false }));
+    expect(overHttps.headers['strict-transport-security']).toBe('max-age=31536000');
+    expect(overHttp.headers['strict-transport-security']).toBeUndefined();
+  });
+
   /** A route answering what the login function answers (GET and POST, from the route table). */
   function routeThat(handle: Route['handle']): Route {
     return { name: 'login', handle };
