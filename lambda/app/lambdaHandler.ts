@@ -4,6 +4,7 @@ import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
 import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
 import {
+  SessionKeysRejectedError,
   SessionKeysUnavailableError,
   type SessionManager,
   SessionStoreRejectedError,
@@ -112,6 +113,9 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
   if (error instanceof SessionStoreRejectedError) {
     // A missing table or permission: no retry will help, so no Retry-After; the log says which.
     app.logger.error('session store rejected the request', { ...fields, operation: error.operation });
+  } else if (error instanceof SessionKeysRejectedError) {
+    // No secret, no permission to read it or to use its KMS key: a deployment fault, as above.
+    app.logger.error('session keys refused', fields);
   } else {
     app.logger.error('unexpected error', {
       ...fields,

@@ -1,8 +1,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_KEY_REFRESH_SECONDS } from './constants.js';
 import { boundedClientConfig } from './documentClient.js';
-import { SessionKeysUnavailableError } from './errors.js';
+import { SessionKeysRejectedError, SessionKeysUnavailableError } from './errors.js';
 import { type KeyProvider, parseSigningKeys } from './keyProvider.js';
+import { isRejection } from './sdkErrors.js';
 
 export interface SecretsManagerKeysOptions {
   /** The secret's ARN or name. Its `SecretString` holds comma-separated keys, the first signs. */
@@ -22,7 +23,8 @@ export interface SecretsManagerKeysOptions {
  * Signing keys held in a Secrets Manager secret, fetched at the first request and again every
  * `refreshSeconds`, so a rotated key is picked up without a deploy. Concurrent first requests
  * share one fetch. When a refresh fails the keys already held stay in use (and the next try
- * waits another interval); with none held, the request fails with `SessionKeysUnavailableError`.
+ * waits another interval); with none held, the request fails with `SessionKeysUnavailableError`,
+ * or `SessionKeysRejectedError` when Secrets Manager refused for good (no secret, no permission).
  * @example
  * const keys = new SecretsManagerKeys({ secretId: process.env.SESSION_SECRET_ARN! });
  */
@@ -72,6 +74,7 @@ export class SecretsManagerKeys implements KeyProvider {
       );
       value = output.SecretString;
     } catch (error) {
+      if (isRejection(error)) throw new SessionKeysRejectedError({ cause: error });
       throw new SessionKeysUnavailableError({ cause: error });
     }
     // A secret that holds no usable key is a deployment fault: SigningKeyError, not "try again".

@@ -1,6 +1,7 @@
 import { SessionNotLoadedError } from './errors.js';
 import type { KeyRing } from './KeyRing.js';
 import type { SessionData, SessionRecord } from './SessionStore.js';
+import { assertStorable } from './storableValue.js';
 
 /** What the request's cookie led to; `not-read`: a verified cookie whose session was attached, not read. */
 export type SessionOutcome = 'no-cookie' | 'bad-signature' | 'absent' | 'expired' | 'found' | 'not-read';
@@ -84,9 +85,14 @@ export class Session {
     return Object.keys(loaded(this));
   }
 
-  /** Sets `key`; the value must survive JSON (checked at commit). */
+  /**
+   * Sets `key`. The value must be JSON data whose numbers DynamoDB holds exactly, else
+   * `SessionDataError` here and nothing changes; the size limit is checked at commit.
+   */
   set(key: string, value: unknown): void {
-    loaded(this)[key] = value;
+    const data = loaded(this);
+    assertStorable(key, value);
+    data[key] = value;
     sessionState(this).modified = true;
   }
 

@@ -6,7 +6,6 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants.js';
 import {
   SessionIdCollisionError,
@@ -15,6 +14,8 @@ import {
   SessionTooLargeError,
 } from './errors.js';
 import { hashToken } from './KeyRing.js';
+import { isRejection } from './sdkErrors.js';
+import { assertStorable } from './storableValue.js';
 
 /** JSON-serialisable session data. */
 export type SessionData = Record<string, unknown>;
@@ -55,24 +56,6 @@ const LIVE_ITEM_CONDITION = 'attribute_exists(#id) AND #validUntil > :now';
 
 function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-/**
- * Whether DynamoDB answered and refused the request in a way no retry fixes: a 4xx that is not
- * throttling or a timeout (no table, no permission, an invalid request). Anything else, including
- * no answer at all (network errors, timeouts), may succeed later.
- */
-function isRejection(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const sdkError = error as Parameters<typeof isTransientError>[0];
-  const status = sdkError.$metadata?.httpStatusCode;
-  return (
-    status !== undefined &&
-    status >= 400 &&
-    status < 500 &&
-    !isThrottlingError(sdkError) &&
-    !isTransientError(sdkError)
-  );
 }
 
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
@@ -239,8 +222,10 @@ export class SessionStore {
     return Math.min(now + this.idleMs, record.absoluteExpiresAt);
   }
 
-  /** A JSON copy of `data`, or SessionTooLargeError before anything reaches DynamoDB. */
+  /** A JSON copy of `data`, or SessionDataError / SessionTooLargeError before anything reaches DynamoDB. */
   private serialisable(data: SessionData): SessionData {
+    // Checked again here: a value may have been changed in place after `set`.
+    for (const [key, value] of Object.entries(data)) assertStorable(key, value);
     const json = JSON.stringify(data);
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > this.maxDataBytes) throw new SessionTooLargeError(bytes, this.maxDataBytes);

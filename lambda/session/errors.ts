@@ -42,6 +42,16 @@ export class SessionKeysUnavailableError extends SessionError {
   }
 }
 
+/**
+ * The key provider was refused in a way no retry fixes (Secrets Manager: no such secret, no
+ * permission, a KMS key that cannot be used). A deployment fault: answer 500, not "try again".
+ */
+export class SessionKeysRejectedError extends SessionError {
+  constructor(options?: ErrorOptions) {
+    super('session signing keys refused', options);
+  }
+}
+
 /** Signing keys that cannot be used: none, an empty one, or one with a control character. */
 export class SigningKeyError extends SessionError {}
 
@@ -49,6 +59,16 @@ export class SigningKeyError extends SessionError {}
 export class SessionIdCollisionError extends SessionError {
   constructor() {
     super('a new session id collided with an existing session');
+  }
+}
+
+/** A value given to `Session.set` cannot be stored as it is; nothing was changed. */
+export class SessionDataError extends SessionError {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -10,8 +10,10 @@ export {
 } from './constants.js';
 export { boundedClientConfig, createDocumentClient } from './documentClient.js';
 export {
+  SessionDataError,
   SessionError,
   SessionIdCollisionError,
+  SessionKeysRejectedError,
   SessionKeysUnavailableError,
   SessionNotLoadedError,
   SessionStoreRejectedError,

@@ -155,6 +155,29 @@ describe('docs/library.md', () => {
   });
 });
 
+describe('the API reference', () => {
+  it('names every export of the library’s entries', () => {
+    // Prepare: the names `export { … }` lists in index.ts and middy.ts exports, types included.
+    const reference = readFileSync(LIBRARY_DOC, 'utf8');
+    const exported = ['index.ts', 'middy.ts'].flatMap((file) => {
+      const source = readFileSync(path.join(ROOT, 'lambda', 'session', file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      const listed = [...source.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((match) =>
+        match[1].split(',').map((name) => name.replace(/^\s*type\s+/, '').trim()),
+      );
+      const declared = [
+        ...source.matchAll(/export\s+(?:async\s+)?(?:function|class|interface|type|const)\s+(\w+)/g),
+      ].map((match) => match[1]);
+      return [...listed, ...declared].filter((name) => name !== '');
+    });
+
+    // Assess
+    expect(exported.length).toBeGreaterThan(20);
+    expect(exported.filter((name) => !reference.includes(`\`${name}`))).toEqual([]);
+  });
+});
+
 describe('lambda/session/ lifted into its own project', () => {
   let esm: string;
   let db: MemoryStore;

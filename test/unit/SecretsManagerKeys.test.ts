@@ -8,7 +8,11 @@ import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/constants';
-import { SessionKeysUnavailableError, SigningKeyError } from '../../lambda/session/errors';
+import {
+  SessionKeysRejectedError,
+  SessionKeysUnavailableError,
+  SigningKeyError,
+} from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { SecretsManagerKeys } from '../../lambda/session/SecretsManagerKeys';
 import { httpEvent } from '../../lib/local/httpApiEvents';
@@ -124,6 +128,31 @@ describe('SecretsManagerKeys', () => {
   });
 
   it.each([
+    ['AccessDeniedException', 400, SessionKeysRejectedError],
+    ['ResourceNotFoundException', 400, SessionKeysRejectedError],
+    ['DecryptionFailure', 400, SessionKeysRejectedError],
+    ['ThrottlingException', 400, SessionKeysUnavailableError],
+    ['InternalServiceError', 500, SessionKeysUnavailableError],
+  ])('classifies %s (HTTP %i) as %p', async (name, httpStatusCode, expected) => {
+    // Prepare: an error as the SDK builds it from Secrets Manager's answer.
+    const answer = Object.assign(new Error(`${name} from Secrets Manager`), {
+      name,
+      $fault: httpStatusCode >= 500 ? 'server' : 'client',
+      $metadata: { httpStatusCode },
+    });
+    secrets.on(GetSecretValueCommand).rejects(answer);
+
+    // Act
+    const error = await ringWith(() => 0)
+      .getKeys()
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(expected);
+    expect((error as Error).cause).toBe(answer);
+  });
+
+  it.each([
     ['no string value', undefined],
     ['an empty entry', 'a,,b'],
     ['a control character', 'a\u0000'],
@@ -170,6 +199,30 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     expect(signedElsewhere.statusCode).toBe(200);
     expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('answers 500 without Retry-After when Secrets Manager refuses for good, logged as a deployment fault', async () => {
+    // Prepare
+    secrets.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('not authorized'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const error = jest.spyOn(logger, 'error');
+    const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env), { logger }));
+
+    // Act
+    const response = await handler(httpEvent());
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0][0]).toBe('session keys refused');
+    expect(error.mock.calls[0][1]).toMatchObject({ cause: 'AccessDeniedException' });
   });
 
   it('answers 503 with Retry-After while the keys cannot be fetched, logged as the keys, not the store', async () => {

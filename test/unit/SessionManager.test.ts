@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  SessionDataError,
   SessionKeysUnavailableError,
   SessionNotLoadedError,
   SessionStoreUnavailableError,
@@ -856,5 +857,73 @@ describe('key providers', () => {
     // Assess
     expect(session.get('username')).toBe('admin');
     expect(tokenIn(setCookies[0])).toBe(token);
+  });
+});
+
+describe('values that cannot be stored', () => {
+  async function loadedSession() {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const req = request([current.sign(token)]);
+    const sessions = makeManager(clock);
+    return { sessions, req, session: await sessions.load(req) };
+  }
+
+  it.each<[string, unknown, RegExp]>([
+    ['an integer beyond 2^53', 2 ** 60, /beyond 2\^53/],
+    ['a BigInt', 10n, /a bigint/],
+    ['NaN', Number.NaN, /finite/],
+    ['Infinity inside an array', [1, Number.POSITIVE_INFINITY], /\[1\] is Infinity/],
+    ['a number beyond DynamoDB’s range', 1e200, /number range/],
+    ['a number too small for DynamoDB', 1.5e-200, /number range/],
+    ['a Date', new Date(0), /Date/],
+    ['a Map', new Map(), /Map/],
+    ['a function', () => 1, /a function/],
+    ['undefined', undefined, /pop\(\)/],
+    ['a nested undefined', { a: { b: undefined } }, /cart\.a\.b is undefined/],
+  ])(
+    'refuses %s at set with SessionDataError naming the key, changing nothing',
+    async (_label, value, message) => {
+      // Prepare
+      const { sessions, req, session } = await loadedSession();
+
+      // Act
+      const attempt = () => session.set('cart', value);
+
+      // Assess
+      expect(attempt).toThrow(SessionDataError);
+      expect(attempt).toThrow(message);
+      expect(session.has('cart')).toBe(false);
+      expect(session.isModified).toBe(false);
+      await sessions.commit(session, req);
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+    },
+  );
+
+  it('refuses a value that refers to itself', async () => {
+    const { session } = await loadedSession();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => session.set('cyclic', cyclic)).toThrow(/refers to itself/);
+  });
+
+  it('accepts JSON data with exact numbers, and the same object twice', async () => {
+    const { session } = await loadedSession();
+    const shared = { sku: 'book' };
+    expect(() =>
+      session.set('cart', { items: [shared, shared], total: 12.5, count: 2 ** 53 - 1, note: null, tiny: 0 }),
+    ).not.toThrow();
+  });
+
+  it('refuses at commit a value changed in place after set, before anything is written', async () => {
+    // Prepare
+    const { sessions, req, session } = await loadedSession();
+    const cart: Record<string, unknown> = { count: 1 };
+    session.set('cart', cart);
+    cart.count = 2 ** 60;
+
+    // Act & Assess
+    await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionDataError);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 });
