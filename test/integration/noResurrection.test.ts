@@ -107,3 +107,32 @@ describe('no resurrection: writes racing a logout never bring the session back',
     await expectGone(cookie);
   });
 });
+
+describe('no extension past the expiry: an update of an expired item finds nothing', () => {
+  // The store's condition is `attribute_exists(id) AND validUntil > now`: an item DynamoDB's TTL
+  // has not removed yet (it deletes late; dynalite never does) must not be extended or changed.
+  test.each([
+    ['a data save', true],
+    ['a sliding refresh', false],
+  ])('%s committed after the session expired writes nothing and extends nothing', async (_label, save) => {
+    // Prepare: read while alive (refresh due), then the clock passes the idle expiry before the commit.
+    const cookie = await sessionWithRefreshDue(save ? 'expired-save' : 'expired-refresh');
+    const request = { cookies: [cookie], secure: true };
+    const session = await app.sessions.load(request);
+    expect(session.outcome).toBe('found');
+    if (save) session.set('theme', 'dark');
+    const before = await getItem(db, itemIdOf(cookie));
+    clock.advance(IDLE_SECONDS * 1000);
+    proxy.reset();
+
+    // Act
+    const cookies = await app.sessions.commit(session, request);
+
+    // Assess: one conditional UpdateItem was sent and refused; the item is exactly as it was.
+    expect(proxy.operations).toEqual(['UpdateItem']);
+    expect(cookies).toEqual([]);
+    expect(session.writes).toEqual(['gone']);
+    expect(await getItem(db, itemIdOf(cookie))).toEqual(before);
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
+  });
+});
