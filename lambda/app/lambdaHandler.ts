@@ -17,6 +17,19 @@ import type { LogFields } from './requestLog.js';
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** Time kept back from the function's remaining time to answer with the 503 page. */
+export const DEADLINE_MARGIN_MS = 500;
+
+/**
+ * The request's deadline: the function's remaining time less the margin, so a store or secret
+ * that hangs ends in the app's own 503 page, never in a Lambda timeout and API Gateway's bare
+ * 5xx. Undefined without a Lambda context (tests calling the handler directly).
+ */
+function deadlineOf(context: Context | undefined): AbortSignal | undefined {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined;
+  return AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
+}
+
 export interface RouteContext {
   sessions: SessionManager;
   /** Fields the route adds to the request's log line (never tokens, cookies or keys). */
@@ -48,6 +61,7 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
+    request.signal = deadlineOf(context);
     const log: LogFields = {};
     let unavailable = false;
     let response: HttpResponse;

@@ -12,6 +12,8 @@ export interface HttpRequest {
   requestId: string;
   /** HTTPS (API Gateway always; the local server says `x-forwarded-proto: http`). */
   secure: boolean;
+  /** Aborts the request's store and key calls when the function's time is nearly up. */
+  signal?: AbortSignal;
 }
 
 function stringOr(value: unknown, fallback: string): string {

@@ -24,6 +24,12 @@ export interface SessionRequest {
   cookies: readonly string[];
   /** HTTPS: the cookie gets `Secure` (and the `__Host-` prefix). */
   secure: boolean;
+  /**
+   * The request's deadline: when it aborts, the store and key calls still running end at once in
+   * `SessionStoreUnavailableError` or `SessionKeysUnavailableError` (a 503), not in a timeout of
+   * the whole function. For example `AbortSignal.timeout(context.getRemainingTimeInMillis() - 500)`.
+   */
+  signal?: AbortSignal;
 }
 
 /** What one commit did, given to `onCommit`: how the cookie was read and what was written. */
@@ -52,6 +58,17 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */
@@ -123,7 +140,7 @@ export class SessionManager {
     const state = await this.verify(request);
     state.data = {};
     if (state.token === undefined) return new Session(state);
-    const result = await this.store.load(state.token);
+    const result = await this.store.load(state.token, request.signal);
     if (result.status === 'found') {
       state.record = result.record;
       state.data = result.record.data;
@@ -162,7 +179,7 @@ export class SessionManager {
       // cannot check: a logout always ends the session, whatever keys this container holds.
       const doomed = new Set([...(token === undefined ? [] : [token]), ...state.unverifiedTokens]);
       for (const doomedToken of doomed) {
-        await store.destroy(doomedToken);
+        await store.destroy(doomedToken, request.signal);
         state.writes.push('destroyed');
       }
       return [this.cookie.clear(request.secure)];
@@ -171,11 +188,11 @@ export class SessionManager {
     const data = state.modified || state.regenerate ? { ...(state.data ?? {}) } : undefined;
     if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
       const fresh = newToken();
-      await store.create(fresh, data ?? {});
+      await store.create(fresh, data ?? {}, request.signal);
       state.writes.push('created');
       // Delete only after the new session exists: a failure here must not leave the user with neither.
       if (token !== undefined) {
-        await store.destroy(token);
+        await store.destroy(token, request.signal);
         state.writes.push('destroyed');
       }
       return [this.cookie.serialize(keyRing.sign(fresh), request.secure)];
@@ -185,10 +202,10 @@ export class SessionManager {
 
     let updated: SessionRecord | undefined = record;
     if (data !== undefined) {
-      updated = await store.save(record, data);
+      updated = await store.save(record, data, request.signal);
       if (updated) state.writes.push('saved');
     } else if (store.isRefreshDue(record)) {
-      updated = await store.refresh(record);
+      updated = await store.refresh(record, request.signal);
       if (updated) state.writes.push('refreshed');
     }
     if (updated === undefined) {
@@ -201,7 +218,7 @@ export class SessionManager {
   }
 
   private async verify(request: SessionRequest): Promise<SessionState> {
-    const keyRing = await this.keyRing();
+    const keyRing = await this.keyRing(request.signal);
     const state: SessionState = {
       keyRing,
       token: undefined,
@@ -233,10 +250,11 @@ export class SessionManager {
   }
 
   /** The key ring for the provider's current keys: one per key list, so a rotation gets a new one. */
-  private async keyRing(): Promise<KeyRing> {
+  private async keyRing(signal: AbortSignal | undefined): Promise<KeyRing> {
     let keys: readonly string[];
     try {
-      keys = await this.keys.getKeys();
+      // The fetch may be shared with other requests: only this request stops waiting for it.
+      keys = await untilAborted(this.keys.getKeys(), signal);
     } catch (error) {
       if (error instanceof SessionError) throw error;
       throw new SessionKeysUnavailableError({ cause: error });

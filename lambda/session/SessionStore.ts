@@ -58,6 +58,11 @@ function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** The SDK's options for one call: the request's deadline, when it has one. */
+function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal === undefined ? {} : { abortSignal: signal };
+}
+
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
 class ConditionFailed extends Error {}
 
@@ -87,10 +92,11 @@ export class SessionStore {
   }
 
   /** One strongly consistent `GetItem`; an item past its expiry counts as absent. */
-  async load(token: string): Promise<LoadResult> {
+  async load(token: string, signal?: AbortSignal): Promise<LoadResult> {
     const output = await this.send('load', () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) }, ConsistentRead: true }),
+        sendOptions(signal),
       ),
     );
     const record = output.Item as SessionRecord | undefined;
@@ -103,7 +109,7 @@ export class SessionStore {
    * A new item for `token` (a conditional put); fails with `SessionIdCollisionError` if the id
    * already holds another session. Costs one extra read only when the condition fails.
    */
-  async create(token: string, data: SessionData): Promise<SessionRecord> {
+  async create(token: string, data: SessionData, signal?: AbortSignal): Promise<SessionRecord> {
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteMs;
     const validUntil = Math.min(now + this.idleMs, absoluteExpiresAt);
@@ -125,13 +131,14 @@ export class SessionStore {
             ConditionExpression: 'attribute_not_exists(#id)',
             ExpressionAttributeNames: { '#id': KEY },
           }),
+          sendOptions(signal),
         ),
       );
     } catch (error) {
       if (!(error instanceof ConditionFailed)) throw error;
       // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
       // applied it; the retry then fails its own condition. That item is ours: the session exists.
-      if (await this.holdsRecord(record)) return record;
+      if (await this.holdsRecord(record, signal)) return record;
       throw new SessionIdCollisionError();
     }
     return record;
@@ -147,19 +154,26 @@ export class SessionStore {
   }
 
   /** Pushes the idle expiry forward. Returns undefined when the session is gone (logged out). */
-  async refresh(record: SessionRecord): Promise<SessionRecord | undefined> {
-    return this.update(record, record.data, false);
+  async refresh(record: SessionRecord, signal?: AbortSignal): Promise<SessionRecord | undefined> {
+    return this.update(record, record.data, false, signal);
   }
 
   /** Replaces the data and refreshes the expiry. Returns undefined when the session is gone. */
-  async save(record: SessionRecord, data: SessionData): Promise<SessionRecord | undefined> {
-    return this.update(record, this.serialisable(data), true);
+  async save(
+    record: SessionRecord,
+    data: SessionData,
+    signal?: AbortSignal,
+  ): Promise<SessionRecord | undefined> {
+    return this.update(record, this.serialisable(data), true, signal);
   }
 
   /** Deletes the session for `token` (idempotent). */
-  async destroy(token: string): Promise<void> {
+  async destroy(token: string, signal?: AbortSignal): Promise<void> {
     await this.send('destroy', () =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } })),
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } }),
+        sendOptions(signal),
+      ),
     );
   }
 
@@ -167,6 +181,7 @@ export class SessionStore {
     record: SessionRecord,
     data: SessionData,
     writeData: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<SessionRecord | undefined> {
     const now = this.now();
     const validUntil = this.nextValidUntil(record, now);
@@ -199,6 +214,7 @@ export class SessionStore {
               ...(writeData ? { ':data': data } : {}),
             },
           }),
+          sendOptions(signal),
         ),
       );
     } catch (error) {
@@ -209,10 +225,11 @@ export class SessionStore {
   }
 
   /** True when the stored item for `record.id` is `record` as this store just wrote it. */
-  private async holdsRecord(record: SessionRecord): Promise<boolean> {
+  private async holdsRecord(record: SessionRecord, signal: AbortSignal | undefined): Promise<boolean> {
     const output = await this.send('create', () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
+        sendOptions(signal),
       ),
     );
     return isDeepStrictEqual(output?.Item, record);

@@ -826,6 +826,50 @@ describe('key providers', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it('a provider that hangs: the request stops waiting at its deadline (SessionKeysUnavailableError)', async () => {
+    // Prepare
+    const sessions = new SessionManager({
+      client: documentClient(),
+      tableName: TABLE,
+      keys: { getKeys: () => new Promise<readonly string[]>(() => undefined) },
+    });
+    const deadline = new AbortController();
+
+    // Act
+    const pending = sessions.load({ ...request([current.sign(newToken())]), signal: deadline.signal });
+    deadline.abort(new Error('deadline'));
+    const error = await pending.catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect(((error as Error).cause as Error).message).toBe('deadline');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('passes the request’s deadline to every store call', async () => {
+    // Prepare
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const signal = new AbortController().signal;
+    const req = { ...request([current.sign(token)]), signal };
+    const sessions = makeManager(clock);
+
+    // Act: a read, a save, then a logout.
+    const session = await sessions.load(req);
+    session.set('theme', 'dark');
+    await sessions.commit(session, req);
+    const attached = await sessions.attach(req);
+    attached.destroy();
+    await sessions.commit(attached, req);
+
+    // Assess
+    expect(ddb.calls().map((call) => (call.args as unknown[])[1])).toEqual([
+      { abortSignal: signal },
+      { abortSignal: signal },
+      { abortSignal: signal },
+    ]);
+  });
+
   it('a provider giving unusable keys: SigningKeyError, not "unavailable"', async () => {
     const sessions = new SessionManager({
       client: documentClient(),
