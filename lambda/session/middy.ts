@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sessionRequestFromEvent } from './httpApiEvent.js';
 import type { Session } from './Session.js';
-import type { SessionManager } from './SessionManager.js';
+import type { SessionManager, SessionRequest } from './SessionManager.js';
 
 /** The handler's context once the middleware ran: `context.session`. */
 export interface SessionContext extends Context {
@@ -34,6 +34,12 @@ export interface SessionMiddlewareOptions {
    * `regenerate()` + `clear()` + `set()`, and `get` on it throws.
    */
   mode?: 'load' | 'attach';
+  /**
+   * The session's calls run under a deadline: the function's remaining time less this margin,
+   * kept to answer. A store that hangs then fails the load or commit with
+   * `SessionStoreUnavailableError` in time for your error handling to answer. @default 500
+   */
+  deadlineMarginMs?: number;
 }
 
 /**
@@ -54,17 +60,23 @@ export function sessionMiddleware(
   if (mode !== 'load' && mode !== 'attach') {
     throw new TypeError(`mode: expected 'load' or 'attach', got ${JSON.stringify(mode)}`);
   }
+  const margin = options.deadlineMarginMs ?? 500;
+  if (!(Number.isFinite(margin) && margin >= 0)) {
+    throw new TypeError(`deadlineMarginMs: expected a number of milliseconds, got ${margin}`);
+  }
+  /** The event's session request, with the deadline the Lambda context allows. */
+  const sessionRequest = ({ event, context }: SessionMiddlewareRequest): SessionRequest => {
+    const base = sessionRequestFromEvent(event);
+    if (typeof context?.getRemainingTimeInMillis !== 'function') return base;
+    return { ...base, signal: AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - margin)) };
+  };
   return {
     before: async (request) => {
-      const sessionRequest = sessionRequestFromEvent(request.event);
-      request.context.session =
-        mode === 'load' ? await sessions.load(sessionRequest) : await sessions.attach(sessionRequest);
+      const loaded = sessionRequest(request);
+      request.context.session = mode === 'load' ? await sessions.load(loaded) : await sessions.attach(loaded);
     },
     after: async (request) => {
-      const setCookies = await sessions.commit(
-        request.context.session,
-        sessionRequestFromEvent(request.event),
-      );
+      const setCookies = await sessions.commit(request.context.session, sessionRequest(request));
       request.response = withCookies(request.response, setCookies);
     },
   };

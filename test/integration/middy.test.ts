@@ -206,8 +206,34 @@ describe('sessionMiddleware', () => {
     expect(response).toMatchObject({ statusCode: 503, body: 'SessionStoreUnavailableError' });
   });
 
-  it('refuses an unknown mode with a TypeError naming the option', () => {
+  it('refuses an unknown mode or a bad margin with a TypeError naming the option', () => {
     expect(() => sessionMiddleware(sessions, { mode: 'read' as 'load' })).toThrow(/^mode: /);
+    expect(() => sessionMiddleware(sessions, { deadlineMarginMs: -1 })).toThrow(/^deadlineMarginMs: /);
+  });
+
+  it('stops a hanging store at the deadline the Lambda context allows: one attempt, then the app’s 503', async () => {
+    // Prepare: 1.2 s left and a 0.5 s margin: the read is aborted at 0.7 s, inside its first attempt.
+    const cookie = await loggedInCookie();
+    const hurried = { ...context, getRemainingTimeInMillis: () => 1200 } as SessionContext;
+    const app = middy<APIGatewayProxyEventV2, SessionHandlerResult, Error, SessionContext>()
+      .use({
+        onError: async (request) => {
+          request.response = {
+            statusCode: request.error instanceof SessionStoreUnavailableError ? 503 : 500,
+          };
+        },
+      })
+      .use(sessionMiddleware(sessions))
+      .handler(async () => ({ statusCode: 200, body: 'never' }));
+    proxy.fault({ kind: 'hang', operations: ['GetItem'] });
+    proxy.reset();
+
+    // Act
+    const response = (await app(httpEvent({ cookies: [cookie] }), hurried)) as SessionResult;
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(proxy.count('GetItem')).toBe(1);
   });
 
   it('works as a plain { before, after } object too (no Middy needed to call it)', async () => {
