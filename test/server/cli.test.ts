@@ -12,6 +12,13 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const children = new Set<ChildProcess>();
 let dataFolder: string;
 
+// Each test cold-starts `tsx` (which compiles the server on the fly) up to three times: seconds each on
+// a busy shared machine. The limits are generous backstops for a process that never starts or never
+// answers, not speed checks (`npm run bench` measures start-up).
+const START_LIMIT_MS = 60_000;
+const OUTPUT_LIMIT_MS = 30_000;
+jest.setTimeout(4 * START_LIMIT_MS);
+
 interface Running {
   child: ChildProcess;
   url: string;
@@ -38,7 +45,7 @@ function run(env: Record<string, string>) {
 
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const { child, output } = run(env);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + START_LIMIT_MS;
   while (Date.now() < deadline) {
     const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
     if (match) return { child, url: match[1], output };
@@ -50,7 +57,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
 }
 
 async function waitForOutput(running: { output: () => string }, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + OUTPUT_LIMIT_MS;
   while (!pattern.test(running.output())) {
     if (Date.now() > deadline) throw new Error(`no output matching ${pattern}:\n${running.output()}`);
     await new Promise((r) => setTimeout(r, 25));
