@@ -3,12 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
+import { cookiePair } from '../support/http';
+import { itemIdOf } from '../support/responses';
 import { useStore } from '../support/store';
+import { getItem } from '../support/table';
 
 // `sam local invoke -t cdk.out/<stack>.template.json` finds each function's code through the asset
 // metadata the CDK CLI writes: a real bundling synth (as `cdk synth` does) must carry it.
@@ -97,6 +101,7 @@ function sampleEnvironment(): Record<string, string> {
 
 describe('the synthesized bundles, run the way Lambda runs them', () => {
   const store = useStore({ tableName: 'sessions-bundle-test' });
+  const { proxy } = store;
   let secrets: FakeSecretsManager;
 
   beforeAll(async () => {
@@ -107,12 +112,25 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     await secrets.close();
   });
 
-  /** Requires a bundle in a fresh node (from outside the repo: only Node's own modules resolve) and invokes it. */
-  async function invokeBundle(logicalIdPrefix: string, eventFile: string, keys: Record<string, string>) {
+  /** A sample event of events/, as `sam local invoke -e` reads it. */
+  function sampleEvent(eventFile: string): Record<string, unknown> {
+    return JSON.parse(readFileSync(path.join(__dirname, '../../events', eventFile), 'utf8'));
+  }
+
+  /**
+   * Requires a bundle in a fresh node (from outside the repo: only Node's own modules resolve) and
+   * invokes it with a sample event (a file of events/) or an event built from one.
+   * The bundle talks to the store through the counting proxy, so a test sees which operations it reached.
+   */
+  async function invokeBundle(
+    logicalIdPrefix: string,
+    eventOrFile: string | Record<string, unknown>,
+    keys: Record<string, string>,
+  ) {
     const entry = functions.find(([logicalId]) => logicalId.startsWith(logicalIdPrefix));
     if (!entry) throw new Error(`no function ${logicalIdPrefix}`);
     const bundle = path.join(outdir, entry[1].Metadata?.['aws:asset:path'] ?? '', 'index.js');
-    const event = readFileSync(path.join(__dirname, '../../events', eventFile), 'utf8');
+    const event = JSON.stringify(typeof eventOrFile === 'string' ? sampleEvent(eventOrFile) : eventOrFile);
     const script = `require(${JSON.stringify(bundle)}).handler(${event}, {}).then((result) => {
       process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
     });`;
@@ -123,7 +141,7 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
         PATH: process.env.PATH,
         NODE_OPTIONS: '--enable-source-maps',
         TABLE_NAME: 'sessions-bundle-test',
-        DYNAMODB_ENDPOINT: store.endpoint,
+        DYNAMODB_ENDPOINT: store.proxy.endpoint,
         ...keys,
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'test',
@@ -142,17 +160,73 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
   }
 
   // The bundles leave bowser out (lib/bundling.ts): a path that needed it would throw here.
-  it('logs in, shows the page and logs out with nothing but the bundle and Node', async () => {
-    // The key the sample cookies are signed with.
+  // events/index.json and events/logout.json carry no cookie (a static one could not verify: the key
+  // `sam local invoke` runs with is whatever events/env.json or the developer sets, and the item behind
+  // it would have to exist in their table). So this test logs in through the login bundle first and
+  // sends the cookie it was given with the index and logout sample events, as a browser would: each
+  // bundle then really reads, refreshes and deletes the item, which the counting proxy shows.
+  it('logs in, shows the page, refreshes and logs out with nothing but the bundle and Node', async () => {
+    // Prepare: the key the sample environment signs with.
     const keys = { SESSION_SECRET: sampleEnvironment().SESSION_SECRET };
+    const withCookie = (eventFile: string, cookie: string) => ({
+      ...sampleEvent(eventFile),
+      cookies: [cookie],
+    });
+
+    // Act + Assess: login.json posts username=admin.
     const login = await invokeBundle('LoginFunction', 'login.json', keys);
     expect(login.statusCode).toBe(303);
     expect(login.cookies?.[0]).toMatch(/^__Host-session=[\w-]+\.[\w-]+;/);
+    expect(proxy.writes()).toBe(1);
+    expect(proxy.count('PutItem')).toBe(1);
+    const cookie = cookiePair(login.cookies?.[0] ?? '');
+    const itemId = itemIdOf(cookie);
+    expect(await getItem(store, itemId)).toMatchObject({ id: itemId });
+
+    // A fresh session: one read, nothing to write.
+    proxy.reset();
+    const index = await invokeBundle('IndexFunction', withCookie('index.json', cookie), keys);
+    expect(index.statusCode).toBe(200);
+    expect(index.body).toContain('<p>Logged in as admin</p>');
+    expect(proxy.operations).toEqual(['GetItem']);
+
+    // A session last refreshed half an hour ago (a quarter of the hour's idle window has passed): the
+    // read pushes the idle expiry forward with one conditional UpdateItem.
+    const refreshedAt = Date.now() - 30 * 60 * 1000;
+    await store.documents.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: { id: itemId },
+        UpdateExpression: 'SET refreshedAt = :refreshedAt',
+        ExpressionAttributeValues: { ':refreshedAt': refreshedAt },
+      }),
+    );
+    proxy.reset();
+    const refreshed = await invokeBundle('IndexFunction', withCookie('index.json', cookie), keys);
+    expect(refreshed.body).toContain('<p>Logged in as admin</p>');
+    expect(proxy.operations).toEqual(['GetItem', 'UpdateItem']);
+    expect((await getItem(store, itemId))?.refreshedAt).toBeGreaterThan(refreshedAt);
+
+    proxy.reset();
+    const logout = await invokeBundle('LogoutFunction', withCookie('logout.json', cookie), keys);
+    expect(logout.statusCode).toBe(303);
+    expect(logout.cookies?.[0]).toMatch(/^__Host-session=;.*Max-Age=0/);
+    expect(proxy.operations).toContain('DeleteItem');
+    expect(await getItem(store, itemId)).toBeUndefined();
+
+    // The cookie is dead for the index bundle too.
+    const after = await invokeBundle('IndexFunction', withCookie('index.json', cookie), keys);
+    expect(after.body).toContain('You are not logged in');
+  }, 120_000);
+
+  it('serves the sample events as they are (no cookie): the anonymous page, and a logout that touches nothing', async () => {
+    const keys = { SESSION_SECRET: sampleEnvironment().SESSION_SECRET };
     const index = await invokeBundle('IndexFunction', 'index.json', keys);
     expect(index.statusCode).toBe(200);
-    expect(index.body).toContain('<html');
+    expect(index.body).toContain('You are not logged in');
     const logout = await invokeBundle('LogoutFunction', 'logout.json', keys);
     expect(logout.statusCode).toBe(303);
+    expect(proxy.operations).toEqual([]);
   }, 60_000);
 
   // As deployed: the keys come from Secrets Manager, whose client the bundle loads at the first request.

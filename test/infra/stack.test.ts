@@ -312,6 +312,51 @@ describe('SessionsStack', () => {
       }
     });
 
+    it('grants nothing around the role policies: no managed policy on the roles, no resource policy', () => {
+      // Prepare: the functions' roles.
+      const roleIds = (Object.keys(FUNCTIONS) as FunctionName[]).map(
+        (name) =>
+          (resources[functionLogicalId(name)].Properties.Role as { 'Fn::GetAtt': [string, string] })[
+            'Fn::GetAtt'
+          ][0],
+      );
+      expect(new Set(roleIds).size).toBe(3);
+
+      // Assess: no customer-managed policy is attached to them (nor AWS managed ones, by ARN).
+      for (const roleId of roleIds) expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      const managed = resourcesOfType('AWS::IAM::ManagedPolicy');
+      const attachedToRoles = managed.filter(([, policy]) =>
+        ((policy.Properties.Roles ?? []) as unknown[]).some((ref) =>
+          roleIds.some((roleId) => isRef(ref, roleId)),
+        ),
+      );
+      expect(attachedToRoles).toEqual([]);
+      expect(managed).toEqual([]);
+
+      // No resource policy widens access to the table or the signing keys: whatever one allowed
+      // would bypass the per-function grants checked above.
+      for (const [, table] of resourcesOfType('AWS::DynamoDB::GlobalTable')) {
+        expect(table.Properties.ResourcePolicy).toBeUndefined();
+        for (const replica of (table.Properties.Replicas ?? []) as Record<string, unknown>[]) {
+          expect(replica.ResourcePolicy).toBeUndefined();
+          expect(
+            (replica.ReplicaStreamSpecification as { ResourcePolicy?: unknown } | undefined)?.ResourcePolicy,
+          ).toBeUndefined();
+        }
+      }
+      for (const [, table] of resourcesOfType('AWS::DynamoDB::Table')) {
+        expect(table.Properties.ResourcePolicy).toBeUndefined();
+      }
+      expect(resourcesOfType('AWS::SecretsManager::ResourcePolicy')).toEqual([]);
+      // The only resource-based grant: API Gateway may invoke the functions.
+      for (const [, permission] of resourcesOfType('AWS::Lambda::Permission')) {
+        expect(permission.Properties).toMatchObject({
+          Action: 'lambda:InvokeFunction',
+          Principal: 'apigateway.amazonaws.com',
+        });
+      }
+    });
+
     it('never allows Scan, Query, Batch* or wildcards', () => {
       // Act
       const statements = allStatements();

@@ -33,6 +33,9 @@ function expectHtmlHeaders(headers: Record<string, string>) {
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['cache-control']).toBe('no-store');
   expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['cross-origin-opener-policy']).toBe('same-origin');
 }
 
 describe('the tutorial flow through the handlers (payload 2.0 events)', () => {

@@ -250,10 +250,11 @@ describe('a cold container with its keys in Secrets Manager', () => {
       container.login(loginEvent('newcomer')),
       container.logout(httpEvent({ path: '/logout', cookies: [cookie] })),
     ]);
-    expect(performance.now() - started).toBeLessThan(8000);
+    // Inside the deployed function's timeout (15 s), not a speed figure: the shared machine may be busy.
+    expect(performance.now() - started).toBeLessThan(15_000);
     for (const response of responses) {
       expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toMatch(/^\d+$/);
+      expect(response.headers['retry-after']).toBe('5'); // RETRY_AFTER_SECONDS, lambda/app/lambdaHandler.ts
       expect(response.cookies).toEqual([]);
     }
     expect(secretsProxy.count('GetSecretValue')).toBe(3); // one fetch, three attempts, shared
@@ -262,5 +263,5 @@ describe('a cold container with its keys in Secrets Manager', () => {
     secretsProxy.reset();
     expect(shownUsername(await container.index(httpEvent({ cookies: [cookie] })))).toBe('patient');
     expect(secretsProxy.operations).toEqual(['GetSecretValue']);
-  });
+  }, 60_000);
 });

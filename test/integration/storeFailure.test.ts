@@ -16,13 +16,18 @@ const clock = new TestClock();
 const validLooking = `__Host-session=${new KeyRing([process.env.SESSION_SECRET as string]).sign(newToken())}`;
 /** Every fault the proxy can inject that ends in an error the client sees. */
 const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as const satisfies FaultKind[];
-/** "Within a few seconds": a behaviour bound, not a benchmark (three 1 s attempts plus backoff). */
-const FEW_SECONDS_MS = 8000;
+/**
+ * The bound that matters: a 503 before the deployed function's timeout (15 s, lib/SessionsStack.ts), not a
+ * speed (about 3.6 s at worst: three 1 s attempts plus backoff; `npm run bench` measures speed). Far
+ * enough above the worst case that a busy shared machine does not fail it.
+ */
+const LAMBDA_TIMEOUT_MS = 15_000;
+/** Jest's limit for a test that waits out three timed-out attempts: above the bound, so the assertion reports. */
+const OUTAGE_TEST_MS = 60_000;
 
 function expect503(response: HttpResponse) {
   expect(response.statusCode).toBe(503);
-  expect(response.headers['retry-after']).toMatch(/^\d+$/);
-  expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  expect(response.headers['retry-after']).toBe('5'); // RETRY_AFTER_SECONDS, lambda/app/lambdaHandler.ts
   expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(response.headers['cache-control']).toBe('no-store');
   // No silent logout: no Set-Cookie at all, so no cookie is cleared (nor issued).
@@ -126,7 +131,7 @@ describe('injected store faults, through the handlers', () => {
       ]);
       for (const { response, ms } of results) {
         expect503(response);
-        expect(ms).toBeLessThan(FEW_SECONDS_MS);
+        expect(ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
       }
       // Each request tried three times, then gave up: GetItem, two PutItems, DeleteItem.
       expect(proxy.count('GetItem')).toBe(3);
@@ -142,6 +147,7 @@ describe('injected store faults, through the handlers', () => {
       expect(sessionSetCookie(logout)).toContain('Max-Age=0');
       expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
     },
+    OUTAGE_TEST_MS,
   );
 
   test('a refresh that fails: 503 without a cookie, and the session still works after recovery', async () => {

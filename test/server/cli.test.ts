@@ -9,8 +9,16 @@ import { cookiePair, postLogin, send } from '../support/http';
 // `npm start` as a user runs it: a real process, its output, its signals, its data folder.
 const ROOT = resolve(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
+/** Every process a test spawned, exited or not: see `killEverythingSpawned`. */
 const children = new Set<ChildProcess>();
 let dataFolder: string;
+
+// Each test cold-starts `tsx` (which compiles the server on the fly) up to three times: seconds each on
+// a busy shared machine. The limits are generous backstops for a process that never starts or never
+// answers, not speed checks (`npm run bench` measures start-up).
+const START_LIMIT_MS = 60_000;
+const OUTPUT_LIMIT_MS = 30_000;
+jest.setTimeout(4 * START_LIMIT_MS);
 
 interface Running {
   child: ChildProcess;
@@ -23,9 +31,11 @@ function run(env: Record<string, string>) {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOCAL_DATA_DIR: dataFolder, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: tsx runs the server in a child node process, which a kill of tsx alone
+    // leaves running (holding our pipes, so Jest never exits). The group takes both.
+    detached: true,
   });
   children.add(child);
-  child.on('exit', () => children.delete(child));
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -38,19 +48,19 @@ function run(env: Record<string, string>) {
 
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const { child, output } = run(env);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + START_LIMIT_MS;
   while (Date.now() < deadline) {
     const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
     if (match) return { child, url: match[1], output };
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  child.kill('SIGKILL');
+  killGroup(child);
   throw new Error(`server did not start:\n${output()}`);
 }
 
 async function waitForOutput(running: { output: () => string }, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + OUTPUT_LIMIT_MS;
   while (!pattern.test(running.output())) {
     if (Date.now() > deadline) throw new Error(`no output matching ${pattern}:\n${running.output()}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -58,7 +68,8 @@ async function waitForOutput(running: { output: () => string }, pattern: RegExp)
 }
 
 async function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  // Already gone (exitCode for an exit, signalCode for a kill): 'exit' will not fire again.
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = await once(child, 'exit');
   return code as number | null;
 }
@@ -78,13 +89,37 @@ async function pageFor(url: string, cookie: string): Promise<string> {
   return (await send(url, 'GET', '/', { headers: { cookie } })).body;
 }
 
+/** SIGKILL to the child's whole process group (tsx and the server it runs); a group already gone is fine. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/**
+ * Whatever the test's outcome (a failed expectation, a timeout), nothing it spawned outlives it. The
+ * group is killed even when tsx itself already exited: its server child might not have.
+ */
+async function killEverythingSpawned(): Promise<void> {
+  const spawned = [...children];
+  children.clear();
+  for (const child of spawned) killGroup(child);
+  await Promise.all(spawned.map((child) => exitOf(child)));
+}
+
 beforeEach(() => {
   dataFolder = mkdtempSync(join(tmpdir(), 'sessions-cli-'));
 });
 
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(dataFolder, { recursive: true, force: true });
+afterEach(async () => {
+  try {
+    await killEverythingSpawned();
+  } finally {
+    rmSync(dataFolder, { recursive: true, force: true });
+  }
 });
 
 it('prints the URL and a line per request, and stops cleanly on SIGTERM and Ctrl-C', async () => {

@@ -34,6 +34,9 @@ function expectHtmlHeaders(response: RawResponse) {
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['content-security-policy']).toContain("default-src 'none'");
   expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(response.headers['referrer-policy']).toBe('no-referrer');
+  expect(response.headers['x-frame-options']).toBe('DENY');
+  expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
   // Plain HTTP: no HSTS (browsers ignore it there, and it would pin localhost to HTTPS).
   expect(response.headers['strict-transport-security']).toBeUndefined();
 }

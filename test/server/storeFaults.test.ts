@@ -20,8 +20,14 @@ let output: CapturedOutput;
 const issued = new Set<string>();
 
 const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as const satisfies FaultKind[];
-/** "Within a few seconds": three 1 s attempts plus backoff, with room to spare. */
-const FEW_SECONDS_MS = 8000;
+/**
+ * The bound that matters: a 503 before the deployed function's timeout (15 s, lib/SessionsStack.ts), not a
+ * speed (about 3.6 s at worst: three 1 s attempts plus backoff; `npm run bench` measures speed). Far
+ * enough above the worst case that a busy shared machine does not fail it.
+ */
+const LAMBDA_TIMEOUT_MS = 15_000;
+/** Jest's limit for a test that waits out three timed-out attempts: above the bound, so the assertion reports. */
+const OUTAGE_TEST_MS = 60_000;
 
 beforeAll(async () => {
   dataFolder = mkdtempSync(join(tmpdir(), 'sessions-faults-'));
@@ -62,7 +68,7 @@ function shownUser(response: RawResponse): string | undefined {
 
 function expect503(response: RawResponse) {
   expect(response.status).toBe(503);
-  expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(response.headers['retry-after']).toBe('5'); // RETRY_AFTER_SECONDS, lambda/app/lambdaHandler.ts
   expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(response.setCookies).toEqual([]); // never a silent logout, never a cookie issued
   expect(response.body).toContain('Service unavailable');
@@ -114,11 +120,12 @@ describe('the local server in front of a store that breaks on purpose', () => {
       ]);
       for (const { response, ms } of results) {
         expect503(response);
-        expect(ms).toBeLessThan(FEW_SECONDS_MS);
+        expect(ms).toBeLessThan(LAMBDA_TIMEOUT_MS);
       }
       proxy.heal();
       expect(shownUser(await get('/', cookie))).toBe(`outage-${kind}`);
     },
+    OUTAGE_TEST_MS,
   );
 
   test('a burst of faulted requests: every one answered, memory bounded, the server still serves', async () => {
