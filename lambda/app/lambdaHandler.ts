@@ -109,6 +109,13 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
   };
 }
 
+/** The name of the error's cause (an SDK error, the deadline's `TimeoutError`), for the log. */
+function causeName(error: unknown): string | undefined {
+  const cause: unknown = error instanceof Error ? error.cause : undefined;
+  const name = typeof cause === 'object' && cause !== null ? (cause as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /** Failures that may pass: the store or the key provider did not answer in time. */
 function isUnavailable(error: unknown): error is SessionStoreUnavailableError | SessionKeysUnavailableError {
   return error instanceof SessionStoreUnavailableError || error instanceof SessionKeysUnavailableError;
@@ -120,7 +127,7 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
     route: route.name,
     requestId: request.requestId,
     errorName: error instanceof Error ? error.name : typeof error,
-    cause: error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
+    cause: causeName(error),
   };
   if (isUnavailable(error)) {
     const what =

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { untilAborted } from './abort.js';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -58,17 +59,6 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
-}
-
-/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
 }
 
 /** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */

@@ -6,6 +6,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { untilAborted } from './abort.js';
 import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants.js';
 import {
   SessionIdCollisionError,
@@ -58,11 +59,6 @@ function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-/** The SDK's options for one call: the request's deadline, when it has one. */
-function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
-  return signal === undefined ? {} : { abortSignal: signal };
-}
-
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
 class ConditionFailed extends Error {}
 
@@ -93,10 +89,9 @@ export class SessionStore {
 
   /** One strongly consistent `GetItem`; an item past its expiry counts as absent. */
   async load(token: string, signal?: AbortSignal): Promise<LoadResult> {
-    const output = await this.send('load', () =>
+    const output = await this.send('load', signal, () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) }, ConsistentRead: true }),
-        sendOptions(signal),
       ),
     );
     const record = output.Item as SessionRecord | undefined;
@@ -123,7 +118,7 @@ export class SessionStore {
       expiresAt: Math.floor(validUntil / 1000),
     };
     try {
-      await this.send('create', () =>
+      await this.send('create', signal, () =>
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -131,7 +126,6 @@ export class SessionStore {
             ConditionExpression: 'attribute_not_exists(#id)',
             ExpressionAttributeNames: { '#id': KEY },
           }),
-          sendOptions(signal),
         ),
       );
     } catch (error) {
@@ -169,11 +163,8 @@ export class SessionStore {
 
   /** Deletes the session for `token` (idempotent). */
   async destroy(token: string, signal?: AbortSignal): Promise<void> {
-    await this.send('destroy', () =>
-      this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } }),
-        sendOptions(signal),
-      ),
+    await this.send('destroy', signal, () =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } })),
     );
   }
 
@@ -193,7 +184,7 @@ export class SessionStore {
       expiresAt: Math.floor(validUntil / 1000),
     };
     try {
-      await this.send(writeData ? 'save' : 'refresh', () =>
+      await this.send(writeData ? 'save' : 'refresh', signal, () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -214,7 +205,6 @@ export class SessionStore {
               ...(writeData ? { ':data': data } : {}),
             },
           }),
-          sendOptions(signal),
         ),
       );
     } catch (error) {
@@ -226,10 +216,9 @@ export class SessionStore {
 
   /** True when the stored item for `record.id` is `record` as this store just wrote it. */
   private async holdsRecord(record: SessionRecord, signal: AbortSignal | undefined): Promise<boolean> {
-    const output = await this.send('create', () =>
+    const output = await this.send('create', signal, () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
-        sendOptions(signal),
       ),
     );
     return isDeepStrictEqual(output?.Item, record);
@@ -249,10 +238,19 @@ export class SessionStore {
     return JSON.parse(json) as SessionData;
   }
 
-  /** Runs one SDK call: a failed condition becomes `ConditionFailed`, anything else "unavailable". */
-  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one SDK call, waited for until the request's deadline at most: a failed condition becomes
+   * `ConditionFailed`, a refusal for good "rejected", anything else (the deadline too) "unavailable".
+   * The deadline is raced here rather than handed to the SDK as its `abortSignal`, which costs
+   * every call far more (docs/performance.md); a call left behind still ends at its own timeout.
+   */
+  private async send<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> {
     try {
-      return await call();
+      return await untilAborted(call(), signal);
     } catch (error) {
       if (isConditionalCheckFailure(error)) throw new ConditionFailed();
       if (isRejection(error)) throw new SessionStoreRejectedError(operation, { cause: error });

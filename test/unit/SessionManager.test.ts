@@ -846,29 +846,44 @@ describe('key providers', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
-  it('passes the request’s deadline to every store call', async () => {
-    // Prepare
-    const token = newToken();
-    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
-    const signal = new AbortController().signal;
-    const req = { ...request([current.sign(token)]), signal };
-    const sessions = makeManager(clock);
+  it.each([
+    ['a read', 'GetCommand'],
+    ['a save', 'UpdateCommand'],
+    ['a logout', 'DeleteCommand'],
+  ] as const)(
+    '%s that hangs: the request stops waiting at its deadline (SessionStoreUnavailableError)',
+    async (_label, hanging) => {
+      // Prepare: every call answers at once except the hanging kind, which never answers.
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const never = () => new Promise<never>(() => undefined);
+      if (hanging === 'GetCommand') ddb.on(GetCommand).callsFake(never);
+      if (hanging === 'UpdateCommand') ddb.on(UpdateCommand).callsFake(never);
+      if (hanging === 'DeleteCommand') ddb.on(DeleteCommand).callsFake(never);
+      const deadline = new AbortController();
+      const req = { ...request([current.sign(token)]), signal: deadline.signal };
+      const sessions = makeManager(clock);
 
-    // Act: a read, a save, then a logout.
-    const session = await sessions.load(req);
-    session.set('theme', 'dark');
-    await sessions.commit(session, req);
-    const attached = await sessions.attach(req);
-    attached.destroy();
-    await sessions.commit(attached, req);
+      // Act
+      const pending = (async () => {
+        if (hanging === 'DeleteCommand') {
+          const attached = await sessions.attach(req);
+          attached.destroy();
+          return sessions.commit(attached, req);
+        }
+        const session = await sessions.load(req);
+        session.set('theme', 'dark');
+        return sessions.commit(session, req);
+      })();
+      await new Promise((resolve) => setImmediate(resolve));
+      deadline.abort(new Error('deadline'));
+      const error = await pending.catch((e: unknown) => e);
 
-    // Assess
-    expect(ddb.calls().map((call) => (call.args as unknown[])[1])).toEqual([
-      { abortSignal: signal },
-      { abortSignal: signal },
-      { abortSignal: signal },
-    ]);
-  });
+      // Assess
+      expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+      expect(((error as Error).cause as Error).message).toBe('deadline');
+    },
+  );
 
   it('a provider giving unusable keys: SigningKeyError, not "unavailable"', async () => {
     const sessions = new SessionManager({
