@@ -20,13 +20,13 @@ const LEVELS_ABOVE_INFO = new Set(['WARN', 'ERROR', 'CRITICAL', 'SILENT']);
  */
 export function createRequestLog(logger: Logger, service: string, namespace: string): RequestLog {
   if (LEVELS_ABOVE_INFO.has(logger.getLevelName())) return () => undefined;
-  const service_ = JSON.stringify(service);
+  const serviceJson = JSON.stringify(service);
   return (fields, metricNames) => {
     const now = Date.now();
     const body = JSON.stringify(fields);
     const metrics = metricMembers(namespace, metricNames, now);
     const line =
-      `{"level":"INFO","message":"request","timestamp":"${new Date(now).toISOString()}","service":${service_}` +
+      `{"level":"INFO","message":"request","timestamp":"${new Date(now).toISOString()}","service":${serviceJson}` +
       (body === '{}' ? '' : `,${body.slice(1, -1)}`) +
       (metrics === '' ? '' : `,${metrics}`) +
       '}\n';

@@ -26,7 +26,7 @@ export interface SecretsManagerKeysOptions {
  * waits another interval); with none held, the request fails with `SessionKeysUnavailableError`,
  * or `SessionKeysRejectedError` when Secrets Manager refused for good (no secret, no permission).
  * @example
- * const keys = new SecretsManagerKeys({ secretId: process.env.SESSION_SECRET_ARN! });
+ * const keys = new SecretsManagerKeys({ secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys' });
  */
 export class SecretsManagerKeys implements KeyProvider {
   private keys: readonly string[] | undefined;

@@ -28,6 +28,15 @@ beforeEach(() => {
 
 const KEY_REFRESH_MS = DEFAULT_KEY_REFRESH_SECONDS * 1000;
 
+/** An error as the SDK builds it from a Secrets Manager answer with this name and status. */
+function sdkError(name: string, httpStatusCode: number): Error {
+  return Object.assign(new Error(`${name} from Secrets Manager`), {
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+  });
+}
+
 function ringWith(now: () => number) {
   return new SecretsManagerKeys({
     client: new SecretsManagerClient({ region: 'us-east-1' }),
@@ -134,12 +143,8 @@ describe('SecretsManagerKeys', () => {
     ['ThrottlingException', 400, SessionKeysUnavailableError],
     ['InternalServiceError', 500, SessionKeysUnavailableError],
   ])('classifies %s (HTTP %i) as %p', async (name, httpStatusCode, expected) => {
-    // Prepare: an error as the SDK builds it from Secrets Manager's answer.
-    const answer = Object.assign(new Error(`${name} from Secrets Manager`), {
-      name,
-      $fault: httpStatusCode >= 500 ? 'server' : 'client',
-      $metadata: { httpStatusCode },
-    });
+    // Prepare
+    const answer = sdkError(name, httpStatusCode);
     secrets.on(GetSecretValueCommand).rejects(answer);
 
     // Act
@@ -203,13 +208,7 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
 
   it('answers 500 without Retry-After when Secrets Manager refuses for good, logged as a deployment fault', async () => {
     // Prepare
-    secrets.on(GetSecretValueCommand).rejects(
-      Object.assign(new Error('not authorized'), {
-        name: 'AccessDeniedException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
+    secrets.on(GetSecretValueCommand).rejects(sdkError('AccessDeniedException', 400));
     const logger = new Logger({ logLevel: 'SILENT' });
     const error = jest.spyOn(logger, 'error');
     const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env), { logger }));
