@@ -21,6 +21,9 @@ const PLAYWRIGHT_EXECUTABLES = [
 /** How long `<browser> --version` may take before the candidate counts as not running. */
 const VERSION_TIMEOUT_MS = 10_000;
 
+/** The problem of a candidate that does not exist. */
+export const NO_FILE = 'there is no file there';
+
 /** What a look at one candidate found: its version line, or why it will not do. */
 export type Probe = { version: string } | { problem: string };
 
@@ -113,9 +116,6 @@ export function searchChromium(search: SearchEnvironment = realSearchEnvironment
   if (installed.length === 0) tried.push(`Playwright's browsers in ${folder}: no Chromium there`);
   return { tried };
 }
-
-/** The problem of a candidate that does not exist. */
-export const NO_FILE = 'there is no file there';
 
 /** The real filesystem, environment and processes. */
 export function realSearchEnvironment(env: NodeJS.ProcessEnv = process.env): SearchEnvironment {
