@@ -18,6 +18,8 @@ import {
 } from '../lambda/contract';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
+import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
+import { SessionsDashboard } from './dashboard';
 import { ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -48,22 +50,34 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
  * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
  *
  * Context: `disposable=true` makes the table and secret deletable with the stack;
- * `throttleBurst` / `throttleRate` override the default-route throttling.
+ * `throttleBurst` / `throttleRate` override the default-route throttling; `alarmEmail` subscribes
+ * an address to the alarms; `reservedConcurrency`, `tableMaxReadRequestUnits` and
+ * `tableMaxWriteRequestUnits` cap capacity (docs/operations.md lists every option).
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   readonly alarms: SessionAlarms;
+  readonly dashboard: SessionsDashboard;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const disposable = contextFlag(this, 'disposable');
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.sessions = new ServerSessions(this, 'Sessions', { disposable });
+    this.sessions = new ServerSessions(this, 'Sessions', {
+      disposable,
+      maxThroughput: {
+        maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
+        maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
+      },
+    });
 
-    this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy));
+    const reservedConcurrency = optionalContextNumber(this, 'reservedConcurrency');
+    this.functions = mapFunctions((name) =>
+      this.sessionFunction(name, logRemovalPolicy, reservedConcurrency),
+    );
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Flask-style server-side sessions',
@@ -124,6 +138,14 @@ export class SessionsStack extends Stack {
       api: this.api,
       functions: this.functions,
       table: this.sessions.table,
+      email: contextEmail(this, 'alarmEmail'),
+    });
+    this.dashboard = new SessionsDashboard(this, 'Monitoring', {
+      api: this.api,
+      functions: this.functions,
+      table: this.sessions.table,
+      metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+      serviceName: this.stackName,
     });
 
     new CfnOutput(this, 'SiteUrl', { value: stage.url, description: 'The site' });
@@ -131,10 +153,22 @@ export class SessionsStack extends Stack {
       value: this.sessions.table.tableName,
       description: 'DynamoDB table holding the sessions',
     });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the site',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'SNS topic every alarm notifies (subscribe with -c alarmEmail=... or in the console)',
+    });
   }
 
   /** One handler: its own role (no AWS managed policy), log group, bundle and session grants. */
-  private sessionFunction(name: FunctionName, logRemovalPolicy: RemovalPolicy): nodejs.NodejsFunction {
+  private sessionFunction(
+    name: FunctionName,
+    logRemovalPolicy: RemovalPolicy,
+    reservedConcurrency: number | undefined,
+  ): nodejs.NodejsFunction {
     const id = pascalCase(name);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -163,6 +197,9 @@ export class SessionsStack extends Stack {
       // DynamoDB writes or a read and a refresh), each up to three 1 s attempts plus backoff
       // (lambda/session/documentClient.ts): about 10 s. 15 s leaves room, so it ends in a 503, not a timeout.
       timeout: Duration.seconds(15),
+      // Off by default. Set, it caps this function's share of the account's concurrency (and so
+      // what a flood costs) and guarantees it that share; beyond it Lambda throttles (an alarm).
+      reservedConcurrentExecutions: reservedConcurrency,
       role,
       logGroup,
       // No X-Ray: it would need xray:PutTraceSegments on "*" and the JSON logs carry the request id.
@@ -207,23 +244,4 @@ function mapFunctions<T>(make: (name: FunctionName) => T): Record<FunctionName, 
 
 function pascalCase(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
-}
-
-/** A boolean context value: `true` or the string `"true"` (as `cdk -c key=true` passes it). */
-function contextFlag(scope: Construct, key: string): boolean {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`Context ${key}: expected true or false, got ${JSON.stringify(value)}`);
-}
-
-/** A positive whole-number context value, or `defaultValue` when unset. */
-function contextNumber(scope: Construct, key: string, defaultValue: number): number {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined) return defaultValue;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) {
-    throw new Error(`Context ${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
-  }
-  return number;
 }
