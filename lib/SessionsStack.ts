@@ -20,6 +20,7 @@ import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
 import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
 import { SessionsDashboard } from './dashboard';
+import { SessionsEdge } from './edge';
 import { ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -45,6 +46,15 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
+export interface SessionsStackProps extends StackProps {
+  /**
+   * Serve the site through CloudFront with this web ACL (its ARN, in us-east-1: `EdgeAclStack`),
+   * and make the API refuse requests that did not come through it.
+   * @default - no edge: the API's own address is the site
+   */
+  readonly edge?: { readonly webAclArn: string };
+}
+
 /**
  * The deployed app: an HTTP API with one route per entry of `ROUTES`, one Lambda function per
  * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
@@ -60,8 +70,9 @@ export class SessionsStack extends Stack {
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   readonly alarms: SessionAlarms;
   readonly dashboard: SessionsDashboard;
+  readonly edge?: SessionsEdge;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: SessionsStackProps = {}) {
     super(scope, id, props);
     const disposable = contextFlag(this, 'disposable');
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
@@ -148,7 +159,15 @@ export class SessionsStack extends Stack {
       serviceName: this.stackName,
     });
 
-    new CfnOutput(this, 'SiteUrl', { value: stage.url, description: 'The site' });
+    if (props.edge) {
+      this.edge = new SessionsEdge(this, 'Edge', {
+        api: this.api,
+        functions: this.functions,
+        webAclArn: props.edge.webAclArn,
+      });
+    }
+
+    new CfnOutput(this, 'SiteUrl', { value: this.edge?.url ?? stage.url, description: 'The site' });
     new CfnOutput(this, 'TableName', {
       value: this.sessions.table.tableName,
       description: 'DynamoDB table holding the sessions',

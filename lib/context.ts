@@ -16,7 +16,8 @@ export function optionalContextNumber(
 ): number | undefined {
   const value: unknown = scope.node.tryGetContext(key);
   if (value === undefined) return undefined;
-  const number = typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
+  // Digits only: `-c key=1e3` or `0x10` is a typo more likely than a way to write a number.
+  const number = typeof value === 'number' || /^\s*\d+\s*$/.test(String(value)) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < min || number > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
     throw new Error(`Context ${key}: expected a whole number ${range}, got ${JSON.stringify(value)}`);
