@@ -62,7 +62,8 @@ export interface SessionsStackProps extends StackProps {
  * Context: `disposable=true` makes the table and secret deletable with the stack;
  * `throttleBurst` / `throttleRate` override the default-route throttling; `alarmEmail` subscribes
  * an address to the alarms; `reservedConcurrency`, `tableMaxReadRequestUnits` and
- * `tableMaxWriteRequestUnits` cap capacity (docs/operations.md lists every option).
+ * `tableMaxWriteRequestUnits` cap capacity (docs/operations.md lists every option). With the `edge`
+ * prop, CloudFront and its web ACL front the API (lib/edge.ts, wired by lib/app.ts).
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
