@@ -1,8 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { SessionsStack } from '../lib/SessionsStack';
+import { sessionsApp } from '../lib/app';
 
-// Environment-agnostic: `cdk deploy` uses the account and region of the current credentials.
-const app = new App();
-new SessionsStack(app, 'ServerSessionsStack', {
-  description: 'Flask-style server-side sessions: API Gateway HTTP API, Lambda, DynamoDB',
-});
+// Environment-agnostic unless -c edge=true (lib/app.ts): the CLI's account and region then.
+sessionsApp(new App(), { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION });

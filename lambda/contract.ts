@@ -81,3 +81,11 @@ export const SESSION_METRICS = {
   /** The store or the signing keys were unavailable and the request ended in a 503. */
   storeError: 'SessionStoreError',
 } as const;
+
+/**
+ * The optional edge (`cdk deploy -c edge=true`): CloudFront adds `header`, with a secret value, to
+ * every request it forwards to the API, and the functions, given the same value in the
+ * environment variable `variable`, refuse any request without it. So the site answers only
+ * through CloudFront and its WAF. Without the variable (edge off, locally) nothing is checked.
+ */
+export const ORIGIN_VERIFY = { header: 'x-origin-verify', variable: 'ORIGIN_VERIFY_SECRET' } as const;

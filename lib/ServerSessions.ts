@@ -21,6 +21,12 @@ export interface ServerSessionsProps {
    * @default false - the table is deletion-protected and retained, the secret retained
    */
   readonly disposable?: boolean;
+  /**
+   * On-demand throughput caps, in request units per second: requests beyond them are throttled
+   * (the app answers 503), which bounds what a flood can cost.
+   * @default - no cap
+   */
+  readonly maxThroughput?: dynamodb.MaxThroughputProps;
 }
 
 /**
@@ -48,7 +54,7 @@ export class ServerSessions extends Construct {
 
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
+      billing: dynamodb.Billing.onDemand(props.maxThroughput),
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !disposable,

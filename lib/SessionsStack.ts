@@ -28,6 +28,9 @@ import {
 } from '../lambda/contract';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
+import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
+import { SessionsDashboard } from './dashboard';
+import { SessionsEdge } from './edge';
 import { ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -53,6 +56,15 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
+export interface SessionsStackProps extends StackProps {
+  /**
+   * Serve the site through CloudFront with this web ACL (its ARN, in us-east-1: `EdgeAclStack`),
+   * and make the API refuse requests that did not come through it.
+   * @default - no edge: the API's own address is the site
+   */
+  readonly edge?: { readonly webAclArn: string };
+}
+
 /**
  * Variables a function is given only for `sam local invoke`/`start-api`, declared blank so that
  * `--env-vars events/env.json` can set them (SAM overrides only declared variables). Deployed
@@ -66,25 +78,39 @@ export const SAM_LOCAL_VARIABLES = { DYNAMODB_ENDPOINT: '', SESSION_SECRET: '' }
  * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
  *
  * Context: `disposable=true` makes the table and secret deletable with the stack;
- * `throttleBurst` / `throttleRate` override the default-route throttling; `samLocal=true` makes a
- * template for `sam local` only (see `refuseDeployment`).
+ * `throttleBurst` / `throttleRate` override the default-route throttling; `alarmEmail` subscribes
+ * an address to the alarms; `reservedConcurrency`, `tableMaxReadRequestUnits` and
+ * `tableMaxWriteRequestUnits` cap capacity; `samLocal=true` makes a template for `sam local`
+ * only (see `refuseDeployment`); docs/operations.md lists every option. With the `edge` prop,
+ * CloudFront and its web ACL front the API (lib/edge.ts, wired by lib/app.ts).
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   readonly alarms: SessionAlarms;
+  readonly dashboard: SessionsDashboard;
+  readonly edge?: SessionsEdge;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: SessionsStackProps = {}) {
     super(scope, id, props);
     const disposable = contextFlag(this, 'disposable');
     const samLocal = contextFlag(this, 'samLocal');
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     if (samLocal) this.refuseDeployment();
 
-    this.sessions = new ServerSessions(this, 'Sessions', { disposable });
+    this.sessions = new ServerSessions(this, 'Sessions', {
+      disposable,
+      maxThroughput: {
+        maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
+        maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
+      },
+    });
 
-    this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy, samLocal));
+    const reservedConcurrency = optionalContextNumber(this, 'reservedConcurrency');
+    this.functions = mapFunctions((name) =>
+      this.sessionFunction(name, logRemovalPolicy, reservedConcurrency, samLocal),
+    );
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Flask-style server-side sessions',
@@ -145,12 +171,36 @@ export class SessionsStack extends Stack {
       api: this.api,
       functions: this.functions,
       table: this.sessions.table,
+      email: contextEmail(this, 'alarmEmail'),
+    });
+    this.dashboard = new SessionsDashboard(this, 'Monitoring', {
+      api: this.api,
+      functions: this.functions,
+      table: this.sessions.table,
+      metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+      serviceName: this.stackName,
     });
 
-    new CfnOutput(this, 'SiteUrl', { value: stage.url, description: 'The site' });
+    if (props.edge) {
+      this.edge = new SessionsEdge(this, 'Edge', {
+        api: this.api,
+        functions: this.functions,
+        webAclArn: props.edge.webAclArn,
+      });
+    }
+
+    new CfnOutput(this, 'SiteUrl', { value: this.edge?.url ?? stage.url, description: 'The site' });
     new CfnOutput(this, 'TableName', {
       value: this.sessions.table.tableName,
       description: 'DynamoDB table holding the sessions',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the site',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'SNS topic every alarm notifies (subscribe with -c alarmEmail=... or in the console)',
     });
   }
 
@@ -184,6 +234,7 @@ export class SessionsStack extends Stack {
   private sessionFunction(
     name: FunctionName,
     logRemovalPolicy: RemovalPolicy,
+    reservedConcurrency: number | undefined,
     samLocal: boolean,
   ): nodejs.NodejsFunction {
     const id = pascalCase(name);
@@ -214,6 +265,9 @@ export class SessionsStack extends Stack {
       // DynamoDB writes or a read and a refresh), each up to three 1 s attempts plus backoff
       // (lambda/session/documentClient.ts): about 10 s. 15 s leaves room, so it ends in a 503, not a timeout.
       timeout: Duration.seconds(15),
+      // Off by default. Set, it caps this function's share of the account's concurrency (and so
+      // what a flood costs) and guarantees it that share; beyond it Lambda throttles (an alarm).
+      reservedConcurrentExecutions: reservedConcurrency,
       role,
       logGroup,
       // No X-Ray: it would need xray:PutTraceSegments on "*" and the JSON logs carry the request id.
@@ -255,23 +309,4 @@ function mapFunctions<T>(make: (name: FunctionName) => T): Record<FunctionName, 
 
 function pascalCase(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
-}
-
-/** A boolean context value: `true` or the string `"true"` (as `cdk -c key=true` passes it). */
-function contextFlag(scope: Construct, key: string): boolean {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`Context ${key}: expected true or false, got ${JSON.stringify(value)}`);
-}
-
-/** A positive whole-number context value, or `defaultValue` when unset. */
-function contextNumber(scope: Construct, key: string, defaultValue: number): number {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined) return defaultValue;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) {
-    throw new Error(`Context ${key}: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
-  }
-  return number;
 }

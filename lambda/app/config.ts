@@ -1,4 +1,4 @@
-import { DEFAULT_METRICS_NAMESPACE } from '../contract.js';
+import { DEFAULT_METRICS_NAMESPACE, ORIGIN_VERIFY } from '../contract.js';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -33,6 +33,8 @@ export interface AppConfig {
   /** The logs' `service` field, which is also the metrics' dimension. */
   serviceName: string;
   metricsNamespace: string;
+  /** `ORIGIN_VERIFY_SECRET`: set when the site runs behind the edge; requests must then carry it. */
+  originSecret?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -122,5 +124,6 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     ),
     serviceName: readString(env, 'POWERTOOLS_SERVICE_NAME') ?? 'sessions',
     metricsNamespace: readString(env, 'METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE,
+    originSecret: readString(env, ORIGIN_VERIFY.variable),
   };
 }

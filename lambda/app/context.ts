@@ -8,6 +8,7 @@ import {
   StaticKeys,
 } from '../session/index.js';
 import { type AppConfig, readAppConfig } from './config.js';
+import { originVerifier } from './originVerify.js';
 import { createRequestLog, type RequestLog } from './requestLog.js';
 
 /** What every handler shares within one container: built once, at init. */
@@ -18,6 +19,8 @@ export interface AppContext {
   requestLog: RequestLog;
   /** What the request's session commit did, once committed (the manager's `onCommit`). */
   committed(request: SessionRequest): SessionCommitEvent | undefined;
+  /** Behind the edge only: whether a request came through it (else it is refused before any session work). */
+  viaEdge?: (headers: Record<string, string>) => boolean;
 }
 
 /**
@@ -48,6 +51,7 @@ export function createAppContext(
     logger,
     requestLog: createRequestLog(logger, config.serviceName, config.metricsNamespace),
     committed: (request) => commits.get(request),
+    ...(config.originSecret === undefined ? {} : { viaEdge: originVerifier(config.originSecret) }),
   };
 }
 

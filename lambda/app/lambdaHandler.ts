@@ -57,7 +57,8 @@ export function unmatchedRouteError(path: string): HttpError {
 }
 
 /**
- * Wraps a route as a Lambda handler: parses the event, refuses other methods (405), turns
+ * Wraps a route as a Lambda handler: parses the event, refuses a request that bypassed the edge
+ * when the site runs behind one (403, before anything else), refuses other methods (405), turns
  * `HttpError` into its page and an unavailable store or key provider into a 503 with
  * `Retry-After`, and writes one structured line per request, which also counts the session's
  * outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the page.
@@ -74,6 +75,11 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
     let unavailable = false;
     let response: HttpResponse;
     try {
+      // Behind the edge, a request that bypassed CloudFront (and so its WAF) gets nothing more.
+      if (app.viaEdge && !app.viaEdge(request.headers)) {
+        log.refused = 'not via the edge';
+        throw new HttpError(403, 'This site answers only at its public address.');
+      }
       // API Gateway's catch-all: no route matched this method and path (no session is read).
       if (event?.routeKey === DEFAULT_ROUTE_KEY) throw unmatchedRouteError(request.path);
       if (!(methods as string[]).includes(request.method)) {

@@ -42,6 +42,9 @@ beforeAll(() => {
   stage.node.setContext('disposable', 'true');
   stage.node.setContext('throttleBurst', '7');
   stage.node.setContext('throttleRate', 3);
+  stage.node.setContext('reservedConcurrency', '20');
+  stage.node.setContext('tableMaxReadRequestUnits', '400');
+  stage.node.setContext('tableMaxWriteRequestUnits', 100);
   const overriddenStack = new SessionsStack(stage, 'ServerSessionsStack');
   const samLocalStage = new Stage(app, 'SamLocal');
   samLocalStage.node.setContext('samLocal', 'true');
@@ -240,8 +243,8 @@ describe('SessionsStack', () => {
       TreatMissingData: 'notBreaching',
     };
 
-    it('has five: API 5xx, each function failing, table throttling', () => {
-      expect(alarms()).toHaveLength(5);
+    it('has eight: API 5xx, each function failing or throttled, table throttling', () => {
+      expect(alarms()).toHaveLength(8);
       for (const alarm of alarms()) expect(alarm.Properties).toMatchObject(common);
     });
 
@@ -459,11 +462,35 @@ describe('SessionsStack', () => {
       });
     });
 
+    it('reservedConcurrency reserves that many concurrent executions for each function', () => {
+      // Assess: off by default, set on every function when given
+      for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+        expect(resources[functionLogicalId(name)].Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+      const functions = Object.values(overridden.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(3);
+      for (const fn of functions) expect(fn.Properties.ReservedConcurrentExecutions).toBe(20);
+    });
+
+    it('tableMaxReadRequestUnits and tableMaxWriteRequestUnits cap the on-demand table', () => {
+      // Assess: no cap by default
+      expect(JSON.stringify(resources[tableLogicalId()].Properties)).not.toContain('OnDemandThroughput');
+      overridden.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        BillingMode: 'PAY_PER_REQUEST',
+        WriteOnDemandThroughputSettings: { MaxWriteRequestUnits: 100 },
+        Replicas: [Match.objectLike({ ReadOnDemandThroughputSettings: { MaxReadRequestUnits: 400 } })],
+      });
+    });
+
     it.each([
       ['throttleBurst', 'lots'],
       ['throttleRate', 0],
       ['disposable', 'yes'],
       ['samLocal', 1],
+      ['reservedConcurrency', '1.5'],
+      ['reservedConcurrency', 0],
+      ['tableMaxReadRequestUnits', ''],
+      ['tableMaxWriteRequestUnits', '-1'],
     ])('a bad %s (%p) fails naming the key', (key, value) => {
       // Prepare
       const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [key]: value } });
