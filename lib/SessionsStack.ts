@@ -16,14 +16,15 @@ import {
   type FunctionName,
   ROUTES,
 } from '../lambda/contract';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../lambda/session/index';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
-import { ServerSessions } from './ServerSessions';
+import { LAMBDA_RUNTIME, ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** How often the signing keys rotate, in days, unless context `keyRotationDays` says otherwise. */
+export const DEFAULT_KEY_ROTATION_DAYS = 30;
 
 /** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
 export const DEFAULT_THROTTLE = { burstLimit: 100, rateLimit: 50 } as const;
@@ -48,7 +49,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
  * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
  *
  * Context: `disposable=true` makes the table and secret deletable with the stack;
- * `throttleBurst` / `throttleRate` override the default-route throttling.
+ * `throttleBurst` / `throttleRate` override the default-route throttling; `keyRotationDays` sets
+ * how often the signing keys rotate.
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
@@ -61,7 +63,12 @@ export class SessionsStack extends Stack {
     const disposable = contextFlag(this, 'disposable');
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    this.sessions = new ServerSessions(this, 'Sessions', { disposable });
+    this.sessions = new ServerSessions(this, 'Sessions', {
+      disposable,
+      keyRotationInterval: Duration.days(contextNumber(this, 'keyRotationDays', DEFAULT_KEY_ROTATION_DAYS)),
+      // The handlers use the library's default absolute timeout (they are given no other).
+      absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+    });
 
     this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy));
 
