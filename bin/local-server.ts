@@ -14,11 +14,7 @@ async function main(): Promise<void> {
   const app = await startLocalApp({ port, dataFolder, log: (line) => console.log(line) });
   console.log(`Sessions app listening on ${app.url}`);
   console.log(`  store: ${app.store}`);
-  if (app.ttlNotice) {
-    console.log(
-      `  note: TTL is not available on this endpoint (${app.ttlNotice}); expired sessions are refused on read but not deleted`,
-    );
-  }
+  if (app.storeNote) console.log(`  note: ${app.storeNote}`);
   console.log('  Ctrl-C to stop');
 
   let stopping = false;

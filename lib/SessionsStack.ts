@@ -1,5 +1,15 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CfnParameter,
+  CfnRule,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -45,12 +55,21 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
+ * Variables a function is given only for `sam local invoke`/`start-api`, declared blank so that
+ * `--env-vars events/env.json` can set them (SAM overrides only declared variables). Deployed
+ * functions never declare them: a `SESSION_SECRET` set in the console would replace the rotated
+ * keys and be readable through `GetFunctionConfiguration`.
+ */
+export const SAM_LOCAL_VARIABLES = { DYNAMODB_ENDPOINT: '', SESSION_SECRET: '' } as const;
+
+/**
  * The deployed app: an HTTP API with one route per entry of `ROUTES`, one Lambda function per
  * entry of `FUNCTIONS`, and the session table and signing-key secret from `ServerSessions`.
  *
  * Context: `disposable=true` makes the table and secret deletable with the stack;
  * `throttleBurst` / `throttleRate` override the default-route throttling; `keyRotationDays` sets
- * how often the signing keys rotate.
+ * how often the signing keys rotate; `samLocal=true` makes a template for `sam local` only (see
+ * `refuseDeployment`).
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
@@ -61,7 +80,9 @@ export class SessionsStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const disposable = contextFlag(this, 'disposable');
+    const samLocal = contextFlag(this, 'samLocal');
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    if (samLocal) this.refuseDeployment();
 
     this.sessions = new ServerSessions(this, 'Sessions', {
       disposable,
@@ -70,7 +91,7 @@ export class SessionsStack extends Stack {
       absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
     });
 
-    this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy));
+    this.functions = mapFunctions((name) => this.sessionFunction(name, logRemovalPolicy, samLocal));
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Flask-style server-side sessions',
@@ -140,8 +161,38 @@ export class SessionsStack extends Stack {
     });
   }
 
+  /**
+   * A `samLocal` template declares `SAM_LOCAL_VARIABLES`: it must never reach CloudFormation. Its
+   * description says so, and a rule fails any create or update of a stack from it before anything
+   * changes (SAM does not evaluate rules, CloudFormation does).
+   */
+  private refuseDeployment(): void {
+    this.templateOptions.description =
+      'FOR SAM LOCAL ONLY, DO NOT DEPLOY (synthesized with -c samLocal=true): its functions declare ' +
+      'SESSION_SECRET and DYNAMODB_ENDPOINT';
+    const marker = new CfnParameter(this, 'SamLocalOnly', {
+      type: 'String',
+      default: 'sam-local',
+      description: 'Marks a template made for sam local: its rule refuses to deploy it',
+    });
+    new CfnRule(this, 'RefuseSamLocalTemplate', {
+      assertions: [
+        {
+          assert: Fn.conditionNot(Fn.conditionEquals(marker.valueAsString, 'sam-local')),
+          assertDescription:
+            'This template was synthesized with -c samLocal=true for sam local only. Deploy with ' +
+            '`npx cdk deploy` without that option.',
+        },
+      ],
+    });
+  }
+
   /** One handler: its own role (no AWS managed policy), log group, bundle and session grants. */
-  private sessionFunction(name: FunctionName, logRemovalPolicy: RemovalPolicy): nodejs.NodejsFunction {
+  private sessionFunction(
+    name: FunctionName,
+    logRemovalPolicy: RemovalPolicy,
+    samLocal: boolean,
+  ): nodejs.NodejsFunction {
     const id = pascalCase(name);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -178,10 +229,7 @@ export class SessionsStack extends Stack {
         // The service names the logs and is the metrics' dimension; the namespace holds the session metrics.
         POWERTOOLS_SERVICE_NAME: this.stackName,
         METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
-        // Blank (ignored) when deployed; declared so that `sam local invoke --env-vars events/env.json`
-        // can set them: SAM only overrides variables the template declares.
-        DYNAMODB_ENDPOINT: '',
-        SESSION_SECRET: '',
+        ...(samLocal ? SAM_LOCAL_VARIABLES : {}),
       },
       // Shared with the benchmark (npm run bench), which bundles exactly the same way.
       bundling: FUNCTION_BUNDLING,

@@ -62,11 +62,23 @@ export function getIntegerFromEnv(
   return value;
 }
 
-/** Keys from SESSION_SECRET when set, else the SESSION_SECRET_ARN to fetch them from. */
-function readKeySource(env: Env): Pick<AppConfig, 'keys' | 'secretArn'> {
+/**
+ * Keys from SESSION_SECRET when set, else the SESSION_SECRET_ARN to fetch them from. In Lambda
+ * both at once is refused: a SESSION_SECRET set in the console would silently replace the rotated
+ * keys (and show in GetFunctionConfiguration). Blank counts as unset, so `sam local invoke` can
+ * blank the ARN.
+ */
+function readKeySource(env: Env, inLambda: boolean): Pick<AppConfig, 'keys' | 'secretArn'> {
   const secretArn = readString(env, 'SESSION_SECRET_ARN');
-  if (secretArn !== undefined && readString(env, 'SESSION_SECRET') === undefined) {
-    return { keys: undefined, secretArn };
+  if (secretArn !== undefined) {
+    if (readString(env, 'SESSION_SECRET') === undefined) return { keys: undefined, secretArn };
+    if (inLambda) {
+      throw new ConfigError(
+        'SESSION_SECRET',
+        'not allowed beside SESSION_SECRET_ARN in Lambda: the keys come from the secret. Remove ' +
+          'SESSION_SECRET from the function, or blank SESSION_SECRET_ARN to test locally',
+      );
+    }
   }
   try {
     return { keys: parseSigningKeys(env.SESSION_SECRET), secretArn: undefined };
@@ -96,7 +108,7 @@ export function readAppConfig(env: Env = process.env): AppConfig {
   return {
     tableName: tableName ?? DEFAULT_TABLE_NAME,
     endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
-    ...readKeySource(env),
+    ...readKeySource(env, inLambda),
     idleTimeoutSeconds: getIntegerFromEnv(env, 'SESSION_IDLE_TIMEOUT_SECONDS', DEFAULT_IDLE_TIMEOUT_SECONDS, {
       max: MAX_TIMEOUT_SECONDS,
     }),

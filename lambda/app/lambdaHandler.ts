@@ -9,6 +9,7 @@ import {
   type SessionManager,
   SessionStoreRejectedError,
   SessionStoreUnavailableError,
+  SigningKeyError,
 } from '../session/index.js';
 import { type AppContext, containerAppContext } from './context.js';
 import { sessionMetricNames } from './metrics.js';
@@ -146,6 +147,10 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
   } else if (error instanceof SessionKeysRejectedError) {
     // No secret, no permission to read it or to use its KMS key: a deployment fault, as above.
     app.logger.error('session keys refused', fields);
+  } else if (error instanceof SigningKeyError) {
+    // The secret holds keys the library refuses (none, or one too short): a deployment fault too.
+    // The message says which rule and which key by position, never the key.
+    app.logger.error('session keys unusable', { ...fields, reason: error.message });
   } else {
     app.logger.error('unexpected error', {
       ...fields,

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TOKEN_BYTES } from './constants.js';
+import { MIN_SIGNING_KEY_BYTES, TOKEN_BYTES } from './constants.js';
 import { SigningKeyError } from './errors.js';
 
 /** A cookie value that verified: the token, and whether it must be re-signed with the current key. */
@@ -31,7 +31,9 @@ function hasControlCharacter(text: string): boolean {
 
 /**
  * Throws `SigningKeyError` unless `keys` is a usable key list: at least one key, none empty, none
- * with a control character (HMAC zero-pads a short key, so "k" and "k\0" would sign alike).
+ * with a control character (HMAC zero-pads a short key, so "k" and "k\0" would sign alike), each
+ * at least 32 bytes in UTF-8 (a short key can be guessed offline from a single cookie). The
+ * message says which key by position, never the key itself.
  */
 export function assertSigningKeys(keys: readonly string[]): void {
   if (keys.length === 0) throw new SigningKeyError('no signing key');
@@ -40,6 +42,13 @@ export function assertSigningKeys(keys: readonly string[]): void {
   }
   if (keys.some(hasControlCharacter)) {
     throw new SigningKeyError('a signing key contains a control character: use printable text only');
+  }
+  const short = keys.findIndex((key) => Buffer.byteLength(key, 'utf8') < MIN_SIGNING_KEY_BYTES);
+  if (short >= 0) {
+    throw new SigningKeyError(
+      `signing key ${short + 1} of ${keys.length} is ${Buffer.byteLength(keys[short], 'utf8')} bytes, ` +
+        `under the ${MIN_SIGNING_KEY_BYTES}-byte minimum: make one with \`openssl rand -base64 48\``,
+    );
   }
 }
 
@@ -58,7 +67,7 @@ export function wellFormedToken(value: string): string | undefined {
  * Signs session tokens as `token.signature` (HMAC-SHA256, base64url) with the first key and
  * verifies them against every key in constant time.
  * @example
- * const ring = new KeyRing(['new-key', 'old-key']);
+ * const ring = new KeyRing([newKey, oldKey]); // each at least 32 bytes: `openssl rand -base64 48`
  * const cookie = ring.sign(newToken());
  * ring.verify(cookie); // { token, signedWithOldKey: false }
  */

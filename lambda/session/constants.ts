@@ -16,6 +16,9 @@ export const HOST_PREFIX = '__Host-';
 /** Tokens are 32 random bytes (256 bits). */
 export const TOKEN_BYTES = 32;
 
+/** A signing key's minimum length in UTF-8 bytes: as long as the HMAC-SHA256 output it keys. */
+export const MIN_SIGNING_KEY_BYTES = 32;
+
 /** The idle expiry is pushed forward only after this fraction of the idle window has passed. */
 export const REFRESH_FRACTION = 0.25;
 

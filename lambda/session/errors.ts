@@ -52,7 +52,7 @@ export class SessionKeysRejectedError extends SessionError {
   }
 }
 
-/** Signing keys that cannot be used: none, an empty one, or one with a control character. */
+/** Signing keys that cannot be used: none, an empty one, one with a control character, or one under 32 bytes. */
 export class SigningKeyError extends SessionError {}
 
 /** A new session id collided with an existing item (the conditional put failed). */

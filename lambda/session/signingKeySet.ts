@@ -74,6 +74,7 @@ function parseDocument(text: string): SigningKeySet {
   try {
     document = JSON.parse(text);
   } catch {
+    // Not JSON.parse's message: it quotes the text, which holds the keys.
     throw new SigningKeyError('the key set is not valid JSON');
   }
   if (!isRecord(document)) throw new SigningKeyError('the key set is not a JSON object');

@@ -12,7 +12,8 @@ import { errorResponse } from '../../lambda/http/response';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
 import { localSigningKey, lockDataFolder } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
-import { ensureSessionTable, type TtlStatus } from './sessionTable';
+import { DEFAULT_SWEEP_INTERVAL_MS, startExpirySweeper } from './expirySweep';
+import { ensureSessionTable } from './sessionTable';
 
 export type LambdaHandler = (
   event: APIGatewayProxyEventV2,
@@ -164,14 +165,16 @@ export interface LocalAppOptions {
   host?: string;
   dataFolder?: string;
   log?: (line: string) => void;
+  /** How the embedded store's expired sessions are swept (the defaults: every 10 minutes, real time). */
+  expirySweep?: ExpirySweepSettings;
 }
 
 export interface LocalApp {
   url: string;
   /** How the store is reached, for the start-up message. */
   store: string;
-  /** Why TTL is off, when the endpoint cannot enable it. */
-  ttlNotice: string | undefined;
+  /** What happens to expired sessions in this store, when it is not DynamoDB's TTL. */
+  storeNote: string | undefined;
   close(): Promise<void>;
 }
 
@@ -196,7 +199,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     env.TABLE_NAME ??= 'sessions';
     env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
-    const store = await prepareLocalStore(env, dataFolder);
+    const store = await prepareLocalStore(env, dataFolder, { expirySweep: options.expirySweep ?? {} });
     cleanups.push(store.close);
     if (!env.SESSION_SECRET?.trim()) env.SESSION_SECRET = localSigningKey(dataFolder);
     readAppConfig(env); // bad configuration stops start-up here, naming the variable
@@ -214,7 +217,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     return {
       url: `http://${address}:${port}`,
       store: store.description,
-      ttlNotice: store.ttl.enabled ? undefined : store.ttl.reason,
+      storeNote: store.note,
       close,
     };
   } catch (error) {
@@ -225,40 +228,100 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
 
 export interface LocalStore {
   description: string;
-  ttl: TtlStatus;
+  /** What happens to expired sessions, when it is not DynamoDB's TTL. */
+  note: string | undefined;
   close(): Promise<void>;
+}
+
+export interface ExpirySweepSettings {
+  intervalMs?: number;
+  /** Epoch milliseconds. */
+  now?: () => number;
 }
 
 /**
  * The store local runs use: `DYNAMODB_ENDPOINT` when set, else the embedded dynalite in the data
  * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT`); the table is created
- * there when missing.
+ * there when missing. dynalite has no TTL: with `expirySweep`, the embedded store's expired
+ * sessions are swept on a timer until `close`. A store at `DYNAMODB_ENDPOINT` is never swept: it
+ * is someone else's, with its own TTL (or none, which the note says).
  */
-export async function prepareLocalStore(env: NodeJS.ProcessEnv, dataFolder: string): Promise<LocalStore> {
+export async function prepareLocalStore(
+  env: NodeJS.ProcessEnv,
+  dataFolder: string,
+  options: { expirySweep?: ExpirySweepSettings } = {},
+): Promise<LocalStore> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
     let description = `DynamoDB endpoint ${env.DYNAMODB_ENDPOINT}`;
-    if (!env.DYNAMODB_ENDPOINT?.trim()) {
+    const embedded = !env.DYNAMODB_ENDPOINT?.trim();
+    if (embedded) {
       cleanups.push(lockDataFolder(dataFolder));
       const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
       cleanups.push(() => store.close());
       env.DYNAMODB_ENDPOINT = store.endpoint;
       description = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
     }
-    const client = new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, maxAttempts: 2 });
-    try {
-      const ttl = await ensureSessionTable(client, env.TABLE_NAME?.trim() || DEFAULT_TABLE_NAME);
-      return { description, ttl, close };
-    } finally {
-      client.destroy();
+    const tableName = env.TABLE_NAME?.trim() || DEFAULT_TABLE_NAME;
+    const ttl = await withClient(env, (client) => ensureSessionTable(client, tableName));
+    if (!embedded) {
+      const note = ttl.enabled
+        ? undefined
+        : `TTL is not available on this endpoint (${ttl.reason}); expired sessions are refused on read but not deleted`;
+      return { description, note, close };
     }
+    if (options.expirySweep === undefined) return { description, note: undefined, close };
+    const sweep = startLocalSweep(env, tableName, options.expirySweep);
+    cleanups.push(sweep.stop);
+    return { description, note: sweep.note, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** The embedded store's sweeper, on its own client; `stop` ends both. */
+function startLocalSweep(env: NodeJS.ProcessEnv, tableName: string, settings: ExpirySweepSettings) {
+  const intervalMs = settings.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  const client = localClient(env);
+  const sweeper = startExpirySweeper({
+    client,
+    tableName,
+    intervalMs,
+    ...(settings.now ? { now: settings.now } : {}),
+    onError: (error) => console.error('local store: the expiry sweep failed (it runs again later):', error),
+  });
+  return {
+    note: `the embedded store sweeps expired sessions every ${describeInterval(intervalMs)} (dynalite has no TTL)`,
+    stop: async () => {
+      await sweeper.stop();
+      client.destroy();
+    },
+  };
+}
+
+function localClient(env: NodeJS.ProcessEnv): DynamoDBClient {
+  return new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, maxAttempts: 2 });
+}
+
+async function withClient<T>(
+  env: NodeJS.ProcessEnv,
+  use: (client: DynamoDBClient) => Promise<T>,
+): Promise<T> {
+  const client = localClient(env);
+  try {
+    return await use(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+function describeInterval(ms: number): string {
+  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 async function listen(server: Server, port: number, host: string): Promise<void> {

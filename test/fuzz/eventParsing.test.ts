@@ -14,6 +14,7 @@ import { SessionManager } from '../../lambda/session/SessionManager';
 import { toHttpApiEvent } from '../../lib/local/apiGateway';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { requestTargetUrl } from '../../lib/local/localServer';
+import { testKey } from '../support/keys';
 import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
@@ -107,7 +108,7 @@ function isWellTyped(request: HttpRequest): boolean {
 const sessions = new SessionManager({
   client: documentClient(),
   tableName: 'unused',
-  keys: new StaticKeys(['fuzz-key']),
+  keys: new StaticKeys([testKey('fuzz')]),
 });
 const cookie = new SessionCookie();
 

@@ -5,6 +5,7 @@ import { StaticKeys } from '../../lambda/session/keyProvider';
 import { sessionState } from '../../lambda/session/Session';
 import { SessionCookie } from '../../lambda/session/SessionCookie';
 import { SessionManager, type SessionRequest } from '../../lambda/session/SessionManager';
+import { testKey } from '../support/keys';
 import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
@@ -18,11 +19,13 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 const token = base64UrlOf(32);
 
 /**
- * Signing keys: any printable text (the key ring refuses control characters, since HMAC pads a
- * short key with zero bytes and "k" and "k\0" would be the same key).
+ * Signing keys: any printable text of at least 32 characters, so at least 32 bytes (the key ring
+ * refuses shorter keys, and control characters, since HMAC pads a short key with zero bytes and
+ * "k" and "k\0" would be the same key).
  */
-const key = fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }).filter((k) => !/\p{Cc}/u.test(k));
+const key = fc.string({ unit: 'binary', minLength: 32, maxLength: 48 }).filter((k) => !/\p{Cc}/u.test(k));
 const keys = fc.uniqueArray(key, { minLength: 1, maxLength: 3 });
+const FUZZ_KEY = testKey('fuzz');
 
 /** One character: mostly base64url (the ones that get past the shape check), some others. */
 const character = fc.oneof(
@@ -91,7 +94,7 @@ function mutate(value: string, changes: readonly Mutation[]): string {
 
 describe('KeyRing.verify', () => {
   it('never throws and rejects arbitrary strings', () => {
-    const ring = new KeyRing(['fuzz-key']);
+    const ring = new KeyRing([FUZZ_KEY]);
     fuzz(
       fc.property(
         fc.oneof(
@@ -207,7 +210,7 @@ describe('the session cookie on its way in', () => {
       fc.asyncProperty(fc.array(entry, { maxLength: 12 }), fc.boolean(), async (cookies, secure) => {
         // Act
         const values = cookie.read(cookies, secure);
-        const verified = await verifiedToken(['fuzz-key'], { cookies, secure });
+        const verified = await verifiedToken([FUZZ_KEY], { cookies, secure });
 
         // Assess
         return (
@@ -228,14 +231,14 @@ describe('the session cookie on its way in', () => {
         fc.boolean(),
         async (real, junk, mutators, secure) => {
           // Prepare: junk with other names, mutated session entries, then the real one.
-          const ring = new KeyRing(['fuzz-key']);
+          const ring = new KeyRing([FUZZ_KEY]);
           const pair = `${cookie.nameFor(secure)}=${ring.sign(real)}`;
           const others = junk.map((text) => `other${text}`);
           const mutated = mutators.map((changes) => mutate(pair, changes));
 
           // Act
-          const fromMutated = await verifiedToken(['fuzz-key'], { cookies: [...others, ...mutated], secure });
-          const withReal = await verifiedToken(['fuzz-key'], { cookies: [...others, pair], secure });
+          const fromMutated = await verifiedToken([FUZZ_KEY], { cookies: [...others, ...mutated], secure });
+          const withReal = await verifiedToken([FUZZ_KEY], { cookies: [...others, pair], secure });
 
           // Assess: a mutated entry may still carry the same signed value (the cookie parser
           // trims spaces and decodes %XX), never another one.

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { App } from 'aws-cdk-lib';
+import { App, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
@@ -26,6 +27,8 @@ let outdir: string;
 /** The session handlers (the key rotation function is checked on its own, below). */
 let functions: [string, LambdaResource][];
 let rotationFunction: [string, LambdaResource] | undefined;
+/** The handlers of the `-c samLocal=true` template, the one `sam local invoke` is given. */
+let samLocalFunctions: [string, LambdaResource][];
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'cdk-sam-test-'));
@@ -36,17 +39,24 @@ beforeAll(() => {
     context: { ...context, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true },
   });
   new SessionsStack(app, 'ServerSessionsStack');
+  // Its bundles are the same: only its template is needed here.
+  const samLocalStage = new Stage(app, 'SamLocal');
+  samLocalStage.node.setContext('samLocal', 'true');
+  samLocalStage.node.setContext('aws:cdk:bundling-stacks', []);
+  const samLocalStack = new SessionsStack(samLocalStage, 'ServerSessionsStack');
   const assembly = app.synth();
   const template = assembly.getStackByName('ServerSessionsStack').template as {
     Resources: Record<string, LambdaResource>;
   };
-  const lambdas = Object.entries(template.Resources).filter(
-    ([, resource]) => resource.Type === 'AWS::Lambda::Function',
-  );
   const isRotation = ([logicalId]: [string, LambdaResource]) =>
     logicalId.startsWith('SessionsKeyRotationFunction');
-  rotationFunction = lambdas.find(isRotation);
-  functions = lambdas.filter((entry) => !isRotation(entry));
+  const lambdaFunctions = (resources: Record<string, LambdaResource>) =>
+    Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
+  rotationFunction = lambdaFunctions(template.Resources).find(isRotation);
+  functions = lambdaFunctions(template.Resources).filter((entry) => !isRotation(entry));
+  samLocalFunctions = lambdaFunctions(Template.fromStack(samLocalStack).toJSON().Resources).filter(
+    (entry) => !isRotation(entry),
+  );
 }, 120_000);
 
 /** The bundled `index.js` of a function, as the asset metadata names it. */
@@ -99,21 +109,6 @@ it('deploys byte for byte the bundles that npm run bench measures', async () => 
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
-  }
-});
-
-it('declares the variables events/env.json sets, since SAM overrides only declared ones', () => {
-  const { Parameters } = JSON.parse(readFileSync(path.join(__dirname, '../../events/env.json'), 'utf8'));
-  for (const [, resource] of functions) {
-    const variables = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    for (const name of ['TABLE_NAME', 'DYNAMODB_ENDPOINT', 'SESSION_SECRET']) {
-      expect(Object.keys(variables)).toContain(name);
-      expect(Object.keys(Parameters)).toContain(name);
-    }
-    // Deployed, the local-only ones are blank, so the functions use AWS and the secret's keys.
-    expect(variables.DYNAMODB_ENDPOINT).toBe('');
-    expect(variables.SESSION_SECRET).toBe('');
-    expect(variables.SESSION_SECRET_ARN).toBeDefined();
   }
 });
 
@@ -243,6 +238,54 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     const logout = await invokeBundle('LogoutFunction', 'logout.json', keys);
     expect(logout.statusCode).toBe(303);
     expect(proxy.operations).toEqual([]);
+  }, 60_000);
+
+  /**
+   * The environment `sam local invoke --env-vars events/env.json` gives a function of the samLocal
+   * template: its declared variables, those env.json sets replacing them (a reference SAM cannot
+   * resolve stays non-blank here), and Lambda's AWS_LAMBDA_FUNCTION_NAME. The store's address and
+   * table are this test's instead of the container's.
+   */
+  function samLocalEnvironment(
+    logicalIdPrefix: string,
+    parameters: Record<string, string>,
+  ): Record<string, string> {
+    const entry = samLocalFunctions.find(([logicalId]) => logicalId.startsWith(logicalIdPrefix));
+    if (!entry) throw new Error(`no function ${logicalIdPrefix}`);
+    const declared = (entry[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const environment = Object.fromEntries(
+      Object.entries(declared).map(([name, value]) => [
+        name,
+        Object.hasOwn(parameters, name)
+          ? parameters[name]
+          : typeof value === 'string'
+            ? value
+            : 'an-unresolved-reference',
+      ]),
+    );
+    return {
+      ...environment,
+      AWS_LAMBDA_FUNCTION_NAME: logicalIdPrefix,
+      TABLE_NAME: store.tableName,
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+    };
+  }
+
+  it('logs in with the variables sam local invoke gives the samLocal template from events/env.json', async () => {
+    const login = await invokeBundle(
+      'LoginFunction',
+      'login.json',
+      samLocalEnvironment('LoginFunction', sampleEnvironment()),
+    );
+    expect(login.statusCode).toBe(303);
+    expect(login.cookies?.[0]).toMatch(/^__Host-session=/);
+  }, 60_000);
+
+  it('fails at init, naming both, if env.json did not blank the stack’s SESSION_SECRET_ARN', async () => {
+    const { SESSION_SECRET_ARN: _blanked, ...withoutBlank } = sampleEnvironment();
+    await expect(
+      invokeBundle('LoginFunction', 'login.json', samLocalEnvironment('LoginFunction', withoutBlank)),
+    ).rejects.toThrow(/SESSION_SECRET: not allowed beside SESSION_SECRET_ARN in Lambda/);
   }, 60_000);
 
   // As deployed: the keys come from Secrets Manager, whose client the bundle loads at the first request.

@@ -12,7 +12,7 @@ import {
   routeKey,
 } from '../../lambda/contract';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../../lambda/session/index';
-import { DEFAULT_THROTTLE, SessionsStack } from '../../lib/SessionsStack';
+import { DEFAULT_THROTTLE, SAM_LOCAL_VARIABLES, SessionsStack } from '../../lib/SessionsStack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -31,6 +31,7 @@ let outdir: string;
 let template: Template;
 let resources: Record<string, Resource>;
 let overridden: Template;
+let samLocal: Template;
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'cdk-stack-test-'));
@@ -44,10 +45,16 @@ beforeAll(() => {
   stage.node.setContext('throttleRate', 3);
   stage.node.setContext('keyRotationDays', '7');
   const overriddenStack = new SessionsStack(stage, 'ServerSessionsStack');
+  const samLocalStage = new Stage(app, 'SamLocal');
+  samLocalStage.node.setContext('samLocal', 'true');
+  const samLocalStack = new SessionsStack(samLocalStage, 'ServerSessionsStack', {
+    description: 'the description bin/app.ts gives',
+  });
   app.synth();
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
   overridden = Template.fromStack(overriddenStack);
+  samLocal = Template.fromStack(samLocalStack);
 });
 
 afterAll(() => {
@@ -474,6 +481,66 @@ describe('SessionsStack', () => {
     });
   });
 
+  describe('local-only variables (SESSION_SECRET, DYNAMODB_ENDPOINT)', () => {
+    type Variables = Record<string, unknown>;
+    /** The handlers' variables (the rotation function's are checked exactly above). */
+    const variablesOf = (of: Template): Variables[] =>
+      Object.entries(of.findResources('AWS::Lambda::Function'))
+        .filter(([logicalId]) => !logicalId.startsWith('SessionsKeyRotationFunction'))
+        .map(([, fn]) => (fn.Properties.Environment as { Variables: Variables }).Variables);
+    const LOCAL_ONLY = ['SESSION_SECRET', 'DYNAMODB_ENDPOINT'];
+
+    it('are declared by no deployed function, in any context', () => {
+      // Assess: a SESSION_SECRET set in the console would replace the rotated keys.
+      for (const deployed of [template, overridden]) {
+        const functions = variablesOf(deployed);
+        expect(functions).toHaveLength(3);
+        for (const variables of functions) {
+          for (const name of LOCAL_ONLY) expect(Object.keys(variables)).not.toContain(name);
+          expect(variables.SESSION_SECRET_ARN).toBeDefined();
+        }
+        expect(Object.keys(deployed.toJSON().Parameters ?? {})).toEqual(['BootstrapVersion']);
+      }
+      expect(Object.keys(SAM_LOCAL_VARIABLES).sort()).toEqual([...LOCAL_ONLY].sort());
+    });
+
+    it('samLocal=true declares them blank, with every variable events/env.json sets for the app', () => {
+      // Prepare: SAM overrides only the variables a function declares.
+      const { Parameters } = JSON.parse(readFileSync(path.join(__dirname, '../../events/env.json'), 'utf8'));
+      const functions = variablesOf(samLocal);
+
+      // Assess
+      expect(functions).toHaveLength(3);
+      for (const variables of functions) {
+        expect(variables).toMatchObject({ SESSION_SECRET: '', DYNAMODB_ENDPOINT: '' });
+        for (const name of ['TABLE_NAME', 'SESSION_SECRET_ARN', ...LOCAL_ONLY]) {
+          expect(Object.keys(variables)).toContain(name);
+          expect(Object.keys(Parameters)).toContain(name);
+        }
+      }
+      // The deployed ARN must be blanked, or Lambda refuses SESSION_SECRET beside it (lambda/app/config.ts).
+      expect(Parameters.SESSION_SECRET_ARN).toBe('');
+    });
+
+    it('samLocal=true makes a template CloudFormation refuses to deploy, and says so', () => {
+      // Assess: the description replaces the app's, and a rule fails on the parameter's default.
+      const json = samLocal.toJSON();
+      expect(json.Description).toMatch(/^FOR SAM LOCAL ONLY, DO NOT DEPLOY/);
+      expect(json.Parameters.SamLocalOnly).toMatchObject({ Type: 'String', Default: 'sam-local' });
+      expect(json.Rules.RefuseSamLocalTemplate).toEqual({
+        Assertions: [
+          {
+            Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SamLocalOnly' }, 'sam-local'] }] },
+            AssertDescription: expect.stringContaining('without that option'),
+          },
+        ],
+      });
+      expect(template.toJSON().Rules.RefuseSamLocalTemplate).toBeUndefined();
+      // Nothing else differs from the deployed template's resources.
+      expect(Object.keys(json.Resources).sort()).toEqual(Object.keys(resources).sort());
+    });
+  });
+
   describe('context overrides', () => {
     it('disposable=true lets the table and secret go with the stack', () => {
       // Assess
@@ -502,6 +569,7 @@ describe('SessionsStack', () => {
       ['throttleRate', 0],
       ['disposable', 'yes'],
       ['keyRotationDays', 'monthly'],
+      ['samLocal', 1],
     ])('a bad %s (%p) fails naming the key', (key, value) => {
       // Prepare
       const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [key]: value } });

@@ -7,6 +7,7 @@ import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/sign
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
+import { testKey } from '../support/keys';
 import {
   cookieFrom,
   cookieValue,
@@ -17,29 +18,32 @@ import {
 } from '../support/responses';
 import { useStore } from '../support/store';
 import { getItem, scanItems } from '../support/table';
-import { createTestApp } from '../support/testApp';
+import { createTestApp, type TestApp } from '../support/testApp';
 
 const db = useStore();
 const { proxy } = db;
 const clock = new TestClock();
 
-function appWith(secret: string, absoluteSeconds?: number) {
+const KEY_A = testKey('a');
+const KEY_B = testKey('b');
+
+/** A context holding `keys`, newest first, as SESSION_SECRET lists them. */
+function appWith(...keys: string[]) {
   return createTestApp({
     endpoint: proxy.endpoint,
-    secret,
+    secret: keys.join(','),
     idleSeconds: 3600,
-    absoluteSeconds,
     now: clock.now,
   });
 }
 
 describe('key rotation', () => {
   test('a cookie signed with the old key still works after rotation and is re-signed with the new key', async () => {
-    const appA = appWith('key-a');
+    const appA = appWith(KEY_A);
     const cookie = cookieFrom(await appA.login(loginEvent('rotated')));
     expect(shownUsername(await appA.index(httpEvent({ cookies: [cookie] })))).toBe('rotated');
 
-    const appBA = appWith('key-b,key-a');
+    const appBA = appWith(KEY_B, KEY_A);
     proxy.reset();
     const response = await appBA.index(httpEvent({ cookies: [cookie] }));
     expect(shownUsername(response)).toBe('rotated');
@@ -56,7 +60,7 @@ describe('key rotation', () => {
     expect(newCookie.startsWith('__Host-session=')).toBe(true);
     expect(tokenOf(newCookie)).toBe(tokenOf(cookie));
     expect(newCookie).not.toBe(cookie);
-    expect(cookieValue(newCookie)).toBe(new KeyRing(['key-b']).sign(tokenOf(cookie)));
+    expect(cookieValue(newCookie)).toBe(new KeyRing([KEY_B]).sign(tokenOf(cookie)));
 
     // The re-signed cookie needs no further re-signing.
     const again = await appBA.index(httpEvent({ cookies: [newCookie] }));
@@ -64,7 +68,7 @@ describe('key rotation', () => {
     expect(again.cookies).toEqual([]);
 
     // Once the old key is retired, only the re-signed cookie works.
-    const appB = appWith('key-b');
+    const appB = appWith(KEY_B);
     const old = await appB.index(httpEvent({ cookies: [cookie] }));
     expect(shownUsername(old)).toBeUndefined();
     expect(old.cookies).toEqual([]);
@@ -72,9 +76,9 @@ describe('key rotation', () => {
   });
 
   test('with the old key retired, a cookie it signed is refused without reading the store', async () => {
-    const cookie = cookieFrom(await appWith('key-a').login(loginEvent('retired')));
+    const cookie = cookieFrom(await appWith(KEY_A).login(loginEvent('retired')));
     proxy.reset();
-    const response = await appWith('key-b').index(httpEvent({ cookies: [cookie] }));
+    const response = await appWith(KEY_B).index(httpEvent({ cookies: [cookie] }));
     expect(shownUsername(response)).toBeUndefined();
     expect(proxy.operations).toEqual([]);
     // The session itself is untouched: it is just unreachable with that key.
@@ -82,9 +86,9 @@ describe('key rotation', () => {
   });
 
   test('a refresh due on an old-key cookie writes once and re-signs; logout with an old-key cookie deletes', async () => {
-    const cookie = cookieFrom(await appWith('key-a').login(loginEvent('old-key-refresh')));
+    const cookie = cookieFrom(await appWith(KEY_A).login(loginEvent('old-key-refresh')));
     clock.advance(1_000_000); // over a quarter of the hour: the refresh is due
-    const appBA = appWith('key-b,key-a');
+    const appBA = appWith(KEY_B, KEY_A);
     proxy.reset();
     const response = await appBA.index(httpEvent({ cookies: [cookie] }));
     expect(shownUsername(response)).toBe('old-key-refresh');
@@ -99,12 +103,12 @@ describe('key rotation', () => {
   });
 
   test('logging in again under rotated keys signs with the new key and deletes the old session', async () => {
-    const cookie = cookieFrom(await appWith('key-a').login(loginEvent('relogin')));
-    const appBA = appWith('key-b,key-a');
+    const cookie = cookieFrom(await appWith(KEY_A).login(loginEvent('relogin')));
+    const appBA = appWith(KEY_B, KEY_A);
     const login = await appBA.login(loginEvent('relogin', { cookies: [cookie] }));
     const fresh = cookieFrom(login);
     expect(tokenOf(fresh)).not.toBe(tokenOf(cookie));
-    expect(cookieValue(fresh)).toBe(new KeyRing(['key-b']).sign(tokenOf(fresh)));
+    expect(cookieValue(fresh)).toBe(new KeyRing([KEY_B]).sign(tokenOf(fresh)));
     expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
   });
 });
@@ -115,8 +119,8 @@ describe('a logout during a rotation, across containers', () => {
   // container that answered 303 and cleared the cookie, but left the session alive.
   test('a cookie signed with a key the logging-out container does not hold yet is still logged out', async () => {
     // Prepare
-    const newKeyContainer = appWith('key-new-0123456789,key-old-0123456789');
-    const oldKeyContainer = appWith('key-old-0123456789');
+    const newKeyContainer = appWith(testKey('new'), testKey('old'));
+    const oldKeyContainer = appWith(testKey('old'));
     const cookie = cookieFrom(await newKeyContainer.login(loginEvent('rotating')));
     expect(shownUsername(await oldKeyContainer.index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
 
@@ -133,8 +137,8 @@ describe('a logout during a rotation, across containers', () => {
   });
 
   test('a page view with such a cookie reads nothing and writes nothing on the old-key container', async () => {
-    const newKeyContainer = appWith('key-new-0123456789,key-old-0123456789');
-    const oldKeyContainer = appWith('key-old-0123456789');
+    const newKeyContainer = appWith(testKey('new'), testKey('old'));
+    const oldKeyContainer = appWith(testKey('old'));
     const cookie = cookieFrom(await newKeyContainer.login(loginEvent('browsing')));
     proxy.reset();
     await oldKeyContainer.index(httpEvent({ cookies: [cookie] }));
@@ -175,8 +179,19 @@ describe('a managed rotation across containers, one a phase behind', () => {
     loggedInAt: number;
   }
 
+  /** A container whose SESSION_SECRET is `secret`, a value the secret held. */
+  function containerWith(secret: string) {
+    return createTestApp({
+      endpoint: proxy.endpoint,
+      secret,
+      idleSeconds: 3600,
+      absoluteSeconds: ABSOLUTE_SECONDS,
+      now: clock.now,
+    });
+  }
+
   /** A page view from `browser`: it keeps whatever cookie the page sets, as a browser does. */
-  async function view(app: ReturnType<typeof appWith>, browser: Browser): Promise<string | undefined> {
+  async function view(app: TestApp, browser: Browser): Promise<string | undefined> {
     const response = await app.index(httpEvent({ cookies: [browser.cookie] }));
     if (sessionSetCookie(response) !== undefined) browser.cookie = cookieFrom(response);
     return shownUsername(response);
@@ -197,12 +212,12 @@ describe('a managed rotation across containers, one a phase behind', () => {
     for (let phase = 1; phase <= 5; phase++) {
       // Act: a rotation; one container picks it up, the other still holds the phase before.
       await rotate();
-      const behind = appWith(behindSecret, ABSOLUTE_SECONDS);
+      const behind = containerWith(behindSecret);
       signingKeys.push(parseSigningKeySet(secrets.current()).current.key);
 
       // New users log in on each container; every live user browses both, every 10 minutes.
       for (const [app, where] of [
-        [appWith(secrets.current(), ABSOLUTE_SECONDS), 'ahead'],
+        [containerWith(secrets.current()), 'ahead'],
         [behind, 'behind'],
       ] as const) {
         const user = `phase${phase}-${where}`;
@@ -212,7 +227,7 @@ describe('a managed rotation across containers, one a phase behind', () => {
           loggedInAt: clock.now(),
         });
       }
-      let ahead = appWith(secrets.current(), ABSOLUTE_SECONDS);
+      let ahead = containerWith(secrets.current());
       for (let minute = 0; minute < PHASE_MINUTES; minute += STEP_MINUTES) {
         if (minute === 30) {
           // Someone rotates by hand mid-phase (aws secretsmanager rotate-secret): too early to
@@ -220,7 +235,7 @@ describe('a managed rotation across containers, one a phase behind', () => {
           const before = secrets.current();
           await rotate();
           expect(secrets.current()).toBe(before);
-          ahead = appWith(secrets.current(), ABSOLUTE_SECONDS);
+          ahead = containerWith(secrets.current());
         }
         const live = browsers.filter((browser) => clock.now() - browser.loggedInAt < ABSOLUTE_SECONDS * 1000);
         for (const browser of live) {
@@ -296,7 +311,7 @@ describe('session fixation', () => {
     ],
     [
       'a token signed with an unknown key',
-      () => `__Host-session=${new KeyRing(['not-our-key']).sign(newToken())}`,
+      () => `__Host-session=${new KeyRing([testKey('not-ours')]).sign(newToken())}`,
     ],
   ])('a forged cookie (%s) is replaced at login by a new token', async (_, forge) => {
     const app = appWith(process.env.SESSION_SECRET as string);

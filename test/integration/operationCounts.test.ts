@@ -1,6 +1,7 @@
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
+import { testKey } from '../support/keys';
 import { cookieFrom, shownUsername, tokenOf } from '../support/responses';
 import { useStore } from '../support/store';
 import { useTestApp } from '../support/testApp';
@@ -47,7 +48,7 @@ describe('DynamoDB operations per request (counted at the HTTP level)', () => {
 
   test.each([
     ['a bad signature', () => `__Host-session=${newToken()}.${'A'.repeat(43)}`],
-    ['a key we do not hold', () => `__Host-session=${new KeyRing(['other']).sign(newToken())}`],
+    ['a key we do not hold', () => `__Host-session=${new KeyRing([testKey('other')]).sign(newToken())}`],
     ['garbage', () => '__Host-session=%%%not-a-cookie'],
     ['no dot', () => `__Host-session=${newToken()}`],
   ])('GET / with %s costs nothing', async (_, cookie) => {

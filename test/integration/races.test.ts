@@ -4,6 +4,7 @@ import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { type CountingProxy, startCountingProxy } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
+import { testKey } from '../support/keys';
 import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
 import { useStore } from '../support/store';
 import { getItem } from '../support/table';
@@ -155,7 +156,7 @@ describe('two logins racing from one browser', () => {
 });
 
 describe('a cold container with its keys in Secrets Manager', () => {
-  const SECRET_KEYS = 'sm-current-key-0123456789,sm-previous-key-9876543210';
+  const SECRET_KEYS = [testKey('sm-current'), testKey('sm-previous')].join(',');
   let secrets: FakeSecretsManager;
   let secretsProxy: CountingProxy;
   /** Logs users in with the same signing key, as another (warm) container would. */

@@ -3,6 +3,7 @@ import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';
+import { testKey } from '../support/keys';
 import { type CapturedOutput, captureOutput } from '../support/output';
 import { cookieFrom, cookieValue } from '../support/responses';
 import { useStore } from '../support/store';
@@ -11,7 +12,7 @@ import { createTestApp, type TestApp } from '../support/testApp';
 
 // Secrets stay secret: no token, cookie value, signature or key in any log line, in the table,
 // or twice from the generator.
-const KEYS = ['secrets-test-current-key-7f3a9c', 'secrets-test-old-key-2b8e41'];
+const KEYS = [testKey('secrets-test-current'), testKey('secrets-test-old')];
 const SECRET = KEYS.join(',');
 const IDLE_SECONDS = 400;
 

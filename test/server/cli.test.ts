@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cookiePair, postLogin, send } from '../support/http';
+import { testKey } from '../support/keys';
 
 // `npm start` as a user runs it: a real process, its output, its signals, its data folder.
 const ROOT = resolve(__dirname, '../..');
@@ -126,7 +127,9 @@ it('prints the URL and a line per request, and stops cleanly on SIGTERM and Ctrl
   const first = await start({ SESSION_SECRET: '' });
   expect((await send(first.url, 'GET', '/')).status).toBe(200);
   await waitForOutput(first, /GET \/ 200 \d+(\.\d+)?ms/);
-  expect(first.output()).toContain('TTL is not available');
+  expect(first.output()).toContain(
+    'note: the embedded store sweeps expired sessions every 10 minutes (dynalite has no TTL)',
+  );
   expect(await stop(first, 'SIGTERM')).toBe(0);
   expect(first.output()).toContain('stopping');
 
@@ -147,11 +150,12 @@ it('keeps sessions and the generated key across a restart', async () => {
 });
 
 it('rotates keys: "b,a" keeps a-signed sessions and re-signs them, "b" alone ends them', async () => {
-  const withA = await start({ SESSION_SECRET: 'a' });
+  const [a, b] = [testKey('a'), testKey('b')];
+  const withA = await start({ SESSION_SECRET: a });
   const cookie = await login(withA.url);
   await stop(withA);
 
-  const withBA = await start({ SESSION_SECRET: 'b,a' });
+  const withBA = await start({ SESSION_SECRET: `${b},${a}` });
   const rotated = await send(withBA.url, 'GET', '/', { headers: { cookie } });
   expect(rotated.body).toContain('Logged in as admin');
   expect(rotated.setCookies).toHaveLength(1);
@@ -160,7 +164,7 @@ it('rotates keys: "b,a" keeps a-signed sessions and re-signs them, "b" alone end
   expect(resigned).not.toBe(cookie);
   await stop(withBA);
 
-  const withB = await start({ SESSION_SECRET: 'b' });
+  const withB = await start({ SESSION_SECRET: b });
   expect(await pageFor(withB.url, cookie)).toContain('You are not logged in');
   expect(await pageFor(withB.url, resigned)).toContain('Logged in as admin');
   await stop(withB);
@@ -193,7 +197,8 @@ it('says clearly when the data folder is in use by another instance', async () =
 it.each([
   ['SESSION_IDLE_TIMEOUT_SECONDS', 'soon'],
   ['SESSION_ABSOLUTE_TIMEOUT_SECONDS', '0'],
-  ['SESSION_SECRET', 'a,,b'],
+  ['SESSION_SECRET', `${testKey('a')},,${testKey('b')}`],
+  ['SESSION_SECRET', 'a-key-of-31-bytes-0123456789abc'],
   ['PORT', 'http'],
 ])('refuses to start when %s is %j, naming the variable', async (variable, value) => {
   const { child, output } = run({ [variable]: value });

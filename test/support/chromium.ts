@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-
-/** Where Chromium may be, in order; CHROME_PATH, when set, wins. */
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+import { realSearchEnvironment, searchChromium } from '../../scripts/browser/findChromium';
 
 /**
  * The launch flags from DESIGN.md ("Toolchain facts"). The host resolver rule keeps Chromium from
@@ -19,19 +16,18 @@ export const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
 
-/** The Chromium executable to drive, or an Error saying how to get one. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env.CHROME_PATH?.trim();
-  if (configured) {
-    if (existsSync(configured)) return configured;
-    throw new Error(`CHROME_PATH is set to ${configured}, but there is no file there`);
-  }
-  const found = CANDIDATES.find((candidate) => existsSync(candidate));
-  if (found) return found;
+/**
+ * The Chromium executable to drive (the one `npm run browser` reported), or an Error saying how
+ * to get one.
+ */
+function findChromium(): string {
+  const search = searchChromium(realSearchEnvironment());
+  if (search.found) return search.found.path;
   throw new Error(
-    `No Chromium found (looked in ${CANDIDATES.join(', ')}). The browser tests need one: ` +
-      'install it with `apt-get install chromium` (Debian/Ubuntu), or set CHROME_PATH to a ' +
-      'Chromium or Chrome executable.',
+    search.misconfigured ??
+      `No Chromium found (${search.tried.join('; ')}). The browser tests need one: \`npm run browser\` ` +
+        'installs it where it can, or install it with `apt-get install chromium` (Debian/Ubuntu), or set ' +
+        'CHROME_PATH to a Chromium or Chrome executable.',
   );
 }
 

@@ -15,6 +15,7 @@ import { StaticKeys } from '../../lambda/session/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/SessionManager';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
 import { T0, TestClock } from './clock';
+import { testKey } from './keys';
 import { TABLE } from './table';
 
 // Helpers for the unit tests, which run the library and the handlers on a mocked document client
@@ -24,8 +25,8 @@ export const IDLE_SECONDS = 3600;
 export const ABSOLUTE_SECONDS = 43200;
 export const IDLE_MS = IDLE_SECONDS * 1000;
 export const ABSOLUTE_MS = ABSOLUTE_SECONDS * 1000;
-export const CURRENT_KEY = 'current-key-for-unit-tests';
-export const OLD_KEY = 'old-key-for-unit-tests';
+export const CURRENT_KEY = testKey('current');
+export const OLD_KEY = testKey('old');
 
 /** The stored key, computed independently of the code under test. */
 export function sha256Base64Url(text: string): string {

@@ -1,9 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SigningKeyError } from '../../lambda/session/errors';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { assertSigningKeys, hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { testKey } from '../support/keys';
 
-const CURRENT = 'current-signing-key';
-const OLD = 'old-signing-key';
+const CURRENT = testKey('current');
+const OLD = testKey('old');
 
 /** The HMAC the design specifies, computed here independently of KeyRing. */
 function expectedSignature(key: string, token: string): string {
@@ -57,14 +58,67 @@ describe('hashToken', () => {
   });
 });
 
+describe('assertSigningKeys: each key at least 32 bytes of UTF-8', () => {
+  /** The error for `keys`, or a failure when they pass. */
+  function refusal(keys: string[]): SigningKeyError {
+    try {
+      assertSigningKeys(keys);
+    } catch (error) {
+      if (error instanceof SigningKeyError) return error;
+      throw error;
+    }
+    throw new Error(`expected ${JSON.stringify(keys)} to be refused`);
+  }
+
+  it('refuses a 31-byte key and accepts a 32-byte one', () => {
+    expect(refusal(['k'.repeat(31)])).toBeInstanceOf(SigningKeyError);
+    expect(() => assertSigningKeys(['k'.repeat(32)])).not.toThrow();
+    expect(() => new KeyRing(['k'.repeat(32)])).not.toThrow();
+  });
+
+  it('counts bytes, not characters: 16 two-byte characters pass, 31 bytes of them do not', () => {
+    // Prepare: "é" is 2 bytes in UTF-8, "🔑" is 4 (and 2 UTF-16 code units).
+    const sixteenAccents = 'é'.repeat(16); // 16 characters, 32 bytes
+    const fifteenAccentsAndOne = `${'é'.repeat(15)}x`; // 16 characters, 31 bytes
+    const sevenKeysAndThree = `${'🔑'.repeat(7)}abc`; // 17 UTF-16 units, 31 bytes
+
+    // Act & Assess
+    expect(() => assertSigningKeys([sixteenAccents])).not.toThrow();
+    expect(refusal([fifteenAccentsAndOne]).message).toContain('is 31 bytes');
+    expect(refusal([sevenKeysAndThree]).message).toContain('is 31 bytes');
+    expect(() => assertSigningKeys(['🔑'.repeat(8)])).not.toThrow();
+  });
+
+  it('says which key, its length and how to make a good one, never the key itself', () => {
+    // Act
+    const error = refusal([CURRENT, 'short-old-key']);
+
+    // Assess
+    expect(error.message).toBe(
+      'signing key 2 of 2 is 13 bytes, under the 32-byte minimum: make one with `openssl rand -base64 48`',
+    );
+    expect(error.message).not.toContain('short-old-key');
+  });
+
+  it('checks every key, not only the one that signs', () => {
+    expect(refusal(['k'.repeat(31), CURRENT]).message).toMatch(/^signing key 1 of 2 /);
+    expect(refusal([CURRENT, OLD, 'k']).message).toMatch(/^signing key 3 of 3 /);
+  });
+});
+
 describe('KeyRing', () => {
   describe('construction', () => {
-    it.each([[[]], [['']], [['good', '']], [['key\u0000']], [['new\nkey']], [['key\u0085']]])(
-      'refuses %j',
-      (secrets) => {
-        expect(() => new KeyRing(secrets)).toThrow(SigningKeyError);
-      },
-    );
+    it.each([
+      [[]],
+      [['']],
+      [[CURRENT, '']],
+      [[`${CURRENT}\u0000`]],
+      [[`${CURRENT}\nkey`]],
+      [[`${CURRENT}\u0085`]],
+      [[CURRENT, 'x'.repeat(31)]],
+    ])('refuses %j', (secrets) => {
+      expect(() => new KeyRing(secrets)).toThrow(SigningKeyError);
+    });
   });
 
   describe('sign', () => {
@@ -104,7 +158,7 @@ describe('KeyRing', () => {
 
     it('refuses a value signed with a key no longer in the ring', () => {
       // Prepare
-      const retired = new KeyRing(['retired-key']).sign(token);
+      const retired = new KeyRing([testKey('retired')]).sign(token);
 
       // Act & Assess
       expect(ring.verify(retired)).toBe(false);

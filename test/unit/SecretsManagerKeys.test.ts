@@ -16,6 +16,7 @@ import {
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { SecretsManagerKeys } from '../../lambda/session/SecretsManagerKeys';
 import { httpEvent } from '../../lib/local/httpApiEvents';
+import { testKey } from '../support/keys';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';
 const secrets = mockClient(SecretsManagerClient);
@@ -27,6 +28,7 @@ beforeEach(() => {
 });
 
 const KEY_REFRESH_MS = DEFAULT_KEY_REFRESH_SECONDS * 1000;
+const [A, B] = [testKey('a'), testKey('b')];
 
 /** An error as the SDK builds it from a Secrets Manager answer with this name and status. */
 function sdkError(name: string, httpStatusCode: number): Error {
@@ -48,7 +50,7 @@ function ringWith(now: () => number) {
 describe('SecretsManagerKeys', () => {
   it('fetches the secret by ARN once and gives its keys, newest first', async () => {
     // Prepare
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'new-key, old-key' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: `${B}, ${A}` });
     const ring = ringWith(() => 1_000);
 
     // Act
@@ -59,13 +61,13 @@ describe('SecretsManagerKeys', () => {
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN });
     expect(second).toBe(first);
-    expect(first).toEqual(['new-key', 'old-key']);
+    expect(first).toEqual([B, A]);
   });
 
   it('creates its own client at the first request when none is given', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'k' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: A });
     const keys = new SecretsManagerKeys({ secretId: ARN });
-    await expect(keys.getKeys()).resolves.toEqual(['k']);
+    await expect(keys.getKeys()).resolves.toEqual([A]);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN });
   });
 
@@ -79,7 +81,7 @@ describe('SecretsManagerKeys', () => {
   });
 
   it('shares one fetch between concurrent first requests', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'k' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: A });
     const ring = ringWith(() => 0);
     const rings = await Promise.all(Array.from({ length: 10 }, () => ring.getKeys()));
     expect(new Set(rings).size).toBe(1);
@@ -89,7 +91,10 @@ describe('SecretsManagerKeys', () => {
   it('re-reads the secret after the refresh interval, picking up a rotated key', async () => {
     // Prepare
     let now = 0;
-    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'a' }).resolves({ SecretString: 'b,a' });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: A })
+      .resolves({ SecretString: `${B},${A}` });
     const ring = ringWith(() => now);
     const before = await ring.getKeys();
 
@@ -102,17 +107,17 @@ describe('SecretsManagerKeys', () => {
     // Assess
     expect(stillCached).toBe(before);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
-    expect(before).toEqual(['a']);
-    expect(after).toEqual(['b', 'a']);
+    expect(before).toEqual([A]);
+    expect(after).toEqual([B, A]);
   });
 
   it('keeps the keys it holds when a refresh fails, and retries after another interval', async () => {
     let now = 0;
     secrets
       .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: 'a' })
+      .resolvesOnce({ SecretString: A })
       .rejectsOnce(new Error('throttled'))
-      .resolves({ SecretString: 'b,a' });
+      .resolves({ SecretString: `${B},${A}` });
     const ring = ringWith(() => now);
     const held = await ring.getKeys();
 
@@ -159,8 +164,9 @@ describe('SecretsManagerKeys', () => {
 
   it.each([
     ['no string value', undefined],
-    ['an empty entry', 'a,,b'],
-    ['a control character', 'a\u0000'],
+    ['an empty entry', `${A},,${B}`],
+    ['a control character', `${A}\u0000`],
+    ['a key under 32 bytes', `${A},a-key-of-31-bytes-0123456789abc`],
   ])(
     'refuses a secret with %s as SigningKeyError (a deployment fault, not "try again")',
     async (_label, value) => {
@@ -173,17 +179,16 @@ describe('SecretsManagerKeys', () => {
 describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
   const env = { TABLE_NAME: 'sessions', SESSION_SECRET_ARN: ARN, AWS_LAMBDA_FUNCTION_NAME: 'index' };
 
-  it('reads the ARN when SESSION_SECRET is not set, and SESSION_SECRET wins when both are', () => {
+  it('reads the ARN when SESSION_SECRET is not set; in Lambda, both set is refused', () => {
     expect(readAppConfig(env)).toMatchObject({ keys: undefined, secretArn: ARN });
-    expect(readAppConfig({ ...env, SESSION_SECRET: 'k' })).toMatchObject({
-      keys: ['k'],
-      secretArn: undefined,
-    });
+    expect(() => readAppConfig({ ...env, SESSION_SECRET: A })).toThrow(
+      /^SESSION_SECRET: .*SESSION_SECRET_ARN/,
+    );
   });
 
   it('verifies cookies with the keys from the secret', async () => {
     // Prepare
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'deployed-key' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: A });
     ddb.on(GetCommand).resolves({});
     const handler = createLambdaHandler(
       indexRoute,
@@ -193,10 +198,10 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
 
     // Act
     const signedWithSecret = await handler(
-      httpEvent({ cookies: [`__Host-session=${new KeyRing(['deployed-key']).sign(token)}`] }),
+      httpEvent({ cookies: [`__Host-session=${new KeyRing([A]).sign(token)}`] }),
     );
     const signedElsewhere = await handler(
-      httpEvent({ cookies: [`__Host-session=${new KeyRing(['other-key']).sign(token)}`] }),
+      httpEvent({ cookies: [`__Host-session=${new KeyRing([B]).sign(token)}`] }),
     );
 
     // Assess: only the secret's key earns a read; the secret is fetched once for both requests.
@@ -222,6 +227,31 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toBe('session keys refused');
     expect(error.mock.calls[0][1]).toMatchObject({ cause: 'AccessDeniedException' });
+  });
+
+  it('answers 500 without Retry-After when the secret holds a key under 32 bytes, logged as a deployment fault', async () => {
+    // Prepare: a key put into the secret by hand, too short to sign with.
+    const shortKey = 'a-key-of-31-bytes-0123456789abc';
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: `${A},${shortKey}` });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const error = jest.spyOn(logger, 'error');
+    const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env), { logger }));
+
+    // Act
+    const response = await handler(httpEvent());
+
+    // Assess: not "try again" (no retry fixes the secret), nothing read, and the log says which key
+    // by position, never the key.
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(ddb.calls()).toHaveLength(0);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0][0]).toBe('session keys unusable');
+    expect(error.mock.calls[0][1]).toMatchObject({
+      errorName: 'SigningKeyError',
+      reason: expect.stringContaining('signing key 2 of 2 is 31 bytes, under the 32-byte minimum'),
+    });
+    expect(JSON.stringify(error.mock.calls)).not.toContain(shortKey);
   });
 
   it('answers 503 with Retry-After while the keys cannot be fetched, logged as the keys, not the store', async () => {

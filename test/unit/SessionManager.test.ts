@@ -16,6 +16,7 @@ import {
   SessionManager,
   type SessionRequest,
 } from '../../lambda/session/SessionManager';
+import { testKey } from '../support/keys';
 import {
   CURRENT_KEY,
   documentClient,
@@ -84,7 +85,7 @@ describe('SessionManager', () => {
       // Prepare
       const sessions = makeManager(clock);
       const token = newToken();
-      const forged = `${token}.${new KeyRing(['attacker-key']).sign(token).split('.')[1]}`;
+      const forged = `${token}.${new KeyRing([testKey('attacker')]).sign(token).split('.')[1]}`;
 
       // Act
       const session = await sessions.load(request([forged]));
@@ -501,7 +502,7 @@ describe('SessionManager', () => {
     it('with a well-formed cookie no key verifies (a key this process does not hold yet): deletes its hashed id', async () => {
       // Prepare: signed with a key that is not in this manager's ring, as during a rotation.
       const token = newToken();
-      const req = request([new KeyRing(['a-key-distributed-elsewhere']).sign(token)]);
+      const req = request([new KeyRing([testKey('distributed-elsewhere')]).sign(token)]);
       const sessions = makeManager(clock);
 
       // Act
@@ -752,7 +753,7 @@ describe('SessionManager options', () => {
   it.each([
     ['tableName', { tableName: '' }],
     ['client', { client: {} }],
-    ['keys', { keys: ['a-key'] }],
+    ['keys', { keys: [CURRENT_KEY] }],
     ['idleTimeoutSeconds', { idleTimeoutSeconds: 0 }],
     ['idleTimeoutSeconds', { idleTimeoutSeconds: 1.5 }],
     ['absoluteTimeoutSeconds', { absoluteTimeoutSeconds: 10 * 365 * 24 * 3600 + 1 }],

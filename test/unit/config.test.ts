@@ -1,8 +1,11 @@
 import { type AppConfig, ConfigError, getIntegerFromEnv, readAppConfig } from '../../lambda/app/config';
 import { SigningKeyError } from '../../lambda/session/errors';
 import { parseSigningKeys } from '../../lambda/session/keyProvider';
+import { testKey } from '../support/keys';
 
-const SECRET = 'a-signing-key';
+const SECRET = testKey('config');
+const [NEW, OLD] = [testKey('new'), testKey('old')];
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';
 
 /** The error readAppConfig throws for `env`, or a failure when it does not throw. */
 function configError(env: Record<string, string | undefined>): ConfigError {
@@ -38,7 +41,7 @@ describe('readAppConfig', () => {
     const config = readAppConfig({
       TABLE_NAME: 'my-table',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
-      SESSION_SECRET: 'new,old',
+      SESSION_SECRET: `${NEW},${OLD}`,
       SESSION_IDLE_TIMEOUT_SECONDS: '60',
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: ' 600 ',
       POWERTOOLS_SERVICE_NAME: 'my-stack',
@@ -49,7 +52,7 @@ describe('readAppConfig', () => {
     expect(config).toEqual<AppConfig>({
       tableName: 'my-table',
       endpoint: 'http://127.0.0.1:8000',
-      keys: ['new', 'old'],
+      keys: [NEW, OLD],
       secretArn: undefined,
       idleTimeoutSeconds: 60,
       absoluteTimeoutSeconds: 600,
@@ -123,14 +126,15 @@ describe('readAppConfig', () => {
     ['missing', undefined],
     ['empty', ''],
     ['blank', '   '],
-    ['an empty middle entry', 'a,,b'],
-    ['a trailing comma', 'a,'],
-    ['a leading comma', ',a'],
-    ['a blank entry', 'a, ,b'],
+    ['an empty middle entry', `${NEW},,${OLD}`],
+    ['a trailing comma', `${NEW},`],
+    ['a leading comma', `,${NEW}`],
+    ['a blank entry', `${NEW}, ,${OLD}`],
     ['only a comma', ','],
-    ['a key with a NUL (HMAC would treat "key" and "key\\0" alike)', 'key\u0000'],
-    ['a key with a newline inside', 'new\nkey,old'],
-    ['a key with a C1 control character', 'key\u0085x'],
+    ['a key with a NUL (HMAC would treat "key" and "key\\0" alike)', `${NEW}\u0000`],
+    ['a key with a newline inside', `${NEW}\nkey,${OLD}`],
+    ['a key with a C1 control character', `${NEW}\u0085x`],
+    ['a key under 32 bytes', `${NEW},a-key-of-31-bytes-0123456789abc`],
   ])('refuses SESSION_SECRET %s, naming SESSION_SECRET', (_label, secret) => {
     // Act
     const error = configError({ SESSION_SECRET: secret });
@@ -140,28 +144,86 @@ describe('readAppConfig', () => {
     expect(error.message).toMatch(/^SESSION_SECRET: /);
   });
 
+  it('names SESSION_SECRET when a key is too short, and says how to make one', () => {
+    // Act
+    const error = configError({ SESSION_SECRET: `${NEW},too-short-old-key` });
+
+    // Assess
+    expect(error.variable).toBe('SESSION_SECRET');
+    expect(error.message).toBe(
+      'SESSION_SECRET: signing key 2 of 2 is 17 bytes, under the 32-byte minimum: make one with ' +
+        '`openssl rand -base64 48`',
+    );
+  });
+
   it('never puts a key into an error message', () => {
-    const error = configError({ SESSION_SECRET: 'super-secret-key,,other' });
-    expect(error.message).not.toContain('super-secret-key');
+    for (const secret of [`${NEW},,${OLD}`, `${NEW},too-short-old-key`]) {
+      const error = configError({ SESSION_SECRET: secret });
+      expect(error.message).not.toContain(NEW);
+      expect(error.message).not.toContain('too-short-old-key');
+    }
+  });
+
+  describe('SESSION_SECRET beside SESSION_SECRET_ARN', () => {
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'index', TABLE_NAME: 'sessions' };
+
+    it('is refused in Lambda, naming both: a console-set key would replace the rotated ones', () => {
+      // Act
+      const error = configError({ ...lambda, SESSION_SECRET_ARN: ARN, SESSION_SECRET: SECRET });
+
+      // Assess
+      expect(error.variable).toBe('SESSION_SECRET');
+      expect(error.message).toMatch(/^SESSION_SECRET: not allowed beside SESSION_SECRET_ARN in Lambda/);
+      expect(error.message).not.toContain(SECRET);
+    });
+
+    it.each([
+      [
+        'SESSION_SECRET',
+        { SESSION_SECRET_ARN: ARN, SESSION_SECRET: '  ' },
+        { keys: undefined, secretArn: ARN },
+      ],
+      [
+        'SESSION_SECRET_ARN',
+        { SESSION_SECRET_ARN: '', SESSION_SECRET: SECRET },
+        { keys: [SECRET], secretArn: undefined },
+      ],
+    ])(
+      'counts a blank %s as unset in Lambda (sam local invoke blanks the ARN)',
+      (_blank, keyEnv, expected) => {
+        expect(readAppConfig({ ...lambda, ...keyEnv })).toMatchObject(expected);
+      },
+    );
+
+    it('lets SESSION_SECRET win outside Lambda (the local server, the bench, npm run invoke)', () => {
+      expect(readAppConfig({ SESSION_SECRET_ARN: ARN, SESSION_SECRET: SECRET })).toMatchObject({
+        keys: [SECRET],
+        secretArn: undefined,
+      });
+    });
   });
 });
 
 describe('parseSigningKeys', () => {
   it('keeps the order: the first signs', () => {
-    expect(parseSigningKeys('b,a')).toEqual(['b', 'a']);
+    expect(parseSigningKeys(`${NEW},${OLD}`)).toEqual([NEW, OLD]);
   });
 
   it('accepts printable keys beyond ASCII', () => {
-    expect(parseSigningKeys('clé-ünïcode,🔑')).toEqual(['clé-ünïcode', '🔑']);
+    const keys = ['clé-ünïcode-ßigning-kéy-0123456', '🔑'.repeat(8)];
+    expect(parseSigningKeys(keys.join(','))).toEqual(keys);
   });
 
   it('trims each key', () => {
-    expect(parseSigningKeys(' new , old ')).toEqual(['new', 'old']);
+    expect(parseSigningKeys(` ${NEW} , ${OLD} `)).toEqual([NEW, OLD]);
   });
 
-  it.each([undefined, '', ' ', 'a,', ',', 'a\u0000'])('refuses %j with SigningKeyError', (text) => {
-    expect(() => parseSigningKeys(text)).toThrow(SigningKeyError);
-  });
+  it.each([undefined, '', ' ', `${NEW},`, ',', `${NEW}\u0000`, 'k'.repeat(31)])(
+    'refuses %j with SigningKeyError',
+    (text) => {
+      expect(() => parseSigningKeys(text)).toThrow(SigningKeyError);
+    },
+  );
 });
 
 describe('getIntegerFromEnv', () => {

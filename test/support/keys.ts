@@ -1,0 +1,10 @@
+import { MIN_SIGNING_KEY_BYTES } from '../../lambda/session/constants';
+
+/**
+ * A signing key for tests, named after its role and as long as the library requires (keys under
+ * 32 bytes are refused): `testKey('old')` and `testKey('new')` are distinct, readable keys.
+ * @example const ring = new KeyRing([testKey('new'), testKey('old')]);
+ */
+export function testKey(name: string): string {
+  return `${name}-test-signing-key-`.padEnd(MIN_SIGNING_KEY_BYTES, '0');
+}
