@@ -1,11 +1,34 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SessionAccess } from '../lambda/contract';
-import { TABLE_SCHEMA } from '../lambda/session/index';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS, TABLE_SCHEMA } from '../lambda/session/index';
+import { FUNCTION_BUNDLING } from './bundling';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** How often the signing keys rotate unless told otherwise. */
+export const DEFAULT_KEY_ROTATION_INTERVAL = Duration.days(30);
+
+/** The key rotation function's entry (its module: lambda/rotation/). */
+const KEY_ROTATION_ENTRY = 'lambda/rotateKeys.ts';
+
+/** What the rotation function may do with the secret: the four rotation steps, nothing else. */
+export const KEY_ROTATION_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+] as const;
 
 /** The DynamoDB actions each kind of access needs; never Scan, Query or a Batch* action. */
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
@@ -27,16 +50,29 @@ export interface ServerSessionsProps {
    * @default - no cap
    */
   readonly maxThroughput?: dynamodb.MaxThroughputProps;
+  /**
+   * How often the signing keys rotate. Each rotation promotes the key distributed at the one
+   * before, distributes a new verify-only key and retires keys past their time.
+   * @default 30 days
+   */
+  readonly keyRotationInterval?: Duration;
+  /**
+   * The handlers' absolute session timeout (`SESSION_ABSOLUTE_TIMEOUT_SECONDS`): a demoted key
+   * keeps verifying until every cookie it signed has expired.
+   * @default DEFAULT_ABSOLUTE_TIMEOUT_SECONDS (12 hours)
+   */
+  readonly absoluteTimeoutSeconds?: number;
 }
 
 /**
  * Server-side session storage for Lambda handlers: a DynamoDB table keyed by the hashed session
  * id with TTL on `expiresAt` and point-in-time recovery, and a Secrets Manager secret holding the
- * signing keys (comma-separated, the first signs, all verify), generated at deploy time so the
- * key never appears in the template or in the repository.
+ * signing keys, generated at deploy time so no key appears in the template or in the repository.
  *
- * Rotate keys by putting `new,old` into the secret: cookies signed with the old key keep working
- * and are re-signed with the new one.
+ * The keys rotate on a schedule, in two phases (docs/operations.md): a rotation function turns
+ * the generated key into a key-set document (the key that signs, a verify-only `next` key, the
+ * `previous` keys that still verify) and at each rotation promotes `next` to signing, so no
+ * container meets a cookie signed with a key it has not picked up yet.
  *
  * @example
  * const sessions = new ServerSessions(this, 'Sessions', { disposable: false });
@@ -46,6 +82,7 @@ export interface ServerSessionsProps {
 export class ServerSessions extends Construct {
   readonly table: dynamodb.TableV2;
   readonly secret: secretsmanager.Secret;
+  readonly rotationFunction: nodejs.NodejsFunction;
 
   constructor(scope: Construct, id: string, props: ServerSessionsProps = {}) {
     super(scope, id);
@@ -62,17 +99,87 @@ export class ServerSessions extends Construct {
     });
 
     this.secret = new secretsmanager.Secret(this, 'SigningKeys', {
-      description: 'Session cookie signing keys, comma-separated: the first signs, all verify',
+      description:
+        'Session cookie signing keys: a key-set document (current signs; next and previous only verify) or a comma-separated list (the first signs)',
+      // 64 letters and digits: one key of 64 bytes, which the first rotation makes the current key.
       generateSecretString: { excludePunctuation: true, passwordLength: 64 },
       removalPolicy,
     });
-    Validations.of(this.secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The secret is a key ring, not a password: keys rotate by putting a new key first and ' +
-        'keeping the old ones, so existing cookies still verify and are re-signed. A rotation ' +
-        'Lambda replacing the value would log every user out at once.',
+
+    this.rotationFunction = this.keyRotationFunction(
+      removalPolicy,
+      props.absoluteTimeoutSeconds ?? DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+    );
+    // Handed over as a reference: given the function itself, CDK would also grant it
+    // GetRandomPassword on "*" and the secret's ARN with a wildcard suffix. Its role and the
+    // permission to invoke it are set here instead, each as narrow as the rotation needs.
+    this.rotationFunction.addPermission('InvokedBySecretsManager', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceArn: this.secret.secretArn,
     });
+    const schedule = this.secret.addRotationSchedule('KeyRotation', {
+      rotationLambda: lambda.Function.fromFunctionAttributes(this, 'KeyRotationFunctionRef', {
+        functionArn: this.rotationFunction.functionArn,
+        sameEnvironment: true,
+        skipPermissions: true,
+      }),
+      automaticallyAfter: props.keyRotationInterval ?? DEFAULT_KEY_ROTATION_INTERVAL,
+    });
+    schedule.node.addDependency(this.rotationFunction.node.findChild('InvokedBySecretsManager'));
+  }
+
+  /** The rotation function: its own role (the four rotation steps on this secret), log group and bundle. */
+  private keyRotationFunction(
+    removalPolicy: RemovalPolicy,
+    absoluteTimeoutSeconds: number,
+  ): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'KeyRotationLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    const role = new iam.Role(this, 'KeyRotationRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Rotates the session signing keys',
+    });
+    logGroup.grantWrite(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: [...KEY_ROTATION_ACTIONS], resources: [this.secret.secretArn] }),
+    );
+
+    const fn = new nodejs.NodejsFunction(this, 'KeyRotationFunction', {
+      entry: path.join(PROJECT_ROOT, KEY_ROTATION_ENTRY),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // A step makes at most three Secrets Manager calls, each bounded to about four seconds.
+      timeout: Duration.seconds(30),
+      role,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: Stack.of(this).stackName,
+        // The retire delay follows the handlers' absolute timeout; the refresh interval and the
+        // promote delay are the library's defaults (lambda/app/rotationConfig.ts).
+        SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(absoluteTimeoutSeconds),
+      },
+      bundling: FUNCTION_BUNDLING,
+    });
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked by Secrets Manager, which waits for each rotation step, retries it and records a ' +
+        'failed rotation on the secret: no event is left that a dead-letter queue could keep.',
+    });
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaTracing',
+      reason:
+        'X-Ray is off to keep IAM minimal (it needs xray:PutTraceSegments on "*"); each step is ' +
+        'logged as one JSON line with the secret and version it worked on.',
+    });
+    return fn;
   }
 
   /**

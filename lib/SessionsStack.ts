@@ -26,17 +26,18 @@ import {
   type FunctionName,
   ROUTES,
 } from '../lambda/contract';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../lambda/session/index';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
 import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
 import { SessionsDashboard } from './dashboard';
 import { SessionsEdge } from './edge';
-import { ServerSessions } from './ServerSessions';
+import { LAMBDA_RUNTIME, ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** How often the signing keys rotate, in days, unless context `keyRotationDays` says otherwise. */
+export const DEFAULT_KEY_ROTATION_DAYS = 30;
 
 /** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
 export const DEFAULT_THROTTLE = { burstLimit: 100, rateLimit: 50 } as const;
@@ -80,9 +81,10 @@ export const SAM_LOCAL_VARIABLES = { DYNAMODB_ENDPOINT: '', SESSION_SECRET: '' }
  * Context: `disposable=true` makes the table and secret deletable with the stack;
  * `throttleBurst` / `throttleRate` override the default-route throttling; `alarmEmail` subscribes
  * an address to the alarms; `reservedConcurrency`, `tableMaxReadRequestUnits` and
- * `tableMaxWriteRequestUnits` cap capacity; `samLocal=true` makes a template for `sam local`
- * only (see `refuseDeployment`); docs/operations.md lists every option. With the `edge` prop,
- * CloudFront and its web ACL front the API (lib/edge.ts, wired by lib/app.ts).
+ * `tableMaxWriteRequestUnits` cap capacity; `keyRotationDays` sets how often the signing keys
+ * rotate; `samLocal=true` makes a template for `sam local` only (see `refuseDeployment`);
+ * docs/operations.md lists every option. With the `edge` prop, CloudFront and its web ACL
+ * front the API (lib/edge.ts, wired by lib/app.ts).
  */
 export class SessionsStack extends Stack {
   readonly sessions: ServerSessions;
@@ -105,6 +107,9 @@ export class SessionsStack extends Stack {
         maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
         maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
       },
+      keyRotationInterval: Duration.days(contextNumber(this, 'keyRotationDays', DEFAULT_KEY_ROTATION_DAYS)),
+      // The handlers use the library's default absolute timeout (they are given no other).
+      absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
     });
 
     const reservedConcurrency = optionalContextNumber(this, 'reservedConcurrency');
@@ -170,6 +175,7 @@ export class SessionsStack extends Stack {
     this.alarms = new SessionAlarms(this, 'Alarms', {
       api: this.api,
       functions: this.functions,
+      keyRotation: this.sessions.rotationFunction,
       table: this.sessions.table,
       email: contextEmail(this, 'alarmEmail'),
     });

@@ -27,6 +27,8 @@ export const SESSION_OPERATIONS = [
 export interface SessionAlarmsProps {
   api: apigwv2.HttpApi;
   functions: Record<string, lambda.IFunction>;
+  /** The signing-key rotation function: a failed rotation leaves the keys where they were. */
+  keyRotation: lambda.IFunction;
   table: dynamodb.TableV2;
   /** Subscribed to the alarm topic by e-mail (SNS asks the address to confirm first). */
   email?: string;
@@ -69,6 +71,13 @@ export class SessionAlarms extends Construct {
           'concurrency was used up) in the last 5 minutes: API Gateway answered those requests 5xx.',
       });
     }
+    this.add('KeyRotationErrors', {
+      metric: props.keyRotation.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      alarmDescription:
+        'A signing-key rotation step failed: the keys stay as they were and Secrets Manager retries ' +
+        'at the next scheduled rotation. Read the rotation function log (docs/operations.md).',
+    });
     this.add('TableThrottling', {
       metric: props.table.metricThrottledRequestsForOperations({
         operations: SESSION_OPERATIONS,

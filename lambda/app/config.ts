@@ -94,7 +94,7 @@ function readKeySource(env: Env, inLambda: boolean): Pick<AppConfig, 'keys' | 's
 }
 
 /** Ten years: a longer timeout is a mistake, not a setting. */
-const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
+export const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * Reads and validates the configuration once, failing with an error that names the variable at

@@ -6,7 +6,7 @@ import { type KeyProvider, parseSigningKeys } from './keyProvider.js';
 import { isRejection } from './sdkErrors.js';
 
 export interface SecretsManagerKeysOptions {
-  /** The secret's ARN or name. Its `SecretString` holds comma-separated keys, the first signs. */
+  /** The secret's ARN or name. Its `SecretString` holds keys as `parseSigningKeys` reads them. */
   secretId: string;
   /**
    * The client to call. Omitted, one is created at the first request with bounded timeouts and

@@ -6,6 +6,7 @@
 export {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_KEY_REFRESH_SECONDS,
   TABLE_SCHEMA,
 } from './constants.js';
 export { boundedClientConfig, createDocumentClient } from './documentClient.js';
@@ -33,3 +34,17 @@ export {
   type SessionRequest,
 } from './SessionManager.js';
 export type { SessionData } from './SessionStore.js';
+export {
+  DEFAULT_KEY_PROMOTE_AFTER_SECONDS,
+  formatSigningKeySet,
+  KEY_ROTATION_MARGIN_SECONDS,
+  keyRotationDelays,
+  newSigningKey,
+  parseSigningKeySet,
+  type RotateSigningKeySetOptions,
+  rotateSigningKeySet,
+  SIGNING_KEY_SET_VERSION,
+  type SigningKeyEntry,
+  type SigningKeySet,
+  signingKeysOf,
+} from './signingKeySet.js';

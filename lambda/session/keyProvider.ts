@@ -1,5 +1,5 @@
-import { SigningKeyError } from './errors.js';
 import { assertSigningKeys } from './KeyRing.js';
+import { parseSigningKeySet, signingKeysOf } from './signingKeySet.js';
 
 /**
  * Where the signing keys come from. `getKeys` is called once per `load`/`attach`: cache inside and
@@ -10,21 +10,19 @@ import { assertSigningKeys } from './KeyRing.js';
  * const keys: KeyProvider = { getKeys: async () => ['current-key', 'previous-key'] };
  */
 export interface KeyProvider {
-  /** The keys, newest first: the first signs, all verify. */
+  /** The keys, signing key first: the first signs, all verify. */
   getKeys(): Promise<readonly string[]>;
 }
 
 /**
- * Keys from a comma-separated list (`new,old`), as an environment variable or a secret holds them.
- * Surrounding spaces are trimmed; an empty entry is an error, not something to skip, because a
- * stray comma would otherwise silently drop a key.
- * @example parseSigningKeys('key-2, key-1'); // ['key-2', 'key-1']
+ * Keys from the text an environment variable or a secret holds, signing key first: a
+ * comma-separated list (`new,old`: the first signs, the rest only verify; spaces around a key are
+ * trimmed, and an empty entry is an error, because a stray comma would otherwise silently drop a
+ * key), or the JSON key-set document of the managed rotation (`parseSigningKeySet`).
+ * @example parseSigningKeys('new-key-0123456789abcdef0123456789, old-key-0123456789abcdef0123456789'); // ['new-key-…', 'old-key-…']
  */
 export function parseSigningKeys(text: string | undefined): string[] {
-  if (text === undefined || text.trim() === '') throw new SigningKeyError('no signing key');
-  const keys = text.split(',').map((key) => key.trim());
-  assertSigningKeys(keys);
-  return keys;
+  return signingKeysOf(parseSigningKeySet(text));
 }
 
 /**

@@ -110,7 +110,7 @@ describe('the distribution', () => {
         types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource'),
       ).toEqual([]);
     }
-    sessions.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+    sessions.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1); // + the key rotation
     acl.resourceCountIs('AWS::Lambda::Function', 0);
   });
 
@@ -142,11 +142,15 @@ describe('the distribution', () => {
     const [secretId] = Object.entries(sessions.findResources('AWS::SecretsManager::Secret')).find(([id]) =>
       id.startsWith('EdgeOriginSecret'),
     ) as [string, Resource];
-    const functions = Object.values(sessions.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(FUNCTION_NAMES.length);
-    for (const fn of functions) {
+    const functions = Object.entries(sessions.findResources('AWS::Lambda::Function'));
+    const handlers = functions.filter(([id]) => !id.startsWith('SessionsKeyRotation'));
+    expect(handlers).toHaveLength(FUNCTION_NAMES.length);
+    for (const [, fn] of handlers) {
       expect(fn.Properties.Environment.Variables[ORIGIN_VERIFY.variable]).toEqual(resolved(secretId));
     }
+    // Secrets Manager invokes the rotation function directly, never through CloudFront.
+    const [, rotation] = functions.find(([id]) => id.startsWith('SessionsKeyRotation')) ?? [];
+    expect(rotation?.Properties.Environment.Variables[ORIGIN_VERIFY.variable]).toBeUndefined();
   });
 
   it('caches nothing and forwards all viewer headers, cookies and query strings but Host, for every method', () => {

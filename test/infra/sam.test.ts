@@ -24,8 +24,10 @@ type LambdaResource = {
 };
 
 let outdir: string;
+/** The session handlers (the key rotation function is checked on its own, below). */
 let functions: [string, LambdaResource][];
-/** The functions of the `-c samLocal=true` template, the one `sam local invoke` is given. */
+let rotationFunction: [string, LambdaResource] | undefined;
+/** The handlers of the `-c samLocal=true` template, the one `sam local invoke` is given. */
 let samLocalFunctions: [string, LambdaResource][];
 
 beforeAll(() => {
@@ -46,11 +48,32 @@ beforeAll(() => {
   const template = assembly.getStackByName('ServerSessionsStack').template as {
     Resources: Record<string, LambdaResource>;
   };
+  const isRotation = ([logicalId]: [string, LambdaResource]) =>
+    logicalId.startsWith('SessionsKeyRotationFunction');
   const lambdaFunctions = (resources: Record<string, LambdaResource>) =>
     Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::Lambda::Function');
-  functions = lambdaFunctions(template.Resources);
-  samLocalFunctions = lambdaFunctions(Template.fromStack(samLocalStack).toJSON().Resources);
+  rotationFunction = lambdaFunctions(template.Resources).find(isRotation);
+  functions = lambdaFunctions(template.Resources).filter((entry) => !isRotation(entry));
+  samLocalFunctions = lambdaFunctions(Template.fromStack(samLocalStack).toJSON().Resources).filter(
+    (entry) => !isRotation(entry),
+  );
 }, 120_000);
+
+/** The bundled `index.js` of a function, as the asset metadata names it. */
+function bundleOf([, resource]: [string, LambdaResource]): string {
+  return path.join(outdir, resource.Metadata?.['aws:asset:path'] ?? '', 'index.js');
+}
+
+/** The environment a bundle gets in these tests: dummy credentials, nothing that reaches AWS. */
+const OFFLINE_ENV = {
+  PATH: process.env.PATH,
+  NODE_OPTIONS: '--enable-source-maps',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
 
 afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
@@ -123,7 +146,7 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
   ) {
     const entry = functions.find(([logicalId]) => logicalId.startsWith(logicalIdPrefix));
     if (!entry) throw new Error(`no function ${logicalIdPrefix}`);
-    const bundle = path.join(outdir, entry[1].Metadata?.['aws:asset:path'] ?? '', 'index.js');
+    const bundle = bundleOf(entry);
     const event = JSON.stringify(typeof eventOrFile === 'string' ? sampleEvent(eventOrFile) : eventOrFile);
     const script = `require(${JSON.stringify(bundle)}).handler(${event}, {}).then((result) => {
       process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
@@ -132,16 +155,10 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
       cwd: tmpdir(),
       timeout: 30_000,
       env: {
-        PATH: process.env.PATH,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...OFFLINE_ENV,
         TABLE_NAME: 'sessions-bundle-test',
         DYNAMODB_ENDPOINT: store.proxy.endpoint,
         ...keys,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     const line = stdout.split('\n').find((text) => text.startsWith('RESULT '));
@@ -281,4 +298,56 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     expect(login.statusCode).toBe(303);
     expect(login.cookies?.[0]).toMatch(/^__Host-session=/);
   }, 60_000);
+});
+
+// Secrets Manager invokes the rotation function once per step; the fake runs a rotation the same way.
+describe('the key rotation bundle, run the way Lambda runs it', () => {
+  let secrets: FakeSecretsManager;
+  const generated = 'a0generated0key0of0sixty0four0letters0and0digits0'.padEnd(64, '9');
+
+  beforeAll(async () => {
+    secrets = await startFakeSecretsManager(generated);
+  });
+
+  afterAll(async () => {
+    await secrets.close();
+  });
+
+  it('has the asset metadata SAM needs, pointing at a bundled handler', () => {
+    expect(rotationFunction).toBeDefined();
+    const [, resource] = rotationFunction as [string, LambdaResource];
+    expect(resource.Metadata?.['aws:asset:property']).toBe('Code');
+    expect(existsSync(bundleOf(rotationFunction as [string, LambdaResource]))).toBe(true);
+    expect(resource.Properties.Handler).toBe('index.handler');
+  });
+
+  it('runs the four steps with nothing but the bundle and Node: the generated key keeps signing, a next key is distributed', async () => {
+    // Act
+    await secrets.rotate(async (event) => {
+      const script = `require(${JSON.stringify(bundleOf(rotationFunction as [string, LambdaResource]))})
+        .handler(${JSON.stringify(event)}, {}).then(() => process.stdout.write('DONE\\n'));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+        cwd: tmpdir(),
+        timeout: 30_000,
+        env: {
+          ...OFFLINE_ENV,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          SESSION_ABSOLUTE_TIMEOUT_SECONDS: '43200',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+      });
+      expect(stdout).toContain('DONE');
+    });
+
+    // Assess
+    expect(secrets.operations).toEqual([
+      ...['DescribeSecret', 'GetSecretValue', 'GetSecretValue', 'PutSecretValue'], // createSecret
+      'DescribeSecret', // setSecret
+      ...['DescribeSecret', 'GetSecretValue'], // testSecret
+      ...['DescribeSecret', 'UpdateSecretVersionStage'], // finishSecret
+    ]);
+    const keySet = JSON.parse(secrets.current());
+    expect(keySet).toMatchObject({ version: 1, current: { key: generated }, previous: [] });
+    expect(keySet.next.key).toMatch(/^[\w-]{64}$/);
+  }, 120_000);
 });

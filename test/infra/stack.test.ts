@@ -11,6 +11,7 @@ import {
   ROUTES,
   routeKey,
 } from '../../lambda/contract';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../../lambda/session/index';
 import { DEFAULT_THROTTLE, SAM_LOCAL_VARIABLES, SessionsStack } from '../../lib/SessionsStack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -45,6 +46,7 @@ beforeAll(() => {
   stage.node.setContext('reservedConcurrency', '20');
   stage.node.setContext('tableMaxReadRequestUnits', '400');
   stage.node.setContext('tableMaxWriteRequestUnits', 100);
+  stage.node.setContext('keyRotationDays', '7');
   const overriddenStack = new SessionsStack(stage, 'ServerSessionsStack');
   const samLocalStage = new Stage(app, 'SamLocal');
   samLocalStage.node.setContext('samLocal', 'true');
@@ -78,6 +80,20 @@ function functionLogicalId(name: FunctionName): string {
 function logGroupLogicalId(name: FunctionName): string {
   const fn = resources[functionLogicalId(name)];
   return (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+}
+
+function secretLogicalId(): string {
+  const ids = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+function rotationFunctionLogicalId(): string {
+  const ids = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) =>
+    id.startsWith('SessionsKeyRotationFunction'),
+  );
+  expect(ids).toHaveLength(1);
+  return ids[0];
 }
 
 function tableLogicalId(): string {
@@ -148,9 +164,9 @@ describe('SessionsStack', () => {
     }
   });
 
-  it('has three arm64 functions on the newest Node.js runtime, bundled entries, explicit logs', () => {
-    // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('has three arm64 handlers on the newest Node.js runtime, bundled entries, explicit logs', () => {
+    // Assess: the three handlers and the key rotation function
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       const fn = resources[functionLogicalId(name)];
       expect(fn.Properties).toMatchObject({
@@ -207,6 +223,72 @@ describe('SessionsStack', () => {
     });
   });
 
+  describe('key rotation', () => {
+    it('rotates the secret every 30 days with the rotation function', () => {
+      template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        SecretId: { Ref: secretLogicalId() },
+        RotationLambdaARN: { 'Fn::GetAtt': [rotationFunctionLogicalId(), 'Arn'] },
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      });
+    });
+
+    it('bundles the rotation entry like the handlers, told the handlers’ absolute timeout', () => {
+      const fn = resources[rotationFunctionLogicalId()];
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: 30,
+      });
+      expect((fn.Properties.Environment as { Variables: unknown }).Variables).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'ServerSessionsStack',
+        SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(DEFAULT_ABSOLUTE_TIMEOUT_SECONDS),
+      });
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+    });
+
+    it('may do the four rotation steps on this secret and write its own logs, nothing else', () => {
+      // Prepare
+      const fn = resources[rotationFunctionLogicalId()];
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+
+      // Act
+      const policies = resourcesOfType('AWS::IAM::Policy').filter(([, policy]) =>
+        (policy.Properties.Roles as unknown[]).some((ref) => isRef(ref, roleId)),
+      );
+
+      // Assess
+      expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(resources[roleId].Properties.Policies).toBeUndefined();
+      expect(policies.map(([, policy]) => policy.Properties.PolicyDocument)).toEqual([
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+            },
+            {
+              Effect: 'Allow',
+              Action: [
+                'secretsmanager:DescribeSecret',
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:PutSecretValue',
+                'secretsmanager:UpdateSecretVersionStage',
+              ],
+              Resource: { Ref: secretLogicalId() },
+            },
+          ],
+        },
+      ]);
+      expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+    });
+  });
+
   it('logs access as JSON on the default stage and throttles the default route', () => {
     // Assess
     const stages = template.findResources('AWS::ApiGatewayV2::Stage');
@@ -228,7 +310,7 @@ describe('SessionsStack', () => {
   it('sets a retention on every log group', () => {
     // Assess
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(4); // three functions and the access logs
+    expect(logGroups).toHaveLength(5); // four functions and the access logs
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(30);
     }
@@ -243,8 +325,8 @@ describe('SessionsStack', () => {
       TreatMissingData: 'notBreaching',
     };
 
-    it('has eight: API 5xx, each function failing or throttled, table throttling', () => {
-      expect(alarms()).toHaveLength(8);
+    it('has nine: API 5xx, each function failing or throttled, the key rotation failing, table throttling', () => {
+      expect(alarms()).toHaveLength(9);
       for (const alarm of alarms()) expect(alarm.Properties).toMatchObject(common);
     });
 
@@ -256,6 +338,19 @@ describe('SessionsStack', () => {
         Period: 300,
         Threshold: 5,
         Dimensions: [{ Name: 'ApiId', Value: { Ref: Match.stringLikeRegexp('^Api') } }],
+      });
+    });
+
+    it('alarms on a key rotation step failing', () => {
+      const rotation = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.includes('KeyRotation'),
+      );
+      expect(rotation).toBeDefined();
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Threshold: 1,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: rotation?.[0] } }],
       });
     });
 
@@ -322,7 +417,7 @@ describe('SessionsStack', () => {
       }
     });
 
-    it('grants nothing around the role policies: no managed policy on the roles, no resource policy', () => {
+    it('grants nothing around the role policies: no managed policy on the roles, no resource policy that allows', () => {
       // Prepare: the functions' roles.
       const roleIds = (Object.keys(FUNCTIONS) as FunctionName[]).map(
         (name) =>
@@ -357,9 +452,25 @@ describe('SessionsStack', () => {
       for (const [, table] of resourcesOfType('AWS::DynamoDB::Table')) {
         expect(table.Properties.ResourcePolicy).toBeUndefined();
       }
-      expect(resourcesOfType('AWS::SecretsManager::ResourcePolicy')).toEqual([]);
-      // The only resource-based grant: API Gateway may invoke the functions.
+      // The secret's only resource policy is the one CDK adds with a rotation: it denies deleting it.
+      for (const [, policy] of resourcesOfType('AWS::SecretsManager::ResourcePolicy')) {
+        const statements = (policy.Properties.ResourcePolicy as { Statement: Statement[] }).Statement;
+        expect(statements.map((statement) => [statement.Effect, statement.Action])).toEqual([
+          ['Deny', 'secretsmanager:DeleteSecret'],
+        ]);
+      }
+      // The only resource-based grants: API Gateway may invoke the handlers, and Secrets Manager
+      // the rotation function, for this secret only.
       for (const [, permission] of resourcesOfType('AWS::Lambda::Permission')) {
+        if (permission.Properties.Principal === 'secretsmanager.amazonaws.com') {
+          expect(permission.Properties).toEqual({
+            Action: 'lambda:InvokeFunction',
+            FunctionName: { 'Fn::GetAtt': [rotationFunctionLogicalId(), 'Arn'] },
+            Principal: 'secretsmanager.amazonaws.com',
+            SourceArn: { Ref: secretLogicalId() },
+          });
+          continue;
+        }
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',
           Principal: 'apigateway.amazonaws.com',
@@ -388,10 +499,11 @@ describe('SessionsStack', () => {
 
   describe('local-only variables (SESSION_SECRET, DYNAMODB_ENDPOINT)', () => {
     type Variables = Record<string, unknown>;
+    /** The handlers' variables (the rotation function's are checked exactly above). */
     const variablesOf = (of: Template): Variables[] =>
-      Object.values(of.findResources('AWS::Lambda::Function')).map(
-        (fn) => (fn.Properties.Environment as { Variables: Variables }).Variables,
-      );
+      Object.entries(of.findResources('AWS::Lambda::Function'))
+        .filter(([logicalId]) => !logicalId.startsWith('SessionsKeyRotationFunction'))
+        .map(([, fn]) => (fn.Properties.Environment as { Variables: Variables }).Variables);
     const LOCAL_ONLY = ['SESSION_SECRET', 'DYNAMODB_ENDPOINT'];
 
     it('are declared by no deployed function, in any context', () => {
@@ -455,6 +567,12 @@ describe('SessionsStack', () => {
       overridden.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
     });
 
+    it('keyRotationDays replaces the 30-day rotation schedule', () => {
+      overridden.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        RotationRules: { ScheduleExpression: 'rate(7 days)' },
+      });
+    });
+
     it('throttleBurst and throttleRate replace the default throttling', () => {
       // Assess
       overridden.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
@@ -467,9 +585,14 @@ describe('SessionsStack', () => {
       for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
         expect(resources[functionLogicalId(name)].Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
-      const functions = Object.values(overridden.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(3);
-      for (const fn of functions) expect(fn.Properties.ReservedConcurrentExecutions).toBe(20);
+      const overriddenResources = overridden.toJSON().Resources as Record<string, Resource>;
+      for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+        expect(overriddenResources[functionLogicalId(name)].Properties.ReservedConcurrentExecutions).toBe(20);
+      }
+      // The rotation function runs once a month: nothing to reserve.
+      expect(
+        overriddenResources[rotationFunctionLogicalId()].Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
     });
 
     it('tableMaxReadRequestUnits and tableMaxWriteRequestUnits cap the on-demand table', () => {
@@ -486,6 +609,7 @@ describe('SessionsStack', () => {
       ['throttleBurst', 'lots'],
       ['throttleRate', 0],
       ['disposable', 'yes'],
+      ['keyRotationDays', 'monthly'],
       ['samLocal', 1],
       ['reservedConcurrency', '1.5'],
       ['reservedConcurrency', 0],

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { rotateSigningKeys } from '../../lambda/rotation/rotateSigningKeys';
+import { boundedClientConfig } from '../../lambda/session/documentClient';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/signingKeySet';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
 import { testKey } from '../support/keys';
 import {
   cookieFrom,
@@ -13,7 +18,7 @@ import {
 } from '../support/responses';
 import { useStore } from '../support/store';
 import { getItem, scanItems } from '../support/table';
-import { createTestApp } from '../support/testApp';
+import { createTestApp, type TestApp } from '../support/testApp';
 
 const db = useStore();
 const { proxy } = db;
@@ -140,6 +145,126 @@ describe('a logout during a rotation, across containers', () => {
     expect(proxy.operations).toEqual([]);
     expect(shownUsername(await newKeyContainer.index(httpEvent({ cookies: [cookie] })))).toBe('browsing');
   });
+});
+
+describe('a managed rotation across containers, one a phase behind', () => {
+  // The rotation function's own logic turns the secret (as the stack generates it: one 64-character
+  // key) through five rotations, as fast as it allows: 70 minutes apart, just over its shortest
+  // promote delay (the 5-minute key refresh plus the hour of margin). One container holds the
+  // secret's current value, the other the value before it: the worst a container may lag while
+  // its refreshes work at all, since a key is promoted only a promote delay after it was
+  // distributed. Sessions live 2 hours, so keys retire within the run.
+  const ABSOLUTE_SECONDS = 7200;
+  const MINUTE_MS = 60_000;
+  const PHASE_MINUTES = 70;
+  const STEP_MINUTES = 10;
+  let secrets: FakeSecretsManager;
+  let client: SecretsManagerClient;
+
+  beforeAll(async () => {
+    secrets = await startFakeSecretsManager(
+      'generated0key0of0sixty0four0letters0and0digits0'.padEnd(64, '7'),
+    );
+    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await secrets.close();
+  });
+
+  interface Browser {
+    user: string;
+    cookie: string;
+    loggedInAt: number;
+  }
+
+  /** A container whose SESSION_SECRET is `secret`, a value the secret held. */
+  function containerWith(secret: string) {
+    return createTestApp({
+      endpoint: proxy.endpoint,
+      secret,
+      idleSeconds: 3600,
+      absoluteSeconds: ABSOLUTE_SECONDS,
+      now: clock.now,
+    });
+  }
+
+  /** A page view from `browser`: it keeps whatever cookie the page sets, as a browser does. */
+  async function view(app: TestApp, browser: Browser): Promise<string | undefined> {
+    const response = await app.index(httpEvent({ cookies: [browser.cookie] }));
+    if (sessionSetCookie(response) !== undefined) browser.cookie = cookieFrom(response);
+    return shownUsername(response);
+  }
+
+  test('a user browsing across both is never logged out, and a logout on either ends the session', async () => {
+    // Prepare
+    const settings = {
+      ...keyRotationDelays({ absoluteTimeoutSeconds: ABSOLUTE_SECONDS, promoteAfterSeconds: 3900 }),
+      now: clock.now,
+    };
+    const rotate = () => secrets.rotate((event) => rotateSigningKeys(client, event, settings));
+    const generated = secrets.current();
+    const signingKeys: string[] = [];
+    const browsers: Browser[] = [];
+    let behindSecret = generated;
+
+    for (let phase = 1; phase <= 5; phase++) {
+      // Act: a rotation; one container picks it up, the other still holds the phase before.
+      await rotate();
+      const behind = containerWith(behindSecret);
+      signingKeys.push(parseSigningKeySet(secrets.current()).current.key);
+
+      // New users log in on each container; every live user browses both, every 10 minutes.
+      for (const [app, where] of [
+        [containerWith(secrets.current()), 'ahead'],
+        [behind, 'behind'],
+      ] as const) {
+        const user = `phase${phase}-${where}`;
+        browsers.push({
+          user,
+          cookie: cookieFrom(await app.login(loginEvent(user))),
+          loggedInAt: clock.now(),
+        });
+      }
+      let ahead = containerWith(secrets.current());
+      for (let minute = 0; minute < PHASE_MINUTES; minute += STEP_MINUTES) {
+        if (minute === 30) {
+          // Someone rotates by hand mid-phase (aws secretsmanager rotate-secret): too early to
+          // promote anything, so the value stays what it was.
+          const before = secrets.current();
+          await rotate();
+          expect(secrets.current()).toBe(before);
+          ahead = containerWith(secrets.current());
+        }
+        const live = browsers.filter((browser) => clock.now() - browser.loggedInAt < ABSOLUTE_SECONDS * 1000);
+        for (const browser of live) {
+          // Assess
+          expect([browser.user, await view(behind, browser)]).toEqual([browser.user, browser.user]);
+          expect([browser.user, await view(ahead, browser)]).toEqual([browser.user, browser.user]);
+        }
+        clock.advance(STEP_MINUTES * MINUTE_MS);
+      }
+
+      // A user of the phase logs out on one container (alternately): the session ends on both.
+      const leaving = browsers[browsers.length - 2 + (phase % 2)];
+      const loggingOut = phase % 2 === 0 ? ahead : behind;
+      const logout = await loggingOut.logout(httpEvent({ path: '/logout', cookies: [leaving.cookie] }));
+      expect(logout.statusCode).toBe(303);
+      expect(await getItem(db, itemIdOf(leaving.cookie))).toBeUndefined();
+      expect(await view(ahead, leaving)).toBeUndefined();
+      expect(await view(behind, leaving)).toBeUndefined();
+      browsers.splice(browsers.indexOf(leaving), 1);
+      behindSecret = secrets.current();
+    }
+
+    // Assess: the signing key changed at every rotation but the first (which only distributed a
+    // key), and the generated key has been retired.
+    const generatedKey = parseSigningKeySet(generated).current.key;
+    expect(signingKeys[0]).toBe(generatedKey);
+    expect(new Set(signingKeys).size).toBe(5);
+    expect(JSON.stringify(parseSigningKeySet(secrets.current()))).not.toContain(generatedKey);
+  }, 60_000);
 });
 
 describe('session fixation', () => {
