@@ -25,7 +25,7 @@ export interface SessionState {
    */
   unverifiedTokens: string[];
   signedWithOldKey: boolean;
-  /** Seals and opens the verified token's values; undefined without a verified token. */
+  /** Seals and opens the verified token's values: made by `load`, so undefined on an attached session. */
   seal: SessionSeal | undefined;
   record: SessionRecord | undefined;
   /** undefined: the session was attached without a read, so its data is unknown. */

@@ -151,7 +151,8 @@ export class SessionManager {
   async load(request: SessionRequest): Promise<Session> {
     const state = await this.verify(request);
     state.data = {};
-    if (state.seal === undefined) return new Session(state);
+    if (state.token === undefined) return new Session(state);
+    state.seal = new SessionSeal(state.token);
     const result = await this.store.load(state.seal, request.signal);
     if (result.status === 'found') {
       state.record = result.record;
@@ -216,7 +217,7 @@ export class SessionManager {
       return [this.cookie.serialize(keyRing.sign(fresh), request.secure)];
     }
 
-    if (record === undefined || state.seal === undefined) return [];
+    if (record === undefined || token === undefined || state.seal === undefined) return [];
 
     let updated: SessionRecord | undefined = record;
     if (data !== undefined) {
@@ -234,9 +235,7 @@ export class SessionManager {
       state.cleared = false;
       return [];
     }
-    return signedWithOldKey && token !== undefined
-      ? [this.cookie.serialize(keyRing.sign(token), request.secure)]
-      : [];
+    return signedWithOldKey ? [this.cookie.serialize(keyRing.sign(token), request.secure)] : [];
   }
 
   private async verify(request: SessionRequest): Promise<SessionState> {
@@ -272,7 +271,6 @@ export class SessionManager {
       }
     }
     if (state.token === undefined && values.length > 0) state.outcome = 'bad-signature';
-    if (state.token !== undefined) state.seal = new SessionSeal(state.token);
     return state;
   }
 

@@ -11,7 +11,7 @@ export const SEALED_FORMAT = 1;
 const IV_BYTES = 12;
 const AUTH_TAG_BYTES = 16;
 /** Format byte, IV and GCM tag: what sealing adds to the JSON of `[name, value]`. */
-export const SEALED_OVERHEAD_BYTES = 1 + IV_BYTES + AUTH_TAG_BYTES;
+const SEALED_OVERHEAD_BYTES = 1 + IV_BYTES + AUTH_TAG_BYTES;
 
 /** HKDF `info` labels: one key for the values, another for the names, both from the token alone. */
 const VALUE_KEY_INFO = 'server-sessions sealed value key v1';
@@ -21,14 +21,15 @@ const NAME_KEY_INFO = 'server-sessions name tag key v1';
 const HKDF_SALT = Buffer.alloc(32);
 
 /**
- * HKDF-SHA256 (RFC 5869) for 32-byte keys: one extract, then one expand block per key. Written
- * with HMAC rather than `crypto.hkdfSync`, which costs several times more per call; a unit test
- * checks that both give the same keys.
+ * HKDF-SHA256 (RFC 5869) for 32-byte keys: one extract per token, then one expand block per key.
+ * Written with HMAC: two `crypto.hkdfSync` calls cost about three times as much, on every page
+ * view. A unit test checks that both give the same keys.
  */
 export function hkdfExtract(token: string): Buffer {
   return createHmac('sha256', HKDF_SALT).update(token, 'utf8').digest();
 }
 
+/** HKDF's expand step for one 32-byte key (a single block). */
 export function hkdfExpand(pseudoRandomKey: Buffer, info: string): Buffer {
   return createHmac('sha256', pseudoRandomKey).update(info, 'utf8').update(Buffer.of(1)).digest();
 }

@@ -87,7 +87,7 @@ function isSealedMap(value: unknown): value is SealedValues {
 }
 
 /** The bytes the sealed values take in the item: each name tag and its sealed value. */
-export function sealedBytes(sealed: SealedValues): number {
+function sealedBytes(sealed: SealedValues): number {
   let bytes = 0;
   for (const [tag, value] of Object.entries(sealed)) bytes += Buffer.byteLength(tag) + value.byteLength;
   return bytes;
