@@ -110,9 +110,9 @@ export class SessionSeal {
       return undefined;
     }
     if (!Array.isArray(opened) || opened.length !== 2 || typeof opened[0] !== 'string') return undefined;
+    // No need to hash the name again: the associated data binds the value to the tag it was sealed
+    // under, and only `seal` writes one, under the name's own tag. Reads need no name key at all.
     const [name, value] = opened as [string, unknown];
-    // The GCM tag already binds the name tag; this also binds the name sealed inside to it.
-    if (this.nameTag(name) !== tag) return undefined;
     return { name, value };
   }
 
