@@ -78,6 +78,8 @@ export const SESSION_METRICS = {
   saved: 'SessionSaved',
   refreshed: 'SessionRefreshed',
   gone: 'SessionGone',
+  /** A request's session held a stored value that failed authentication (tampered, or copied): read as absent. */
+  valueRejected: 'SessionValueRejected',
   /** The store or the signing keys were unavailable and the request ended in a 503. */
   storeError: 'SessionStoreError',
 } as const;

@@ -97,6 +97,8 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
     if (commit) {
       log.session = commit.outcome;
       if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
+      // How many stored values failed authentication: a count only, nothing of what they held.
+      if (commit.rejectedValues > 0) log.sessionRejectedValues = commit.rejectedValues;
     }
     const metricNames = unavailable ? [SESSION_METRICS.storeError] : commit ? sessionMetricNames(commit) : [];
     app.requestLog(

@@ -17,10 +17,19 @@ const WRITE_METRICS: Record<SessionWrite, string> = {
   gone: SESSION_METRICS.gone,
 };
 
-/** The metrics one request's session counts: how its cookie was read, then each store write. */
-export function sessionMetricNames(commit: Pick<SessionCommitEvent, 'outcome' | 'writes'>): string[] {
+/**
+ * The metrics one request's session counts: how its cookie was read, whether a stored value failed
+ * authentication (once per request, however many), then each store write.
+ */
+export function sessionMetricNames(
+  commit: Pick<SessionCommitEvent, 'outcome' | 'writes' | 'rejectedValues'>,
+): string[] {
   const outcome = OUTCOME_METRICS[commit.outcome];
-  return [...(outcome ? [outcome] : []), ...commit.writes.map((write) => WRITE_METRICS[write])];
+  return [
+    ...(outcome ? [outcome] : []),
+    ...(commit.rejectedValues > 0 ? [SESSION_METRICS.valueRejected] : []),
+    ...commit.writes.map((write) => WRITE_METRICS[write]),
+  ];
 }
 
 /** The JSON around the timestamp, per namespace and list of names: a request writes one of a few. */

@@ -1,5 +1,6 @@
 import { SessionNotLoadedError } from './errors.js';
 import type { KeyRing } from './KeyRing.js';
+import type { SessionSeal } from './SessionSeal.js';
 import type { SessionData, SessionRecord } from './SessionStore.js';
 import { assertStorable } from './storableValue.js';
 
@@ -24,11 +25,19 @@ export interface SessionState {
    */
   unverifiedTokens: string[];
   signedWithOldKey: boolean;
+  /** Seals and opens the verified token's values: made by `load`, so undefined on an attached session. */
+  seal: SessionSeal | undefined;
   record: SessionRecord | undefined;
   /** undefined: the session was attached without a read, so its data is unknown. */
   data: SessionData | undefined;
+  /** Stored values that failed authentication at the read, and so were left out of `data`. */
+  rejectedValues: number;
   outcome: SessionOutcome;
   modified: boolean;
+  /** Keys set or popped since the read: a commit writes only these. */
+  changed: Set<string>;
+  /** `clear()` was called: a commit replaces the whole stored map. */
+  cleared: boolean;
   regenerate: boolean;
   destroy: boolean;
   writes: SessionWrite[];
@@ -87,13 +96,17 @@ export class Session {
 
   /**
    * Sets `key`. The value must be JSON data whose numbers DynamoDB holds exactly, else
-   * `SessionDataError` here and nothing changes; the size limit is checked at commit.
+   * `SessionDataError` here and nothing changes; the size limit is checked at commit. A commit
+   * writes the keys `set` or popped: a value read with `get` and changed in place is written only
+   * when `set` again.
    */
   set(key: string, value: unknown): void {
     const data = loaded(this);
     assertStorable(key, value);
     data[key] = value;
-    sessionState(this).modified = true;
+    const state = sessionState(this);
+    state.modified = true;
+    state.changed.add(key);
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
@@ -102,16 +115,23 @@ export class Session {
     if (!Object.hasOwn(data, key)) return undefined;
     const value = data[key];
     delete data[key];
-    sessionState(this).modified = true;
+    const state = sessionState(this);
+    state.modified = true;
+    state.changed.add(key);
     return value;
   }
 
-  /** Empties the session. Allowed without a read: the old contents no longer matter. */
+  /**
+   * Empties the session: the commit replaces the whole stored map. Allowed without a read: the old
+   * contents no longer matter.
+   */
   clear(): void {
     const state = sessionState(this);
     if (state.data !== undefined && Object.keys(state.data).length === 0) return;
     state.data = dictionary();
     state.modified = true;
+    state.cleared = true;
+    state.changed.clear();
   }
 
   /** Gives the session a new id on commit and deletes the old item: call it at login. */

@@ -3,6 +3,7 @@ import { untilAborted } from './abort.js';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
+  MAX_KEYS_PER_UPDATE,
   MAX_SESSION_DATA_BYTES,
 } from './constants.js';
 import { SessionError, SessionKeysUnavailableError } from './errors.js';
@@ -17,7 +18,8 @@ import {
   sessionState,
 } from './Session.js';
 import { SessionCookie, type SessionCookieOptions } from './SessionCookie.js';
-import { type SessionRecord, SessionStore } from './SessionStore.js';
+import { SessionSeal } from './SessionSeal.js';
+import { type DataChange, type SessionData, type SessionRecord, SessionStore } from './SessionStore.js';
 
 /** The parts of a request the session needs. */
 export interface SessionRequest {
@@ -39,6 +41,11 @@ export interface SessionCommitEvent {
   request: SessionRequest;
   outcome: SessionOutcome;
   writes: readonly SessionWrite[];
+  /**
+   * Stored values that failed authentication at the read (tampered with, or copied from another
+   * session or another name): read as absent, never as data. Anything above 0 deserves a look.
+   */
+  rejectedValues: number;
 }
 
 export interface SessionManagerOptions {
@@ -52,13 +59,28 @@ export interface SessionManagerOptions {
   idleTimeoutSeconds?: number;
   /** Lifetime since login, never extended. @default 43200 */
   absoluteTimeoutSeconds?: number;
-  /** Largest session data, as JSON bytes. @default 65536 */
+  /** Largest session data, as stored: sealed values and their name tags, in bytes. @default 65536 */
   maxDataBytes?: number;
   cookie?: SessionCookieOptions;
   /** Epoch milliseconds; injectable so tests can move time. @default Date.now */
   now?: () => number;
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
+}
+
+/**
+ * What a commit writes of the data: the keys changed since the read, one path each, or the whole
+ * map after `clear()` (or when more keys changed than one update should carry).
+ */
+function dataChange(state: SessionState, data: SessionData): DataChange {
+  if (state.cleared || state.changed.size > MAX_KEYS_PER_UPDATE) return { kind: 'whole', data };
+  const set = dictionary();
+  const removed: string[] = [];
+  for (const key of state.changed) {
+    if (Object.hasOwn(data, key)) set[key] = data[key];
+    else removed.push(key);
+  }
+  return { kind: 'keys', set, removed };
 }
 
 /** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */
@@ -130,10 +152,12 @@ export class SessionManager {
     const state = await this.verify(request);
     state.data = {};
     if (state.token === undefined) return new Session(state);
-    const result = await this.store.load(state.token, request.signal);
+    state.seal = new SessionSeal(state.token);
+    const result = await this.store.load(state.seal, request.signal);
     if (result.status === 'found') {
       state.record = result.record;
-      state.data = result.record.data;
+      state.data = result.data;
+      state.rejectedValues = result.rejectedValues;
     }
     state.outcome = result.status;
     return new Session(state);
@@ -156,7 +180,12 @@ export class SessionManager {
   async commit(session: Session, request: SessionRequest): Promise<string[]> {
     const state = sessionState(session);
     const cookies = await this.write(state, request);
-    this.onCommit?.({ request, outcome: state.outcome, writes: state.writes });
+    this.onCommit?.({
+      request,
+      outcome: state.outcome,
+      writes: state.writes,
+      rejectedValues: state.rejectedValues,
+    });
     return cookies;
   }
 
@@ -175,10 +204,10 @@ export class SessionManager {
       return [this.cookie.clear(request.secure)];
     }
 
-    const data = state.modified || state.regenerate ? { ...(state.data ?? {}) } : undefined;
+    const data = state.modified || state.regenerate ? dictionary(state.data) : undefined;
     if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
       const fresh = newToken();
-      await store.create(fresh, data ?? {}, request.signal);
+      await store.create(new SessionSeal(fresh), data ?? {}, request.signal);
       state.writes.push('created');
       // Delete only after the new session exists: a failure here must not leave the user with neither.
       if (token !== undefined) {
@@ -188,11 +217,11 @@ export class SessionManager {
       return [this.cookie.serialize(keyRing.sign(fresh), request.secure)];
     }
 
-    if (record === undefined || token === undefined) return [];
+    if (record === undefined || token === undefined || state.seal === undefined) return [];
 
     let updated: SessionRecord | undefined = record;
     if (data !== undefined) {
-      updated = await store.save(record, data, request.signal);
+      updated = await store.save(state.seal, record, dataChange(state, data), request.signal);
       if (updated) state.writes.push('saved');
     } else if (store.isRefreshDue(record)) {
       updated = await store.refresh(record, request.signal);
@@ -202,6 +231,8 @@ export class SessionManager {
       state.writes.push('gone');
       state.data = dictionary();
       state.modified = false;
+      state.changed.clear();
+      state.cleared = false;
       return [];
     }
     return signedWithOldKey ? [this.cookie.serialize(keyRing.sign(token), request.secure)] : [];
@@ -214,10 +245,14 @@ export class SessionManager {
       token: undefined,
       unverifiedTokens: [],
       signedWithOldKey: false,
+      seal: undefined,
       record: undefined,
       data: undefined,
+      rejectedValues: 0,
       outcome: 'no-cookie',
       modified: false,
+      changed: new Set(),
+      cleared: false,
       regenerate: false,
       destroy: false,
       writes: [],

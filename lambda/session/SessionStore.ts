@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { untilAborted } from './abort.js';
-import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from './constants.js';
+import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, SEALED_ATTRIBUTE, TABLE_SCHEMA } from './constants.js';
 import {
   SessionIdCollisionError,
   SessionStoreRejectedError,
@@ -15,16 +15,21 @@ import {
   SessionTooLargeError,
 } from './errors.js';
 import { hashToken } from './KeyRing.js';
+import type { SealedValues, SessionSeal } from './SessionSeal.js';
 import { isRejection } from './sdkErrors.js';
 import { assertStorable } from './storableValue.js';
 
 /** JSON-serialisable session data. */
 export type SessionData = Record<string, unknown>;
 
-/** A session as stored. Times are epoch milliseconds except the TTL attribute. */
+/**
+ * A session as stored. Times are epoch milliseconds except the TTL attribute. The values are
+ * sealed (`SessionSeal`): the item alone reveals neither names nor values.
+ */
 export interface SessionRecord {
   id: string;
-  data: SessionData;
+  /** Name tag → sealed value. Always present, empty for an empty session. */
+  sealed: SealedValues;
   createdAt: number;
   refreshedAt: number;
   /** Created + absolute timeout: never extended. */
@@ -36,9 +41,24 @@ export interface SessionRecord {
 }
 
 export type LoadResult =
-  | { status: 'found'; record: SessionRecord }
+  | {
+      status: 'found';
+      record: SessionRecord;
+      /** The values that opened, by their real names. */
+      data: SessionData;
+      /** Stored values that failed authentication (tampered, or moved): left out of `data`. */
+      rejectedValues: number;
+    }
   | { status: 'absent' }
   | { status: 'expired' };
+
+/**
+ * What a commit writes of the data: the keys set and removed (each one path in the stored map, so
+ * concurrent commits of other keys are kept), or the whole map (after `clear()`).
+ */
+export type DataChange =
+  | { kind: 'keys'; set: SessionData; removed: readonly string[] }
+  | { kind: 'whole'; data: SessionData };
 
 export interface SessionStoreOptions {
   client: DynamoDBDocumentClient;
@@ -59,16 +79,43 @@ function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** A stored map of sealed values; items written before sealing hold a plain `data` map instead. */
+function isSealedMap(value: unknown): value is SealedValues {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+/** The bytes the sealed values take in the item: each name tag and its sealed value. */
+function sealedBytes(sealed: SealedValues): number {
+  let bytes = 0;
+  for (const [tag, value] of Object.entries(sealed)) bytes += Buffer.byteLength(tag) + value.byteLength;
+  return bytes;
+}
+
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
 class ConditionFailed extends Error {}
 
+/** One `UpdateItem`'s expression parts, built up clause by clause. */
+class UpdateParts {
+  readonly sets: string[] = [];
+  readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  get expression(): string {
+    const remove = this.removes.length > 0 ? ` REMOVE ${this.removes.join(', ')}` : '';
+    return `SET ${this.sets.join(', ')}${remove}`;
+  }
+}
+
 /**
- * The one DynamoDB access path for sessions. Items are keyed by the SHA-256 of the token;
- * expiry is checked on every read; every update is conditional on the item being alive.
- * SDK errors are translated here into the module's own errors.
+ * The one DynamoDB access path for sessions. Items are keyed by the SHA-256 of the token and hold
+ * their values sealed with keys derived from it; expiry is checked on every read; every update is
+ * conditional on the item being alive. SDK errors are translated here into the module's own errors.
  * @example
  * const store = new SessionStore({ client, tableName: 'sessions', idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 43200 });
- * const result = await store.load(token);
+ * const result = await store.load(new SessionSeal(token));
  */
 export class SessionStore {
   private readonly client: DynamoDBDocumentClient;
@@ -87,30 +134,38 @@ export class SessionStore {
     this.now = options.now ?? Date.now;
   }
 
-  /** One strongly consistent `GetItem`; an item past its expiry counts as absent. */
-  async load(token: string, signal?: AbortSignal): Promise<LoadResult> {
+  /**
+   * One strongly consistent `GetItem`, then the values opened. An item past its expiry counts as
+   * absent, and so does one written before sealing (a plain `data` map): taking plain values would
+   * let whoever can write the table plant session data.
+   */
+  async load(seal: SessionSeal, signal?: AbortSignal): Promise<LoadResult> {
     const output = await this.send('load', signal, () =>
       this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: { [KEY]: seal.itemKey }, ConsistentRead: true }),
       ),
     );
     const record = output.Item as SessionRecord | undefined;
     if (record === undefined) return { status: 'absent' };
     if (!(record.validUntil > this.now())) return { status: 'expired' };
-    return { status: 'found', record };
+    if (!isSealedMap(record.sealed)) return { status: 'absent' };
+    const { data, rejected } = seal.openAll(record.sealed);
+    return { status: 'found', record, data, rejectedValues: rejected };
   }
 
   /**
-   * A new item for `token` (a conditional put); fails with `SessionIdCollisionError` if the id
-   * already holds another session. Costs one extra read only when the condition fails.
+   * A new item for the seal's token holding `data` sealed (a conditional put); fails with
+   * `SessionIdCollisionError` if the id already holds another session. Costs one extra read only
+   * when the condition fails.
    */
-  async create(token: string, data: SessionData, signal?: AbortSignal): Promise<SessionRecord> {
+  async create(seal: SessionSeal, data: SessionData, signal?: AbortSignal): Promise<SessionRecord> {
+    const sealed = this.withinLimit(this.sealAll(seal, data));
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteMs;
     const validUntil = Math.min(now + this.idleMs, absoluteExpiresAt);
     const record: SessionRecord = {
-      id: hashToken(token),
-      data: this.serialisable(data),
+      id: seal.itemKey,
+      sealed,
       createdAt: now,
       refreshedAt: now,
       absoluteExpiresAt,
@@ -149,16 +204,48 @@ export class SessionStore {
 
   /** Pushes the idle expiry forward. Returns undefined when the session is gone (logged out). */
   async refresh(record: SessionRecord, signal?: AbortSignal): Promise<SessionRecord | undefined> {
-    return this.update(record, record.data, false, signal);
+    return this.update('refresh', record, new UpdateParts(), record.sealed, signal);
   }
 
-  /** Replaces the data and refreshes the expiry. Returns undefined when the session is gone. */
+  /**
+   * Writes `change` and refreshes the expiry, in one conditional `UpdateItem`: each key set is a
+   * `SET` of its path in the sealed map and each key removed a `REMOVE`, so keys other requests
+   * write meanwhile are kept; a whole change replaces the map. The size limit is checked on the
+   * map as it becomes with this change applied to what was read. Returns undefined when the
+   * session is gone.
+   */
   async save(
+    seal: SessionSeal,
     record: SessionRecord,
-    data: SessionData,
+    change: DataChange,
     signal?: AbortSignal,
   ): Promise<SessionRecord | undefined> {
-    return this.update(record, this.serialisable(data), true, signal);
+    const parts = new UpdateParts();
+    let sealed: SealedValues;
+    if (change.kind === 'whole') {
+      sealed = this.sealAll(seal, change.data);
+      parts.sets.push('#sealed = :sealed');
+      parts.values[':sealed'] = sealed;
+    } else {
+      const written = this.sealAll(seal, change.set);
+      sealed = { ...record.sealed, ...written };
+      let index = 0;
+      for (const [tag, value] of Object.entries(written)) {
+        parts.sets.push(`#sealed.#k${index} = :k${index}`);
+        parts.names[`#k${index}`] = tag;
+        parts.values[`:k${index}`] = value;
+        index++;
+      }
+      for (const name of change.removed) {
+        const tag = seal.nameTag(name);
+        delete sealed[tag];
+        parts.removes.push(`#sealed.#k${index}`);
+        parts.names[`#k${index}`] = tag;
+        index++;
+      }
+    }
+    parts.names['#sealed'] = SEALED_ATTRIBUTE;
+    return this.update('save', record, parts, this.withinLimit(sealed), signal);
   }
 
   /** Deletes the session for `token` (idempotent). */
@@ -168,41 +255,44 @@ export class SessionStore {
     );
   }
 
+  /** Sends `parts` with the new times, conditional on the item being alive. */
   private async update(
+    operation: 'save' | 'refresh',
     record: SessionRecord,
-    data: SessionData,
-    writeData: boolean,
+    parts: UpdateParts,
+    sealed: SealedValues,
     signal: AbortSignal | undefined,
   ): Promise<SessionRecord | undefined> {
     const now = this.now();
     const validUntil = this.nextValidUntil(record, now);
     const next: SessionRecord = {
       ...record,
-      data,
+      sealed,
       refreshedAt: now,
       validUntil,
       expiresAt: Math.floor(validUntil / 1000),
     };
+    parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl');
     try {
-      await this.send(writeData ? 'save' : 'refresh', signal, () =>
+      await this.send(operation, signal, () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { [KEY]: record.id },
-            UpdateExpression: `SET ${writeData ? '#data = :data, ' : ''}#refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl`,
+            UpdateExpression: parts.expression,
             ConditionExpression: LIVE_ITEM_CONDITION,
             ExpressionAttributeNames: {
               '#id': KEY,
               '#refreshedAt': 'refreshedAt',
               '#validUntil': 'validUntil',
               '#ttl': TTL,
-              ...(writeData ? { '#data': 'data' } : {}),
+              ...parts.names,
             },
             ExpressionAttributeValues: {
               ':now': now,
               ':validUntil': validUntil,
               ':ttl': next.expiresAt,
-              ...(writeData ? { ':data': data } : {}),
+              ...parts.values,
             },
           }),
         ),
@@ -228,14 +318,20 @@ export class SessionStore {
     return Math.min(now + this.idleMs, record.absoluteExpiresAt);
   }
 
-  /** A JSON copy of `data`, or SessionDataError / SessionTooLargeError before anything reaches DynamoDB. */
-  private serialisable(data: SessionData): SessionData {
-    // Checked again here: a value may have been changed in place after `set`.
+  /**
+   * Every value of `data` sealed under its name tag, or SessionDataError before anything reaches
+   * DynamoDB: checked again here, since a value may have been changed in place after `set`.
+   */
+  private sealAll(seal: SessionSeal, data: SessionData): SealedValues {
     for (const [key, value] of Object.entries(data)) assertStorable(key, value);
-    const json = JSON.stringify(data);
-    const bytes = Buffer.byteLength(json, 'utf8');
+    return seal.sealAll(data);
+  }
+
+  /** `sealed`, or SessionTooLargeError when it would take more than the limit in the item. */
+  private withinLimit(sealed: SealedValues): SealedValues {
+    const bytes = sealedBytes(sealed);
     if (bytes > this.maxDataBytes) throw new SessionTooLargeError(bytes, this.maxDataBytes);
-    return JSON.parse(json) as SessionData;
+    return sealed;
   }
 
   /**

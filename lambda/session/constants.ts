@@ -6,6 +6,12 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * The item's map of sealed values (name tag → sealed bytes). Items written before sealing hold a
+ * plain `data` map instead, and read as absent.
+ */
+export const SEALED_ATTRIBUTE = 'sealed';
+
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
 export const DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 43200;
 
@@ -22,8 +28,14 @@ export const MIN_SIGNING_KEY_BYTES = 32;
 /** The idle expiry is pushed forward only after this fraction of the idle window has passed. */
 export const REFRESH_FRACTION = 0.25;
 
-/** JSON size limit for session data, well under DynamoDB's 400 KB item limit. */
+/** Size limit for the sealed session data in an item, well under DynamoDB's 400 KB item limit. */
 export const MAX_SESSION_DATA_BYTES = 64 * 1024;
+
+/**
+ * Keys one commit writes one by one at most; a commit that changes more replaces the whole map,
+ * which keeps the update expression far under DynamoDB's 4 KB limit.
+ */
+export const MAX_KEYS_PER_UPDATE = 100;
 
 /** Cookies of our name looked at per request; more are ignored (each costs an HMAC). */
 export const MAX_SESSION_COOKIE_CANDIDATES = 4;

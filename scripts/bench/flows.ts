@@ -11,6 +11,7 @@ import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
+import { type SealedValues, SessionSeal } from '../../lambda/session/SessionSeal';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startBenchStore } from './benchStore';
@@ -395,13 +396,19 @@ class FlowRunner {
   private async floorRead(name: string, cookie: string, username: string): Promise<void> {
     const command = floorCommand(cookie);
     const { result, operations } = await this.recorder.measure('floor', () => this.floorClient.send(command));
-    const data = result.Item?.data as Record<string, unknown> | undefined;
+    // The item holds the username sealed: it opens with the cookie's token, and only with it.
+    const sealed = (result.Item?.sealed ?? {}) as SealedValues;
+    const { data, rejected } = new SessionSeal(tokenOf(cookie)).openAll(sealed);
     this.check(
       `${name}: ${REQUEST_TYPES.floor}`,
-      data?.username === username,
-      `the session item of ${username}`,
-      () => JSON.stringify(data ?? null),
+      rejected === 0 && Object.keys(data).length === 1 && data.username === username,
+      `the session item of ${username}, sealed`,
+      () => `${Object.keys(sealed).length} sealed values, ${rejected} not opening`,
     );
+    const plain = Object.entries(sealed).some(
+      ([tag, value]) => tag.includes(username) || Buffer.from(value).includes(username),
+    );
+    this.check(`${name}: ${REQUEST_TYPES.floor}`, !plain, 'no plain username in the item', () => 'found');
     this.expectOperations(`${name}: ${REQUEST_TYPES.floor}`, operations, ['GetItem']);
   }
 

@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (issue #5): the three handlers in-process against dynalite behind a counting
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
- * (Express + express-session + connect-dynamodb), then the bundles' size and load time in fresh
- * processes, ours and the peer's. Prints tables, writes JSON to bench-results/, and exits
+ * (Express + express-session + connect-dynamodb), what sealing adds to a page view (issue #13),
+ * then the bundles' size and load time in fresh processes, ours and the peer's. Prints tables, writes JSON to bench-results/, and exits
  * non-zero when a correctness check fails.
  */
 // First, for its side effect: the handler modules read the environment when they are imported.
@@ -17,6 +17,7 @@ import { parseBenchOptions, USAGE } from './options';
 import { peerCompanion } from './peer/peerFlow';
 import { runRefreshBench, THINK_SECONDS } from './refresh';
 import { type BenchResult, formatReport, writeResults } from './report';
+import { runSealingBench, SEALING_ROUNDS } from './sealing';
 import { evaluateTargets } from './targets';
 
 const progress = (line: string) => console.log(`  ${line}`);
@@ -62,6 +63,8 @@ async function main(): Promise<void> {
     thinkSeconds: THINK_SECONDS,
     browsingMinutes: options.browsingMinutes,
   });
+  console.log(`sealing: ${options.sealingIterations} page views per loop, ${SEALING_ROUNDS} rounds`);
+  const sealing = runSealingBench({ iterations: options.sealingIterations, rounds: SEALING_ROUNDS });
   console.log('cold start');
   const coldStart = await runColdStart({ runs: options.loadRuns, report: progress });
 
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     },
     flows,
     refresh,
+    sealing,
     coldStart,
     ...(cpuProfile ? { cpuProfile } : {}),
     durationSeconds: (performance.now() - benchStarted) / 1000,

@@ -12,6 +12,8 @@ export interface BenchOptions {
   browsingMinutes: number;
   /** Logged-in `GET /` requests (and floor reads) profiled with V8's CPU profiler; 0: no profile. */
   cpuProfileRequests: number;
+  /** Page views per loop in the sealing part (key derivation and opening, no store). */
+  sealingIterations: number;
   quick: boolean;
   help: boolean;
 }
@@ -23,6 +25,7 @@ export const DEFAULTS = {
   loadRuns: 31,
   browsingMinutes: 120,
   cpuProfileRequests: 2000,
+  sealingIterations: 50_000,
 } as const;
 export const QUICK = {
   flows: 50,
@@ -31,6 +34,7 @@ export const QUICK = {
   loadRuns: 5,
   browsingMinutes: 30,
   cpuProfileRequests: 500,
+  sealingIterations: 10_000,
 } as const;
 
 export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--cpu-profile] [--help]
@@ -39,7 +43,8 @@ export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--
   --k N       logged-in GET / requests per flow (default ${DEFAULTS.k})
   --runs N    fresh node processes per bundle for the load time (default ${DEFAULTS.loadRuns}; --quick ${QUICK.loadRuns})
   --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs,
-              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes})
+              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes}),
+              ${QUICK.sealingIterations} page views per sealing loop (default ${DEFAULTS.sealingIterations})
   --cpu-profile
               also profile ${DEFAULTS.cpuProfileRequests} logged-in GET / (--quick: ${QUICK.cpuProfileRequests}) and as many floor reads
               with V8's CPU profiler: bench-results/cpu-profile-*.cpuprofile and a self-time summary
@@ -84,6 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     loadRuns: positiveInteger('runs', values.runs, base.loadRuns),
     browsingMinutes: base.browsingMinutes,
     cpuProfileRequests: values['cpu-profile'] === true ? base.cpuProfileRequests : 0,
+    sealingIterations: base.sealingIterations,
     quick: values.quick === true,
     help: values.help === true,
   };

@@ -7,6 +7,7 @@ import { type FlowBenchResult, OPERATION_KINDS, type RequestType } from './flows
 import type { BenchOptions } from './options';
 import type { RequestSummary } from './recorder';
 import type { RefreshBenchResult } from './refresh';
+import type { SealingBenchResult } from './sealing';
 import type { RatioInterval } from './stats';
 import { formatCount, formatOperations, formatRatio, type TargetResult } from './targets';
 
@@ -24,6 +25,7 @@ export interface BenchResult {
   };
   flows: FlowBenchResult;
   refresh: RefreshBenchResult;
+  sealing: SealingBenchResult;
   coldStart: ColdStartResult;
   /** With `--cpu-profile`: where a logged-in `GET /` spends its CPU time, next to the floor read. */
   cpuProfile?: CpuProfileResult;
@@ -176,6 +178,17 @@ function refreshSection(refresh: RefreshBenchResult): string {
   ].join('\n');
 }
 
+function sealingSection(sealing: SealingBenchResult): string {
+  const decimal = (micros: number) => micros.toFixed(1);
+  return [
+    `Sealing: what it adds to a logged-in page view, in tight loops of ${sealing.iterations} (median of ${sealing.rounds} rounds, no store)`,
+    `  ${decimal(sealing.addedPerViewUs)} µs per page view: deriving the session's keys from its token and opening the ` +
+      `one stored value take ${decimal(sealing.openUs)} µs, less the item key's SHA-256 (${decimal(sealing.itemKeyUs)} µs) ` +
+      'that a page view computed before',
+    `  sealing the username at a login: ${decimal(sealing.sealUs)} µs (keys and one value)`,
+  ].join('\n');
+}
+
 /** `mime-types@3.0.2 (×3), cookie@0.7.2 (×1)`, or `none`. */
 function mergedCopies(coldStart: ColdStartResult): string {
   const counts = new Map<string, number>();
@@ -286,6 +299,7 @@ export function formatReport(result: BenchResult): string {
     floorSection(flows),
     peerSection(flows),
     refreshSection(result.refresh),
+    sealingSection(result.sealing),
     coldStartSection(coldStart),
     result.cpuProfile ? profileSection(result.cpuProfile) : undefined,
     [

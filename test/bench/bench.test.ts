@@ -6,6 +6,7 @@ import { esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { type FlowBenchResult, type RequestType, runFlowBench } from '../../scripts/bench/flows';
 import { peerCompanion } from '../../scripts/bench/peer/peerFlow';
 import { runRefreshBench } from '../../scripts/bench/refresh';
+import { runSealingBench } from '../../scripts/bench/sealing';
 import { evaluateTargets } from '../../scripts/bench/targets';
 
 // The flow part of `npm run bench`, tiny, with the peer side by side: its checks must hold and its
@@ -173,6 +174,19 @@ describe('npm run bench: sliding refresh', () => {
       { thinkSeconds: 60, pageViews: 40, writes: 2, writesPerView: 0.05 },
       { thinkSeconds: 1200, pageViews: 2, writes: 2, writesPerView: 1 },
     ]);
+  });
+});
+
+describe('npm run bench: sealing', () => {
+  test('times opening a page view’s sealed username, and reports what it adds over the item key alone', () => {
+    // Act: the loops check every page view's opened value (a wrong one throws)
+    const sealing = runSealingBench({ iterations: 300, rounds: 3 });
+
+    // Assess
+    expect(sealing).toMatchObject({ iterations: 300, rounds: 3 });
+    for (const micros of [sealing.openUs, sealing.itemKeyUs, sealing.sealUs])
+      expect(micros).toBeGreaterThan(0);
+    expect(sealing.addedPerViewUs).toBeCloseTo(sealing.openUs - sealing.itemKeyUs, 10);
   });
 });
 

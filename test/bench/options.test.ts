@@ -7,4 +7,9 @@ describe('bench options', () => {
     expect(parseBenchOptions(['--quick', '--cpu-profile']).cpuProfileRequests).toBe(500);
     expect(() => parseBenchOptions(['--cpu-profiles'])).toThrow(/cpu-profiles/);
   });
+
+  test('the sealing loops run 50,000 page views each, 10,000 with --quick', () => {
+    expect(parseBenchOptions([]).sealingIterations).toBe(50_000);
+    expect(parseBenchOptions(['--quick']).sealingIterations).toBe(10_000);
+  });
 });

@@ -12,6 +12,7 @@ import { parseBenchOptions } from '../../scripts/bench/options';
 import { peerCompanion } from '../../scripts/bench/peer/peerFlow';
 import { runRefreshBench } from '../../scripts/bench/refresh';
 import { type BenchResult, formatReport, writeResults } from '../../scripts/bench/report';
+import { runSealingBench } from '../../scripts/bench/sealing';
 import { coldStartTargets, evaluateTargets, TARGETS } from '../../scripts/bench/targets';
 
 // The whole of `npm run bench`, tiny (what main.ts runs, with --cpu-profile): the peer's entry must
@@ -45,6 +46,7 @@ beforeAll(async () => {
     },
     flows,
     refresh,
+    sealing: runSealingBench({ iterations: 200, rounds: 3 }),
     coldStart,
     cpuProfile,
     durationSeconds: 1,
@@ -173,6 +175,7 @@ describe('npm run bench: report', () => {
     expect(report).toMatch(/GET \/ logged in +\d+ +\d+ +\d\.\d\d .*1 GetItem +1 GetItem \+ 1 UpdateItem/);
     expect(report).toMatch(/peer \(Express, one function\)/);
     expect(report).toMatch(/Top self time in the logged-in GET \/ requests/);
+    expect(report).toMatch(/Sealing: .*\n +-?\d+\.\d µs per page view: deriving the session's keys/);
     for (const target of result.targets) {
       expect(report).toMatch(new RegExp(`${escapeRegExp(target.name)} .* (PASS|MISS)\\n?`));
     }
@@ -187,6 +190,7 @@ describe('npm run bench: report', () => {
     expect(written.flows.floorRatioWithoutLogLine.ratio).toBeGreaterThan(0);
     expect(written.coldStart.peerComparison.bytesRatio).toBeGreaterThan(0);
     expect(written.cpuProfile.top.length).toBeGreaterThan(0);
+    expect(written.sealing).toMatchObject({ iterations: 200, rounds: 3 });
     expect(written.options).toMatchObject({ quick: true, cpuProfileRequests: 500 });
   });
 });

@@ -9,6 +9,7 @@ import {
   shownUsername,
   tokenOf,
 } from '../support/responses';
+import { openedData, rawText } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, getRawItem, scanItems, scanRaw } from '../support/table';
 import { createTestApp, type TestApp } from '../support/testApp';
@@ -142,7 +143,7 @@ describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
     expect(index.body).toContain('Logged in as &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(index.body).not.toContain('<script>');
     const item = await getItem(db, itemIdOf(cookie));
-    expect(item?.data).toEqual({ username });
+    expect(openedData(item, tokenOf(cookie))).toEqual({ username });
   });
 
   test('an invalid username gets the form again with 400 and no cookie', async () => {
@@ -196,11 +197,9 @@ describe('the stored item', () => {
     const expectedId = hashToken(token);
     expect(expectedId).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const mine = (await scanItems(db)).filter(
-      (item) => (item.data as Record<string, unknown>).username === 'storage-check',
-    );
+    const mine = (await scanItems(db)).filter((item) => item.id === expectedId);
     expect(mine).toHaveLength(1);
-    expect(mine[0].id).toBe(expectedId);
+    expect(openedData(mine[0], token)).toEqual({ username: 'storage-check' });
 
     // The token (and the signature) appear nowhere in the table, in any attribute.
     const everything = JSON.stringify(await scanRaw(db));
@@ -208,9 +207,26 @@ describe('the stored item', () => {
     expect(everything).not.toContain(signature);
     expect(everything).not.toContain(cookieValue(cookie));
 
+    // In the clear: the key, the times and the TTL; the data is a map of binary sealed values
+    // under keyed-hash names. Neither the name nor the value is readable.
     const raw = await getRawItem(db, expectedId);
+    expect(Object.keys(raw ?? {}).sort()).toEqual([
+      'absoluteExpiresAt',
+      'createdAt',
+      'expiresAt',
+      'id',
+      'refreshedAt',
+      'sealed',
+      'validUntil',
+    ]);
     expect(raw?.expiresAt?.N).toBeDefined();
-    expect(raw?.data?.M?.username?.S).toBe('storage-check');
+    const sealed = Object.entries(raw?.sealed?.M ?? {});
+    expect(sealed).toHaveLength(1);
+    expect(sealed[0][0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sealed[0][1].B).toBeInstanceOf(Uint8Array);
+    const text = rawText(await scanRaw(db));
+    expect(text).not.toContain('storage-check');
+    expect(text).not.toContain('username');
 
     const item = mine[0];
     const expiresAt = item.expiresAt as number;
@@ -268,7 +284,7 @@ describe('the stored item', () => {
     for (const [i, cookie] of cookies.entries()) {
       const matches = items.filter((item) => item.id === itemIdOf(cookie));
       expect(matches).toHaveLength(1);
-      expect((matches[0].data as Record<string, unknown>).username).toBe(names[i]);
+      expect(openedData(matches[0], tokenOf(cookie))).toEqual({ username: names[i] });
     }
 
     // Half of them log out concurrently while the other half read: still no cross-talk.

@@ -3,6 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { rotateSigningKeys } from '../../lambda/rotation/rotateSigningKeys';
 import { boundedClientConfig } from '../../lambda/session/documentClient';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { type SealedValues, SessionSeal } from '../../lambda/session/SessionSeal';
 import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/signingKeySet';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
@@ -16,6 +17,7 @@ import {
   shownUsername,
   tokenOf,
 } from '../support/responses';
+import { openedData } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, scanItems } from '../support/table';
 import { createTestApp, type TestApp } from '../support/testApp';
@@ -287,11 +289,11 @@ describe('session fixation', () => {
     // The attacker's copy of the old cookie opens nothing.
     expect(shownUsername(await app.index(httpEvent({ cookies: [planted] })))).toBeUndefined();
 
-    // Exactly one item holds the victim's session.
-    const victims = (await scanItems(db)).filter(
-      (item) => (item.data as Record<string, unknown>).username === 'victim',
-    );
-    expect(victims.map((item) => item.id)).toEqual([itemIdOf(fresh)]);
+    // Exactly one item holds the victim's session, and only the fresh cookie's token opens it.
+    const victims = (await scanItems(db)).filter((item) => item.id === itemIdOf(fresh));
+    expect(victims).toHaveLength(1);
+    expect(openedData(victims[0], tokenOf(fresh))).toEqual({ username: 'victim' });
+    expect(new SessionSeal(tokenOf(planted)).openAll(victims[0].sealed as SealedValues).rejected).toBe(1);
   });
 
   test('logging in while already logged in gives a new token and deletes the previous session', async () => {

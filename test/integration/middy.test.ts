@@ -12,6 +12,7 @@ import {
 import { SessionManager } from '../../lambda/session/SessionManager';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { tokenOf } from '../support/responses';
+import { openedData } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, TABLE } from '../support/table';
 
@@ -97,8 +98,8 @@ describe('sessionMiddleware', () => {
       /^__Host-session=[\w-]{43}\.[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
     );
     expect(proxy.operations).toEqual(['PutItem']);
-    const item = await getItem(db, hashToken(tokenOf(response.cookies[1].split(';')[0])));
-    expect(item?.data).toEqual({ username: 'admin' });
+    const token = tokenOf(response.cookies[1].split(';')[0]);
+    expect(openedData(await getItem(db, hashToken(token)), token)).toEqual({ username: 'admin' });
   });
 
   it('a page (load): the session in context.session, one GetItem, no write, no Set-Cookie', async () => {
@@ -190,7 +191,9 @@ describe('sessionMiddleware', () => {
     // Assess
     expect(response).toMatchObject({ statusCode: 500, body: 'Error' });
     expect(proxy.operations).toEqual(['GetItem']);
-    expect((await getItem(db, hashToken(tokenOf(cookie))))?.data).toEqual({ username: 'admin' });
+    expect(openedData(await getItem(db, hashToken(tokenOf(cookie))), tokenOf(cookie))).toEqual({
+      username: 'admin',
+    });
   });
 
   it('a store that does not answer: the library’s error goes to the app’s error handling (a 503 there)', async () => {
@@ -253,7 +256,7 @@ describe('sessionMiddleware', () => {
     await middleware.after(request);
 
     // Assess
-    expect((await getItem(db, hashToken(tokenOf(cookie))))?.data).toEqual({
+    expect(openedData(await getItem(db, hashToken(tokenOf(cookie))), tokenOf(cookie))).toEqual({
       username: 'admin',
       theme: 'dark',
     });

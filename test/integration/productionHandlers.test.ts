@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';
+import { openedData } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem } from '../support/table';
 import type { Handler } from '../support/testApp';
@@ -43,7 +44,7 @@ describe('the exported Lambda handlers, wired as in production', () => {
     expect(cookie.startsWith('__Host-session=')).toBe(true);
 
     const item = await getItem(db, itemIdOf(cookie));
-    expect(item?.data).toEqual({ username: 'admin' });
+    expect(openedData(item, tokenOf(cookie))).toEqual({ username: 'admin' });
     // Production defaults: idle 1 h, absolute 12 h, on the real clock.
     expect((item?.validUntil as number) - (item?.refreshedAt as number)).toBe(3600 * 1000);
     expect((item?.absoluteExpiresAt as number) - (item?.createdAt as number)).toBe(43200 * 1000);

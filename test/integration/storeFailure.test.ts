@@ -2,11 +2,13 @@ import type { HttpResponse } from '../../lambda/http/response';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { SessionIdCollisionError } from '../../lambda/session/errors';
 import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { SessionStore } from '../../lambda/session/SessionStore';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { openedData } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, scanItems, TABLE } from '../support/table';
 import { createTestApp, type TestApp } from '../support/testApp';
@@ -195,12 +197,12 @@ describe('injected store faults, through the handlers', () => {
       now: clock.now,
     });
     const token = newToken();
-    await store.create(token, { username: 'first-owner' });
+    await store.create(new SessionSeal(token), { username: 'first-owner' });
     clock.advance(1);
-    await expect(store.create(token, { username: 'second-owner' })).rejects.toBeInstanceOf(
+    await expect(store.create(new SessionSeal(token), { username: 'second-owner' })).rejects.toBeInstanceOf(
       SessionIdCollisionError,
     );
-    expect((await getItem(db, hashToken(token)))?.data).toEqual({ username: 'first-owner' });
+    expect(openedData(await getItem(db, hashToken(token)), token)).toEqual({ username: 'first-owner' });
   });
 
   test('a logout or a refresh whose answer is lost still succeeds', async () => {

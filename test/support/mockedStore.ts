@@ -13,6 +13,7 @@ import { type AppContext, createAppContext } from '../../lambda/app/context';
 import { KeyRing } from '../../lambda/session/KeyRing';
 import { StaticKeys } from '../../lambda/session/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/SessionManager';
+import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
 import { T0, TestClock } from './clock';
 import { testKey } from './keys';
@@ -65,7 +66,7 @@ export function makeManager(
   });
 }
 
-/** A stored item for `token` as the store would have written it at `createdAt`. */
+/** A stored item for `token` as the store would have written it at `createdAt`, its data sealed. */
 export function storedItem(
   token: string,
   data: Record<string, unknown>,
@@ -76,7 +77,7 @@ export function storedItem(
   const validUntil = Math.min(refreshedAt + IDLE_MS, absoluteExpiresAt);
   return {
     id: sha256Base64Url(token),
-    data,
+    sealed: new SessionSeal(token).sealAll(data),
     createdAt,
     refreshedAt,
     absoluteExpiresAt,

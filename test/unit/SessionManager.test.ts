@@ -16,6 +16,7 @@ import {
   SessionManager,
   type SessionRequest,
 } from '../../lambda/session/SessionManager';
+import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { testKey } from '../support/keys';
 import {
   CURRENT_KEY,
@@ -57,6 +58,20 @@ function expectNoWrites(): void {
   expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
   expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
+}
+
+/** The data a sealed map holds, opened with `token`. */
+function opened(token: string, sealed: unknown): Record<string, unknown> {
+  const { data, rejected } = new SessionSeal(token).openAll(sealed as Record<string, Uint8Array>);
+  expect(rejected).toBe(0);
+  return { ...data };
+}
+
+/** The input of the one command of `type` the mock received. */
+function onlyInput<T>(type: new (...args: never[]) => { input: T }): T {
+  const calls = ddb.commandCalls(type as never);
+  expect(calls).toHaveLength(1);
+  return (calls[0].args[0] as unknown as { input: T }).input;
 }
 
 /** A copy of the session's data as the manager would commit it. */
@@ -191,7 +206,7 @@ describe('SessionManager', () => {
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
     });
 
-    it('a changed session is saved with one conditional UpdateCommand carrying the data', async () => {
+    it('a changed session writes only the key set: one conditional UpdateCommand, SET of its path', async () => {
       // Prepare
       const token = newToken();
       ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
@@ -204,13 +219,202 @@ describe('SessionManager', () => {
       const cookies = await sessions.commit(session, req);
 
       // Assess
-      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
-      expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      const seal = new SessionSeal(token);
+      const input = onlyInput(UpdateCommand);
+      expect(input).toEqual({
+        TableName: TABLE,
         Key: { id: sha256Base64Url(token) },
-        ExpressionAttributeValues: expect.objectContaining({ ':data': { username: 'admin', theme: 'dark' } }),
+        UpdateExpression:
+          'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(#id) AND #validUntil > :now',
+        ExpressionAttributeNames: {
+          '#id': 'id',
+          '#refreshedAt': 'refreshedAt',
+          '#validUntil': 'validUntil',
+          '#ttl': 'expiresAt',
+          '#sealed': 'sealed',
+          '#k0': seal.nameTag('theme'),
+        },
+        ExpressionAttributeValues: {
+          ':now': clock.value,
+          ':validUntil': clock.value + IDLE_MS,
+          ':ttl': Math.floor((clock.value + IDLE_MS) / 1000),
+          ':k0': expect.any(Uint8Array),
+        },
+      });
+      expect(seal.open(seal.nameTag('theme'), input.ExpressionAttributeValues?.[':k0'])).toEqual({
+        name: 'theme',
+        value: 'dark',
       });
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+      expect(session.writes).toEqual(['saved']);
       expect(cookies).toEqual([]);
+    });
+
+    it('a popped key is one REMOVE of its path; the other keys are not written', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin', cart: ['book'] }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.pop('cart');
+      await sessions.commit(session, req);
+
+      // Assess
+      const input = onlyInput(UpdateCommand);
+      expect(input.UpdateExpression).toBe(
+        'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k0',
+      );
+      expect(input.ExpressionAttributeNames).toMatchObject({ '#k0': new SessionSeal(token).nameTag('cart') });
+      expect(Object.keys(input.ExpressionAttributeValues ?? {}).sort()).toEqual([
+        ':now',
+        ':ttl',
+        ':validUntil',
+      ]);
+    });
+
+    it('a key set then popped in one request is removed; one popped then set is set', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+      const seal = new SessionSeal(token);
+
+      // Act
+      session.set('flash', 'saved!');
+      session.pop('flash');
+      session.pop('username');
+      session.set('username', 'other');
+      await sessions.commit(session, req);
+
+      // Assess
+      const input = onlyInput(UpdateCommand);
+      expect(input.UpdateExpression).toBe(
+        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k1',
+      );
+      expect(input.ExpressionAttributeNames).toMatchObject({
+        '#k0': seal.nameTag('username'),
+        '#k1': seal.nameTag('flash'),
+      });
+      expect(seal.open(seal.nameTag('username'), input.ExpressionAttributeValues?.[':k0'])?.value).toBe(
+        'other',
+      );
+    });
+
+    it('clear() replaces the whole sealed map with what is set after it', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin', cart: ['book'] }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.clear();
+      session.set('theme', 'dark');
+      await sessions.commit(session, req);
+
+      // Assess
+      const input = onlyInput(UpdateCommand);
+      expect(input.UpdateExpression).toBe(
+        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+      );
+      expect(input.ConditionExpression).toBe('attribute_exists(#id) AND #validUntil > :now');
+      expect(opened(token, input.ExpressionAttributeValues?.[':sealed'])).toEqual({ theme: 'dark' });
+    });
+
+    it('a save when the refresh is also due is still one UpdateCommand, pushing the expiry forward', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      clock.advance(IDLE_MS / 2);
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.set('theme', 'dark');
+      await sessions.commit(session, req);
+
+      // Assess
+      const input = onlyInput(UpdateCommand);
+      expect(input.UpdateExpression).toBe(
+        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+      );
+      expect(input.ExpressionAttributeValues).toMatchObject({
+        ':now': clock.value,
+        ':validUntil': clock.value + IDLE_MS,
+      });
+      expect(session.writes).toEqual(['saved']);
+    });
+
+    it('more than 100 keys changed in one request replace the whole map (the expression stays small)', async () => {
+      // Prepare
+      const token = newToken();
+      ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      // Act
+      for (let i = 0; i < 101; i++) session.set(`k${i}`, i);
+      await sessions.commit(session, req);
+
+      // Assess
+      const input = onlyInput(UpdateCommand);
+      expect(input.UpdateExpression).toBe(
+        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+      );
+      const data = opened(token, input.ExpressionAttributeValues?.[':sealed']);
+      expect(Object.keys(data)).toHaveLength(102);
+      expect(data.username).toBe('admin');
+    });
+
+    it('a stored value that does not authenticate reads as absent and is counted in the commit event', async () => {
+      // Prepare: a value sealed for another session, copied under this session's tag for `role`
+      const token = newToken();
+      const item = storedItem(token, { username: 'admin' });
+      item.sealed[new SessionSeal(token).nameTag('role')] = new SessionSeal(newToken()).seal('role', 'root');
+      ddb.on(GetCommand).resolves({ Item: item });
+      const events: SessionCommitEvent[] = [];
+      const sessions = makeManager(clock, { onCommit: (event) => events.push(event) });
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      await sessions.commit(session, req);
+
+      // Assess
+      expect(session.outcome).toBe('found');
+      expect(session.get('role')).toBeUndefined();
+      expect(session.keys()).toEqual(['username']);
+      expect(events).toEqual([expect.objectContaining({ outcome: 'found', writes: [], rejectedValues: 1 })]);
+      expectNoWrites();
+    });
+
+    it('an item written before sealing (plain data) reads as absent, and nothing is written to it', async () => {
+      // Prepare
+      const token = newToken();
+      const { sealed: _sealed, ...legacy } = storedItem(token, {});
+      ddb.on(GetCommand).resolves({ Item: { ...legacy, data: { username: 'admin' } } });
+      clock.advance(IDLE_MS / 2); // a refresh would be due on a live session
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      const cookies = await sessions.commit(session, req);
+
+      // Assess
+      expect(session.outcome).toBe('absent');
+      expect(session.get('username')).toBeUndefined();
+      expect(cookies).toEqual([]);
+      expectNoWrites();
     });
 
     it.each([
@@ -247,9 +451,9 @@ describe('SessionManager', () => {
       expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
       expect(cookies).toHaveLength(1);
       const token = tokenIn(cookies[0]);
-      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-        Item: expect.objectContaining({ id: sha256Base64Url(token), data: { cart: ['apple'] } }),
-      });
+      const { Item } = onlyInput(PutCommand);
+      expect(Item?.id).toBe(sha256Base64Url(token));
+      expect(opened(token, Item?.sealed)).toEqual({ cart: ['apple'] });
     });
 
     it('a cookie signed with the old key is re-signed with the current key, same token', async () => {
@@ -370,10 +574,10 @@ describe('SessionManager', () => {
       expect(cookies).toHaveLength(1);
       const fresh = tokenIn(cookies[0]);
       expect(fresh).not.toBe(oldToken);
-      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-        Item: expect.objectContaining({ id: sha256Base64Url(fresh), data: { username: 'admin' } }),
-        ConditionExpression: 'attribute_not_exists(#id)',
-      });
+      const put = onlyInput(PutCommand);
+      expect(put.ConditionExpression).toBe('attribute_not_exists(#id)');
+      expect(put.Item?.id).toBe(sha256Base64Url(fresh));
+      expect(opened(fresh, put.Item?.sealed)).toEqual({ username: 'admin' });
     });
 
     it('without a cookie: one PutCommand and no DeleteCommand', async () => {
@@ -465,12 +669,11 @@ describe('SessionManager', () => {
       const fresh = tokenIn(cookies[0]);
       expect(fresh).not.toBe(oldToken);
       expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
-      expect(ddb).toHaveReceivedCommandWith(PutCommand, {
-        Item: expect.objectContaining({
-          id: sha256Base64Url(fresh),
-          data: { username: 'admin', theme: 'dark' },
-        }),
-      });
+      const { Item } = onlyInput(PutCommand);
+      expect(Item?.id).toBe(sha256Base64Url(fresh));
+      // Sealed again under the new token: the old token's keys open none of it.
+      expect(opened(fresh, Item?.sealed)).toEqual({ username: 'admin', theme: 'dark' });
+      expect(new SessionSeal(oldToken).openAll(Item?.sealed).rejected).toBe(2);
       expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
     });
   });
@@ -626,10 +829,14 @@ describe('Session', () => {
       token: undefined,
       unverifiedTokens: [],
       signedWithOldKey: false,
+      seal: undefined,
       record: undefined,
       data,
+      rejectedValues: 0,
       outcome: 'found',
       modified: false,
+      changed: new Set(),
+      cleared: false,
       regenerate: false,
       destroy: false,
       writes: [],
@@ -791,6 +998,7 @@ describe('onCommit', () => {
     expect(events[0].request).toBe(req);
     expect(events[0].outcome).toBe('no-cookie');
     expect(events[0].writes).toEqual(['created']);
+    expect(events[0].rejectedValues).toBe(0);
   });
 
   it('is not called when the commit fails', async () => {

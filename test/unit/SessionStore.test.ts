@@ -14,7 +14,8 @@ import {
   SessionTooLargeError,
 } from '../../lambda/session/errors';
 import { newToken } from '../../lambda/session/KeyRing';
-import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
+import { SessionSeal } from '../../lambda/session/SessionSeal';
+import { type DataChange, type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
 import { T0 } from '../support/clock';
 import {
   ABSOLUTE_MS,
@@ -30,6 +31,27 @@ import { TABLE } from '../support/table';
 const { ddb, clock } = useMockedStore();
 
 const LIVE = 'attribute_exists(#id) AND #validUntil > :now';
+
+/** A seal for a new random token. */
+function anySeal(): SessionSeal {
+  return new SessionSeal(newToken());
+}
+
+/** Bytes a value takes in the item: its 43-character name tag, format byte, IV, GCM tag and the JSON of [name, value]. */
+function storedBytes(name: string, value: unknown): number {
+  return 43 + 1 + 12 + 16 + Buffer.byteLength(JSON.stringify([name, value]));
+}
+
+/** The data the sealed map holds, opened with `token`; fails the test when a value does not open. */
+function opened(token: string, sealed: unknown): Record<string, unknown> {
+  const { data, rejected } = new SessionSeal(token).openAll(sealed as Record<string, Uint8Array>);
+  expect(rejected).toBe(0);
+  return { ...data };
+}
+
+function keys(set: Record<string, unknown>, removed: string[] = []): DataChange {
+  return { kind: 'keys', set, removed };
+}
 
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -117,7 +139,7 @@ describe('SessionStore', () => {
       const store = makeStore(clock);
 
       // Act
-      await store.load(token);
+      await store.load(new SessionSeal(token));
 
       // Assess
       expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
@@ -130,21 +152,51 @@ describe('SessionStore', () => {
 
     it('returns absent when there is no item', async () => {
       ddb.on(GetCommand).resolves({});
-      await expect(makeStore(clock).load(newToken())).resolves.toEqual({ status: 'absent' });
+      await expect(makeStore(clock).load(anySeal())).resolves.toEqual({ status: 'absent' });
     });
 
-    it('returns the record when it is still valid', async () => {
+    it('returns the record and its opened data when it is still valid', async () => {
       // Prepare
       const token = newToken();
-      const item = storedItem(token, { username: 'admin' });
+      const item = storedItem(token, { username: 'admin', cart: ['book'] });
       ddb.on(GetCommand).resolves({ Item: item });
       clock.advance(IDLE_MS - 1);
 
       // Act
-      const result = await makeStore(clock).load(token);
+      const result = await makeStore(clock).load(new SessionSeal(token));
 
       // Assess
-      expect(result).toEqual({ status: 'found', record: item });
+      expect(result).toEqual({
+        status: 'found',
+        record: item,
+        data: { username: 'admin', cart: ['book'] },
+        rejectedValues: 0,
+      });
+    });
+
+    it('reads an item written before sealing (a plain data map) as absent', async () => {
+      // Prepare
+      const token = newToken();
+      const { sealed: _sealed, ...rest } = storedItem(token, {});
+      ddb.on(GetCommand).resolves({ Item: { ...rest, data: { username: 'admin' } } });
+
+      // Act & Assess
+      await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({ status: 'absent' });
+    });
+
+    it('leaves out, and counts, a value that does not authenticate', async () => {
+      // Prepare: one value of another session copied in beside the session's own
+      const token = newToken();
+      const item = storedItem(token, { username: 'admin' });
+      const other = new SessionSeal(newToken());
+      item.sealed[new SessionSeal(token).nameTag('role')] = other.seal('role', 'root');
+      ddb.on(GetCommand).resolves({ Item: item });
+
+      // Act
+      const result = await makeStore(clock).load(new SessionSeal(token));
+
+      // Assess
+      expect(result).toMatchObject({ status: 'found', data: { username: 'admin' }, rejectedValues: 1 });
     });
 
     it.each([
@@ -159,7 +211,7 @@ describe('SessionStore', () => {
       clock.value = item.validUntil + offset;
 
       // Act
-      const result = await makeStore(clock).load(token);
+      const result = await makeStore(clock).load(new SessionSeal(token));
 
       // Assess
       expect(result).toEqual({ status: 'expired' });
@@ -173,7 +225,7 @@ describe('SessionStore', () => {
         ddb.on(GetCommand).rejects(sdkError);
 
         // Act
-        const failure = makeStore(clock).load(newToken());
+        const failure = makeStore(clock).load(anySeal());
 
         // Assess
         await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
@@ -183,20 +235,21 @@ describe('SessionStore', () => {
   });
 
   describe('create', () => {
-    it('puts the full item, keyed by SHA-256(token), with a not-exists condition', async () => {
+    it('puts the full item, keyed by SHA-256(token), its data sealed, with a not-exists condition', async () => {
       // Prepare
       const token = newToken();
       ddb.on(PutCommand).resolves({});
       const store = makeStore(clock);
 
       // Act
-      const record = await store.create(token, { username: 'admin' });
+      const record = await store.create(new SessionSeal(token), { username: 'admin' });
 
       // Assess
       const validUntil = T0 + IDLE_MS;
+      const tag = new SessionSeal(token).nameTag('username');
       const expected: SessionRecord = {
         id: sha256Base64Url(token),
-        data: { username: 'admin' },
+        sealed: { [tag]: expect.any(Uint8Array) },
         createdAt: T0,
         refreshedAt: T0,
         absoluteExpiresAt: T0 + ABSOLUTE_MS,
@@ -214,19 +267,39 @@ describe('SessionStore', () => {
         },
       ]);
       expect(record).toEqual(expected);
+      expect(opened(token, record.sealed)).toEqual({ username: 'admin' });
       expect(expected.expiresAt).not.toBe(validUntil / 1000); // T0 is not a whole second: floor matters
     });
 
-    it('never stores the raw token anywhere in the item', async () => {
+    it('puts an empty sealed map for an empty session: later per-key writes need the map', async () => {
+      // Act
+      await makeStore(clock).create(anySeal(), {});
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ sealed: {} }) });
+    });
+
+    it('never stores the raw token, a name or a value anywhere in the item', async () => {
       // Prepare
       const token = newToken();
       ddb.on(PutCommand).resolves({});
 
       // Act
-      await makeStore(clock).create(token, { username: 'admin', nested: { list: [1, 'two'] } });
+      await makeStore(clock).create(new SessionSeal(token), {
+        username: 'admin',
+        nested: { list: [1, 'two'] },
+      });
 
       // Assess
-      expect(JSON.stringify(sentInputs())).not.toContain(token);
+      const [input] = sentInputs() as [{ Item: SessionRecord }];
+      const raw = Buffer.concat(
+        Object.entries(input.Item.sealed).flatMap(([tag, value]) => [Buffer.from(tag), Buffer.from(value)]),
+      );
+      expect(Object.keys(input.Item.sealed)).toHaveLength(2);
+      for (const secret of [token, 'username', 'admin', 'nested', 'list', 'two']) {
+        expect(raw.includes(secret)).toBe(false);
+      }
+      expect(JSON.stringify(input)).not.toContain(token);
     });
 
     it('caps the first expiry at the absolute timeout when that is shorter than the idle one', async () => {
@@ -241,7 +314,7 @@ describe('SessionStore', () => {
       });
 
       // Act
-      const record = await store.create(newToken(), {});
+      const record = await store.create(anySeal(), {});
 
       // Assess
       expect(record.validUntil).toBe(T0 + 60_000);
@@ -249,25 +322,12 @@ describe('SessionStore', () => {
       expect(record.expiresAt).toBe(Math.floor((T0 + 60_000) / 1000));
     });
 
-    it('stores a JSON copy: later changes to the caller’s object do not leak in', async () => {
-      // Prepare
-      ddb.on(PutCommand).resolves({});
-      const data = { list: [1] };
-
-      // Act
-      const record = await makeStore(clock).create(newToken(), data);
-      data.list.push(2);
-
-      // Assess
-      expect(record.data).toEqual({ list: [1] });
-    });
-
     it('turns a failed condition into SessionIdCollisionError', async () => {
       // Prepare
       ddb.on(PutCommand).rejects(conditionFailed());
 
       // Act & Assess
-      await expect(makeStore(clock).create(newToken(), { username: 'admin' })).rejects.toBeInstanceOf(
+      await expect(makeStore(clock).create(anySeal(), { username: 'admin' })).rejects.toBeInstanceOf(
         SessionIdCollisionError,
       );
     });
@@ -280,7 +340,7 @@ describe('SessionStore', () => {
         ddb.on(PutCommand).rejects(sdkError);
 
         // Act
-        const failure = makeStore(clock).create(newToken(), { username: 'admin' });
+        const failure = makeStore(clock).create(anySeal(), { username: 'admin' });
 
         // Assess
         await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
@@ -294,7 +354,7 @@ describe('SessionStore', () => {
       const store = makeStore(clock, { maxDataBytes: 100 });
 
       // Act
-      const failure = store.create(newToken(), { blob: 'x'.repeat(200) });
+      const failure = store.create(anySeal(), { blob: 'x'.repeat(200) });
 
       // Assess
       await expect(failure).rejects.toBeInstanceOf(SessionTooLargeError);
@@ -302,25 +362,25 @@ describe('SessionStore', () => {
       expect(ddb.calls()).toHaveLength(0);
     });
 
-    it('accepts data exactly at the size limit', async () => {
+    it('accepts data exactly at the size limit, counted as stored: tag, sealing and JSON of [name, value]', async () => {
       // Prepare
       ddb.on(PutCommand).resolves({});
-      const data = { a: 'x'.repeat(92) }; // {"a":"…"} = 8 + 92 bytes
-      expect(Buffer.byteLength(JSON.stringify(data))).toBe(100);
+      const data = { a: 'x'.repeat(20) }; // 43 + 29 + ["a","…"] = 43 + 29 + 8 + 20 bytes
+      expect(storedBytes('a', data.a)).toBe(100);
 
       // Act & Assess
-      await expect(makeStore(clock, { maxDataBytes: 100 }).create(newToken(), data)).resolves.toBeDefined();
+      await expect(makeStore(clock, { maxDataBytes: 100 }).create(anySeal(), data)).resolves.toBeDefined();
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     });
 
     it('refuses data one byte over the size limit', async () => {
       // Prepare
       ddb.on(PutCommand).resolves({});
-      const data = { a: 'x'.repeat(93) };
-      expect(Buffer.byteLength(JSON.stringify(data))).toBe(101);
+      const data = { a: 'x'.repeat(21) };
+      expect(storedBytes('a', data.a)).toBe(101);
 
       // Act & Assess
-      await expect(makeStore(clock, { maxDataBytes: 100 }).create(newToken(), data)).rejects.toMatchObject({
+      await expect(makeStore(clock, { maxDataBytes: 100 }).create(anySeal(), data)).rejects.toMatchObject({
         name: 'SessionTooLargeError',
         bytes: 101,
         limit: 100,
@@ -329,20 +389,21 @@ describe('SessionStore', () => {
     });
 
     it('counts bytes, not characters, against the limit', async () => {
-      // Prepare: 40 three-byte characters are 120 bytes
+      // Prepare: 10 three-byte characters are 30 bytes
       ddb.on(PutCommand).resolves({});
+      expect(storedBytes('a', '€'.repeat(10))).toBe(110);
 
       // Act & Assess
       await expect(
-        makeStore(clock, { maxDataBytes: 100 }).create(newToken(), { a: '€'.repeat(40) }),
-      ).rejects.toBeInstanceOf(SessionTooLargeError);
+        makeStore(clock, { maxDataBytes: 100 }).create(anySeal(), { a: '€'.repeat(10) }),
+      ).rejects.toMatchObject({ bytes: 110 });
       expect(ddb.calls()).toHaveLength(0);
     });
 
     it('enforces the default 64 KB limit', async () => {
       ddb.on(PutCommand).resolves({});
       await expect(
-        makeStore(clock).create(newToken(), { blob: 'x'.repeat(64 * 1024) }),
+        makeStore(clock).create(anySeal(), { blob: 'x'.repeat(64 * 1024) }),
       ).rejects.toBeInstanceOf(SessionTooLargeError);
       expect(ddb.calls()).toHaveLength(0);
     });
@@ -475,59 +536,157 @@ describe('SessionStore', () => {
   });
 
   describe('save', () => {
-    it('sends the exact conditional UpdateCommand with #data', async () => {
+    /** The times every save writes beside the data (the sliding refresh shares the update). */
+    function timesAt(now: number) {
+      const validUntil = now + IDLE_MS;
+      return {
+        names: {
+          '#id': 'id',
+          '#refreshedAt': 'refreshedAt',
+          '#validUntil': 'validUntil',
+          '#ttl': 'expiresAt',
+        },
+        values: { ':now': now, ':validUntil': validUntil, ':ttl': Math.floor(validUntil / 1000) },
+        record: { refreshedAt: now, validUntil, expiresAt: Math.floor(validUntil / 1000) },
+      };
+    }
+
+    it('a key set is one SET of its path in the sealed map, with the times, conditional on a live item', async () => {
       // Prepare
       const token = newToken();
+      const seal = new SessionSeal(token);
       const record = storedItem(token, { username: 'admin' });
-      ddb.on(UpdateCommand).resolves({});
       clock.advance(1000);
-      const now = clock.value;
+      const times = timesAt(clock.value);
 
       // Act
-      const updated = await makeStore(clock).save(record, { username: 'other', visits: 2 });
+      const updated = await makeStore(clock).save(seal, record, keys({ visits: 2 }));
 
       // Assess
-      const validUntil = now + IDLE_MS;
-      expect(ddb.calls()).toHaveLength(1);
+      const tag = seal.nameTag('visits');
       expect(sentInputs()).toEqual([
         {
           TableName: TABLE,
           Key: { id: sha256Base64Url(token) },
-          UpdateExpression: 'SET #data = :data, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+          UpdateExpression:
+            'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+          ConditionExpression: LIVE,
+          ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed', '#k0': tag },
+          ExpressionAttributeValues: { ...times.values, ':k0': expect.any(Uint8Array) },
+        },
+      ]);
+      const sent = (sentInputs()[0] as { ExpressionAttributeValues: Record<string, Uint8Array> })
+        .ExpressionAttributeValues[':k0'];
+      expect(seal.open(tag, sent)).toEqual({ name: 'visits', value: 2 });
+      expect(updated).toEqual({ ...record, ...times.record, sealed: { ...record.sealed, [tag]: sent } });
+      expect(opened(token, updated?.sealed)).toEqual({ username: 'admin', visits: 2 });
+      expect(JSON.stringify(sentInputs())).not.toContain(token);
+    });
+
+    it('a key popped is one REMOVE of its path, with the times', async () => {
+      // Prepare
+      const token = newToken();
+      const seal = new SessionSeal(token);
+      const record = storedItem(token, { username: 'admin', theme: 'dark' });
+      const times = timesAt(clock.value);
+
+      // Act
+      const updated = await makeStore(clock).save(seal, record, keys({}, ['theme']));
+
+      // Assess
+      expect(sentInputs()).toEqual([
+        {
+          TableName: TABLE,
+          Key: { id: sha256Base64Url(token) },
+          UpdateExpression:
+            'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k0',
+          ConditionExpression: LIVE,
+          ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed', '#k0': seal.nameTag('theme') },
+          ExpressionAttributeValues: times.values,
+        },
+      ]);
+      expect(opened(token, updated?.sealed)).toEqual({ username: 'admin' });
+    });
+
+    it('keys set and popped together: one update, each key its own path', async () => {
+      // Prepare
+      const token = newToken();
+      const seal = new SessionSeal(token);
+      const record = storedItem(token, { username: 'admin', theme: 'dark' });
+      const times = timesAt(clock.value);
+
+      // Act
+      const updated = await makeStore(clock).save(seal, record, keys({ a: 1, b: [2] }, ['theme']));
+
+      // Assess
+      expect(ddb.calls()).toHaveLength(1);
+      expect(sentInputs()).toEqual([
+        expect.objectContaining({
+          UpdateExpression:
+            'SET #sealed.#k0 = :k0, #sealed.#k1 = :k1, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k2',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: {
-            '#id': 'id',
-            '#data': 'data',
-            '#refreshedAt': 'refreshedAt',
-            '#validUntil': 'validUntil',
-            '#ttl': 'expiresAt',
+            ...times.names,
+            '#sealed': 'sealed',
+            '#k0': seal.nameTag('a'),
+            '#k1': seal.nameTag('b'),
+            '#k2': seal.nameTag('theme'),
           },
           ExpressionAttributeValues: {
-            ':now': now,
-            ':validUntil': validUntil,
-            ':ttl': Math.floor(validUntil / 1000),
-            ':data': { username: 'other', visits: 2 },
+            ...times.values,
+            ':k0': expect.any(Uint8Array),
+            ':k1': expect.any(Uint8Array),
+          },
+        }),
+      ]);
+      expect(opened(token, updated?.sealed)).toEqual({ username: 'admin', a: 1, b: [2] });
+    });
+
+    it('a whole change (clear) replaces the sealed map in one SET', async () => {
+      // Prepare
+      const token = newToken();
+      const seal = new SessionSeal(token);
+      const record = storedItem(token, { username: 'admin', theme: 'dark' });
+      const times = timesAt(clock.value);
+
+      // Act
+      await makeStore(clock).save(seal, record, { kind: 'whole', data: { username: 'other' } });
+
+      // Assess
+      expect(sentInputs()).toEqual([
+        {
+          TableName: TABLE,
+          Key: { id: sha256Base64Url(token) },
+          UpdateExpression:
+            'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+          ConditionExpression: LIVE,
+          ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed' },
+          ExpressionAttributeValues: {
+            ...times.values,
+            ':sealed': { [seal.nameTag('username')]: expect.any(Uint8Array) },
           },
         },
       ]);
-      expect(updated).toEqual({
-        ...record,
-        data: { username: 'other', visits: 2 },
-        refreshedAt: now,
-        validUntil,
-        expiresAt: Math.floor(validUntil / 1000),
+      const sent = (sentInputs()[0] as { ExpressionAttributeValues: Record<string, unknown> })
+        .ExpressionAttributeValues[':sealed'];
+      expect(opened(token, sent)).toEqual({ username: 'other' });
+    });
+
+    it('a whole change to nothing writes an empty map, never removes it', async () => {
+      await makeStore(clock).save(anySeal(), storedItem(newToken(), { a: 1 }), { kind: 'whole', data: {} });
+      expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':sealed': {} }),
       });
-      expect(JSON.stringify(sentInputs())).not.toContain(token);
     });
 
     it('caps the expiry at absoluteExpiresAt', async () => {
       // Prepare
-      const record = storedItem(newToken(), {}, T0, T0 + ABSOLUTE_MS - IDLE_MS);
-      ddb.on(UpdateCommand).resolves({});
+      const token = newToken();
+      const record = storedItem(token, {}, T0, T0 + ABSOLUTE_MS - IDLE_MS);
       clock.value = T0 + ABSOLUTE_MS - 1000;
 
       // Act
-      const updated = await makeStore(clock).save(record, { a: 1 });
+      const updated = await makeStore(clock).save(new SessionSeal(token), record, keys({ a: 1 }));
 
       // Assess
       expect(updated?.validUntil).toBe(record.absoluteExpiresAt);
@@ -535,16 +694,41 @@ describe('SessionStore', () => {
 
     it('returns undefined when the condition fails', async () => {
       ddb.on(UpdateCommand).rejects(conditionFailed());
-      await expect(makeStore(clock).save(storedItem(newToken(), {}), { a: 1 })).resolves.toBeUndefined();
+      const token = newToken();
+      await expect(
+        makeStore(clock).save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 })),
+      ).resolves.toBeUndefined();
     });
 
-    it('refuses data over the size limit and sends nothing', async () => {
+    it('checks the size limit on the map as it becomes: what was read, with the change applied', async () => {
+      // Prepare: 100 bytes stored; adding a 90-byte value goes over 150, replacing the big one does not
+      const token = newToken();
+      const seal = new SessionSeal(token);
+      const record = storedItem(token, { big: 'x'.repeat(100 - storedBytes('big', '')) });
+      const store = makeStore(clock, { maxDataBytes: 150 });
+      const small = 'y'.repeat(90 - storedBytes('s', ''));
+
+      // Act & Assess
+      await expect(store.save(seal, record, keys({ s: small }))).rejects.toMatchObject({
+        name: 'SessionTooLargeError',
+        bytes: 190,
+        limit: 150,
+      });
+      expect(ddb.calls()).toHaveLength(0);
+      await expect(store.save(seal, record, keys({ s: small }, ['big']))).resolves.toBeDefined();
+      expect(ddb.calls()).toHaveLength(1);
+    });
+
+    it('refuses a whole change over the size limit and sends nothing', async () => {
       // Prepare
-      ddb.on(UpdateCommand).resolves({});
+      const token = newToken();
 
       // Act & Assess
       await expect(
-        makeStore(clock, { maxDataBytes: 50 }).save(storedItem(newToken(), {}), { blob: 'x'.repeat(100) }),
+        makeStore(clock, { maxDataBytes: 50 }).save(new SessionSeal(token), storedItem(token, {}), {
+          kind: 'whole',
+          data: { blob: 'x'.repeat(100) },
+        }),
       ).rejects.toBeInstanceOf(SessionTooLargeError);
       expect(ddb.calls()).toHaveLength(0);
     });
@@ -553,9 +737,10 @@ describe('SessionStore', () => {
       // Prepare
       const sdkError = make();
       ddb.on(UpdateCommand).rejects(sdkError);
+      const token = newToken();
 
       // Act
-      const failure = makeStore(clock).save(storedItem(newToken(), {}), { a: 1 });
+      const failure = makeStore(clock).save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 }));
 
       // Assess
       await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
@@ -595,10 +780,10 @@ describe('SessionStore', () => {
 
 describe('SessionStore: a request DynamoDB refuses for good', () => {
   const operations: Array<[string, (store: SessionStore) => Promise<unknown>]> = [
-    ['load', (store) => store.load(newToken())],
-    ['create', (store) => store.create(newToken(), { username: 'admin' })],
+    ['load', (store) => store.load(anySeal())],
+    ['create', (store) => store.create(anySeal(), { username: 'admin' })],
     ['refresh', (store) => store.refresh(storedItem(newToken(), {}))],
-    ['save', (store) => store.save(storedItem(newToken(), {}), { a: 1 })],
+    ['save', (store) => store.save(anySeal(), storedItem(newToken(), {}), keys({ a: 1 }))],
     ['destroy', (store) => store.destroy(newToken())],
   ];
 

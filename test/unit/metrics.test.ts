@@ -6,6 +6,7 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { newToken } from '../../lambda/session/KeyRing';
+import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
 
@@ -74,6 +75,28 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     const event = httpEvent({ cookies: [cookieFor(token)] });
     await createLambdaHandler(indexRoute, app)(event);
     expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit']);
+  });
+
+  test('a page view whose session holds a value that does not authenticate counts it, once', async () => {
+    // Prepare: two values sealed for another session, copied into this one's item
+    const token = newToken();
+    const item = storedItem(token, { username: 'admin' });
+    const other = new SessionSeal(newToken());
+    const mine = new SessionSeal(token);
+    item.sealed[mine.nameTag('role')] = other.seal('role', 'root');
+    item.sealed[mine.nameTag('admin')] = other.seal('admin', true);
+    ddb.on(GetCommand).resolves({ Item: item });
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+
+    // Act
+    const page = await createLambdaHandler(indexRoute, app)(event);
+
+    // Assess
+    expect(page.body).toContain('Logged in as admin');
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit', 'SessionValueRejected']);
+    const [line] = emfLines();
+    expect(line.sessionRejectedValues).toBe(2);
+    expect(JSON.stringify(line)).not.toContain('root');
   });
 
   test('a hit whose sliding refresh is due also counts the refresh', async () => {

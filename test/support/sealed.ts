@@ -1,0 +1,34 @@
+import { SessionSeal } from '../../lambda/session/SessionSeal';
+
+/**
+ * The data an item read from the table holds, opened with the session's token as the library
+ * opens it; throws when a value does not open or the item holds no sealed map.
+ * @example expect(openedData(await getItem(db, itemIdOf(cookie)), tokenOf(cookie))).toEqual({ username: 'admin' });
+ */
+export function openedData(
+  item: Record<string, unknown> | undefined,
+  token: string,
+): Record<string, unknown> {
+  const sealed = item?.sealed as Record<string, Uint8Array> | undefined;
+  if (sealed === undefined) throw new Error('no sealed map in the item');
+  const { data, rejected } = new SessionSeal(token).openAll(sealed);
+  if (rejected > 0) throw new Error(`${rejected} sealed values did not open`);
+  return { ...data };
+}
+
+/**
+ * Everything raw items (attribute-value form) hold, as searchable text: their JSON, plus every
+ * binary value decoded byte for byte, so plain text hidden in a binary attribute shows too.
+ * @example expect(rawText(await scanRaw(db))).not.toContain('admin');
+ */
+export function rawText(items: readonly unknown[]): string {
+  const binaries: string[] = [];
+  const json = JSON.stringify(items, (_key, value: unknown) => {
+    if (value instanceof Uint8Array) {
+      binaries.push(Buffer.from(value).toString('latin1'));
+      return '<binary>';
+    }
+    return value;
+  });
+  return [json, ...binaries].join('\n');
+}

@@ -1,0 +1,148 @@
+import { hkdfSync } from 'node:crypto';
+import { newToken } from '../../lambda/session/KeyRing';
+import { hkdfExpand, hkdfExtract, SEALED_FORMAT, SessionSeal } from '../../lambda/session/SessionSeal';
+import { sha256Base64Url } from '../support/mockedStore';
+
+const token = newToken();
+const seal = new SessionSeal(token);
+
+/** A copy of `sealed` with the byte at `index` flipped. */
+function flipped(sealed: Uint8Array, index: number): Uint8Array {
+  const copy = Uint8Array.from(sealed);
+  copy[index] ^= 0x01;
+  return copy;
+}
+
+describe('SessionSeal', () => {
+  it('derives its keys with HKDF-SHA256 (RFC 5869) from the token alone, as crypto.hkdfSync does', () => {
+    for (const info of ['server-sessions sealed value key v1', 'server-sessions name tag key v1']) {
+      expect(hkdfExpand(hkdfExtract(token), info)).toEqual(
+        Buffer.from(hkdfSync('sha256', token, Buffer.alloc(0), info, 32)),
+      );
+    }
+  });
+
+  it('keys the item by the SHA-256 of the token', () => {
+    expect(seal.itemKey).toBe(sha256Base64Url(token));
+  });
+
+  it('opens what it sealed: the real name and the value, JSON data of any shape', () => {
+    for (const value of [
+      'admin',
+      0,
+      -12.5,
+      true,
+      null,
+      [1, 'two', { three: [] }],
+      { nested: { a: 'é€😀' } },
+    ]) {
+      const tag = seal.nameTag('some key');
+      expect(seal.open(tag, seal.seal('some key', value))).toEqual({ name: 'some key', value });
+    }
+  });
+
+  it('opens under another instance made from the same token (a later request)', () => {
+    const sealed = seal.seal('username', 'admin');
+    const later = new SessionSeal(token);
+    expect(later.open(later.nameTag('username'), sealed)).toEqual({ name: 'username', value: 'admin' });
+  });
+
+  it('starts every sealed value with the format byte, and refuses an unknown format', () => {
+    const sealed = seal.seal('username', 'admin');
+    expect(sealed[0]).toBe(SEALED_FORMAT);
+    const unknown = Uint8Array.from(sealed);
+    unknown[0] = SEALED_FORMAT + 1;
+    expect(seal.open(seal.nameTag('username'), unknown)).toBeUndefined();
+  });
+
+  it('names keys by a keyed hash: 43 base64url characters, stable per session, different across sessions', () => {
+    const tag = seal.nameTag('username');
+    expect(tag).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tag).toBe(new SessionSeal(token).nameTag('username'));
+    expect(tag).not.toBe(new SessionSeal(newToken()).nameTag('username'));
+    expect(tag).not.toBe(sha256Base64Url('username'));
+    expect(tag).not.toBe(seal.nameTag('Username'));
+  });
+
+  it('uses a fresh IV for every value: the same value sealed twice gives different bytes', () => {
+    const ivs = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const sealed = seal.seal('username', 'admin');
+      ivs.add(Buffer.from(sealed.subarray(1, 13)).toString('hex'));
+    }
+    expect(ivs.size).toBe(100);
+  });
+
+  it('leaves nothing of the name or the value readable in the sealed bytes or the tag', () => {
+    const secret = 'correct-horse-battery-staple';
+    const tag = seal.nameTag('oauth_refresh_token');
+    const sealed = Buffer.from(seal.seal('oauth_refresh_token', secret));
+    for (const text of [secret, 'oauth_refresh_token', 'refresh', token]) {
+      expect(sealed.includes(text)).toBe(false);
+      expect(sealed.toString('base64')).not.toContain(Buffer.from(text).toString('base64'));
+      expect(tag).not.toContain(text);
+    }
+  });
+
+  describe('refuses (reads as absent) a value that does not authenticate', () => {
+    const tag = seal.nameTag('username');
+    const sealed = seal.seal('username', 'admin');
+
+    it.each([
+      ['the format byte', 0],
+      ['the IV', 1],
+      ['the ciphertext', 13],
+      ['the last ciphertext byte', sealed.length - 17],
+      ['the GCM tag', sealed.length - 1],
+    ])('a flipped bit in %s', (_label, index) => {
+      expect(seal.open(tag, flipped(sealed, index))).toBeUndefined();
+    });
+
+    it('a value moved to another name of the same session', () => {
+      expect(seal.open(seal.nameTag('role'), sealed)).toBeUndefined();
+    });
+
+    it('a value copied from another session under the same name', () => {
+      const other = new SessionSeal(newToken());
+      expect(seal.open(tag, other.seal('username', 'admin'))).toBeUndefined();
+      expect(seal.open(other.nameTag('username'), other.seal('username', 'admin'))).toBeUndefined();
+    });
+
+    it('a value opened with a wrong token', () => {
+      const wrong = new SessionSeal(newToken());
+      expect(wrong.open(tag, sealed)).toBeUndefined();
+      expect(wrong.open(wrong.nameTag('username'), sealed)).toBeUndefined();
+    });
+
+    it.each([
+      ['truncated', sealed.subarray(0, 28)],
+      ['empty', new Uint8Array(0)],
+      ['a string', 'admin'],
+      ['a number', 42],
+      ['a map', { S: 'admin' }],
+      ['null', null],
+    ])('a stored value that is %s', (_label, stored) => {
+      expect(seal.open(tag, stored)).toBeUndefined();
+    });
+  });
+
+  it('openAll gives the data by real names and counts what did not open', () => {
+    // Prepare
+    const sealed = seal.sealAll({ username: 'admin', cart: ['book'] });
+    sealed[seal.nameTag('role')] = new SessionSeal(newToken()).seal('role', 'root');
+    sealed[seal.nameTag('theme')] = flipped(seal.seal('theme', 'dark'), 20);
+
+    // Act
+    const { data, rejected } = seal.openAll(sealed);
+
+    // Assess
+    expect({ ...data }).toEqual({ username: 'admin', cart: ['book'] });
+    expect(rejected).toBe(2);
+  });
+
+  it('keeps __proto__ an ordinary name', () => {
+    const { data } = seal.openAll(seal.sealAll(JSON.parse('{"__proto__":{"username":"admin"}}')));
+    expect(Object.keys(data)).toEqual(['__proto__']);
+    expect((data as { username?: unknown }).username).toBeUndefined();
+  });
+});
