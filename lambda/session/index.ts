@@ -7,8 +7,10 @@ export {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_KEY_REFRESH_SECONDS,
+  DEFAULT_SESSION_LIST_LIMIT,
   TABLE_SCHEMA,
 } from './constants.js';
+export { deviceLabel } from './deviceLabel.js';
 export { boundedClientConfig, createDocumentClient } from './documentClient.js';
 export {
   SessionDataError,
@@ -25,7 +27,13 @@ export {
 export { sessionRequestFromEvent } from './httpApiEvent.js';
 export { type KeyProvider, parseSigningKeys, StaticKeys } from './keyProvider.js';
 export { SecretsManagerKeys, type SecretsManagerKeysOptions } from './SecretsManagerKeys.js';
-export type { Session, SessionOutcome, SessionWrite } from './Session.js';
+export {
+  type Session,
+  type SessionOutcome,
+  type SessionOwnerOptions,
+  type SessionWrite,
+  UNKNOWN_DEVICE,
+} from './Session.js';
 export type { SessionCookieOptions } from './SessionCookie.js';
 export {
   type SessionCommitEvent,
@@ -48,3 +56,10 @@ export {
   type SigningKeySet,
   signingKeysOf,
 } from './signingKeySet.js';
+export {
+  type SessionList,
+  type SessionSummary,
+  UserSessions,
+  type UserSessionsCallOptions,
+  type UserSessionsOptions,
+} from './UserSessions.js';

@@ -10,7 +10,7 @@ import { unmatchedRouteError } from '../../lambda/app/lambdaHandler';
 import { type FunctionName, ROUTES, routeKey } from '../../lambda/contract';
 import { errorResponse } from '../../lambda/http/response';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
-import { localSigningKey, lockDataFolder } from './dataFolder';
+import { localSigningKey, lockDataFolder, recordStoreEndpoint } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
 import { DEFAULT_SWEEP_INTERVAL_MS, startExpirySweeper } from './expirySweep';
 import { ensureSessionTable } from './sessionTable';
@@ -262,11 +262,15 @@ export async function prepareLocalStore(
       cleanups.push(lockDataFolder(dataFolder));
       const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
       cleanups.push(() => store.close());
+      cleanups.push(recordStoreEndpoint(dataFolder, store.endpoint));
       env.DYNAMODB_ENDPOINT = store.endpoint;
       description = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
     }
     const tableName = env.TABLE_NAME?.trim() || DEFAULT_TABLE_NAME;
-    const ttl = await withClient(env, (client) => ensureSessionTable(client, tableName));
+    // The embedded store is the project's own: a table made before the owner index is replaced.
+    const ttl = await withClient(env, (client) =>
+      ensureSessionTable(client, tableName, { replaceOutdated: embedded }),
+    );
     if (!embedded) {
       const note = ttl.enabled
         ? undefined

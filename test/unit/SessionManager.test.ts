@@ -838,6 +838,7 @@ describe('Session', () => {
       changed: new Set(),
       cleared: false,
       regenerate: false,
+      ownership: undefined,
       destroy: false,
       writes: [],
     };
