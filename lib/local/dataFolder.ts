@@ -25,8 +25,8 @@ function isAlive(pid: number): boolean {
 const LOCK_FILE = 'server.pid';
 const ENDPOINT_FILE = 'store-endpoint';
 
-/** The live process other than this one holding `folder`'s lock, if any. */
-function lockHolder(folder: string): number | undefined {
+/** The live process holding `folder`'s lock, if any; this process counts only with `includeSelf`. */
+function lockHolder(folder: string, includeSelf = false): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(join(folder, LOCK_FILE), 'utf8').trim());
@@ -34,7 +34,9 @@ function lockHolder(folder: string): number | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : undefined;
+  if (!(Number.isInteger(pid) && pid > 0)) return undefined;
+  if (pid === process.pid) return includeSelf ? pid : undefined;
+  return isAlive(pid) ? pid : undefined;
 }
 
 /**
@@ -68,11 +70,11 @@ export function recordStoreEndpoint(folder: string, endpoint: string): () => voi
 }
 
 /**
- * The endpoint of the embedded store another live process runs on `folder`, or undefined when
- * no live process holds the folder (or the holder recorded none).
+ * The endpoint of the embedded store a live process (this one too) runs on `folder`, or undefined
+ * when no live process holds the folder (or the holder recorded none).
  */
 export function runningStoreEndpoint(folder: string): string | undefined {
-  if (lockHolder(folder) === undefined) return undefined;
+  if (lockHolder(folder, true) === undefined) return undefined;
   try {
     return readFileSync(join(folder, ENDPOINT_FILE), 'utf8').trim() || undefined;
   } catch (error) {
