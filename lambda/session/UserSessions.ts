@@ -185,10 +185,10 @@ export class UserSessions {
     options: UserSessionsCallOptions & { except?: string } = {},
   ): Promise<number> {
     assertOwner(owner);
-    const seen = new Set<string>(options.except === undefined ? [] : [options.except]);
+    const seen = new Set<unknown>();
     let revoked = 0;
     for (let pass = 0; pass < MAX_REVOKE_PASSES; pass++) {
-      const found = await this.unseenSessions(owner, seen, options.signal);
+      const found = await this.unseenSessions(owner, seen, options.except, options.signal);
       if (found.length === 0) break;
       for (let next = 0; next < found.length; next += DELETE_CONCURRENCY) {
         const batch = found.slice(next, next + DELETE_CONCURRENCY);
@@ -201,10 +201,14 @@ export class UserSessions {
     return revoked;
   }
 
-  /** Every session of the owner the index shows whose public id is not in `seen`; adds them to it. */
+  /**
+   * Every session of the owner the index shows whose item key is not in `seen` (adding them to
+   * it), but the one whose public id is `except`.
+   */
   private async unseenSessions(
     owner: string,
-    seen: Set<string>,
+    seen: Set<unknown>,
+    except: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ id: unknown }[]> {
     const found: { id: unknown }[] = [];
@@ -216,10 +220,10 @@ export class UserSessions {
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
       for (const item of output.Items ?? []) {
-        const publicId = String(item[NAMES['#publicId']]);
-        if (seen.has(publicId)) continue;
-        seen.add(publicId);
-        found.push({ id: item[NAMES['#id']] });
+        const id = item[NAMES['#id']];
+        if (seen.has(id) || (except !== undefined && item[NAMES['#publicId']] === except)) continue;
+        seen.add(id);
+        found.push({ id });
       }
       start = output.LastEvaluatedKey;
     } while (start !== undefined);

@@ -241,8 +241,9 @@ export interface ExpirySweepSettings {
 
 /**
  * The store local runs use: `DYNAMODB_ENDPOINT` when set, else the embedded dynalite in the data
- * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT`); the table is created
- * there when missing. dynalite has no TTL: with `expirySweep`, the embedded store's expired
+ * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT` and recorded in the
+ * folder for `npm run sessions`); the table is created there when missing (and, in the embedded
+ * store, replaced when it predates the owner index). dynalite has no TTL: with `expirySweep`, the embedded store's expired
  * sessions are swept on a timer until `close`. A store at `DYNAMODB_ENDPOINT` is never swept: it
  * is someone else's, with its own TTL (or none, which the note says).
  */
