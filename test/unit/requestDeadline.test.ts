@@ -1,5 +1,5 @@
 import { requestDeadline } from '../../lambda/session/abort';
-import { sessionMiddleware, type SessionMiddlewareRequest } from '../../lambda/session/middy';
+import { type SessionMiddlewareRequest, sessionMiddleware } from '../../lambda/session/middy';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { makeManager, useMockedStore } from '../support/mockedStore';
@@ -56,7 +56,11 @@ describe('sessionMiddleware: one deadline per request, ended whatever the outcom
   /** Middy's request object for one invocation, as `before`, `after` and `onError` share it. */
   function middyRequest(remainingMs: number): SessionMiddlewareRequest {
     const context = { ...localLambdaContext('deadline-unit'), getRemainingTimeInMillis: () => remainingMs };
-    return { event: httpEvent({}), context: context as SessionMiddlewareRequest['context'], response: undefined };
+    return {
+      event: httpEvent({}),
+      context: context as SessionMiddlewareRequest['context'],
+      response: undefined,
+    };
   }
 
   it('starts the deadline in before and ends it after the commit', async () => {
