@@ -4,6 +4,8 @@ import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
 import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
 import {
+  DEFAULT_DEADLINE_MARGIN_MS,
+  requestDeadline,
   SessionKeysRejectedError,
   SessionKeysUnavailableError,
   type SessionManager,
@@ -17,25 +19,6 @@ import type { LogFields } from './requestLog.js';
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
-
-/** Time kept back from the function's remaining time to answer with the 503 page. */
-export const DEADLINE_MARGIN_MS = 500;
-
-/**
- * The request's deadline: the function's remaining time less the margin, so a store or secret
- * that hangs ends in the app's own 503 page, never in a Lambda timeout and API Gateway's bare
- * 5xx. None without a Lambda context (tests calling the handler directly). A plain timer the
- * request clears when it ends: `AbortSignal.timeout` costs several times more per request.
- */
-function deadlineOf(context: Context | undefined): { signal?: AbortSignal; clear(): void } {
-  if (typeof context?.getRemainingTimeInMillis !== 'function') return { clear: () => undefined };
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('the request deadline passed', 'TimeoutError')),
-    Math.max(1, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
-  );
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
-}
 
 export interface RouteContext {
   sessions: SessionManager;
@@ -69,7 +52,7 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
-    const deadline = deadlineOf(context);
+    const deadline = requestDeadline(context, DEFAULT_DEADLINE_MARGIN_MS);
     request.signal = deadline.signal;
     const log: LogFields = {};
     let unavailable = false;

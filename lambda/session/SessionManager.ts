@@ -30,7 +30,7 @@ export interface SessionRequest {
   /**
    * The request's deadline: when it aborts, the store and key calls still running end at once in
    * `SessionStoreUnavailableError` or `SessionKeysUnavailableError` (a 503), not in a timeout of
-   * the whole function. For example `AbortSignal.timeout(context.getRemainingTimeInMillis() - 500)`.
+   * the whole function. For example `requestDeadline(context, DEFAULT_DEADLINE_MARGIN_MS).signal`.
    */
   signal?: AbortSignal;
 }

@@ -15,3 +15,37 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
 }
+
+/** A request's deadline: the signal its session calls run under, and `clear()` for when it ends. */
+export interface RequestDeadline {
+  /** Aborts with a `TimeoutError` when the deadline passes; undefined when there is none. */
+  readonly signal: AbortSignal | undefined;
+  /** Stops the timer: call it when the request ends, whatever its outcome. */
+  clear(): void;
+}
+
+/**
+ * A deadline at the Lambda function's remaining time less `marginMs`, so a store or secret that
+ * hangs fails the session call in time to answer (a 503 page), not in a Lambda timeout. None
+ * without a Lambda context (a handler called directly). A plain timer cleared at the end of the
+ * request: `AbortSignal.timeout` leaves its timer behind and costs several times more per call.
+ * @example
+ * const deadline = requestDeadline(context, 500);
+ * try { session = await sessions.load({ ...request, signal: deadline.signal }); } finally { deadline.clear(); }
+ */
+export function requestDeadline(
+  context: { getRemainingTimeInMillis?: () => number } | undefined,
+  marginMs: number,
+): RequestDeadline {
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return NO_DEADLINE;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('the request deadline passed', 'TimeoutError')),
+    Math.max(1, context.getRemainingTimeInMillis() - marginMs),
+  );
+  // A request that never clears it (a crash between load and commit) must not keep a process alive.
+  timer.unref?.();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+const NO_DEADLINE: RequestDeadline = { signal: undefined, clear: () => undefined };

@@ -67,3 +67,6 @@ export const MAX_SESSION_COOKIE_CANDIDATES = 4;
 
 /** How long keys fetched from Secrets Manager are used before it is asked again. */
 export const DEFAULT_KEY_REFRESH_SECONDS = 300;
+
+/** Time kept back from a Lambda function's remaining time to answer when a session call hangs. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 500;

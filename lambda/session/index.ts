@@ -3,8 +3,10 @@
  * The API reference is docs/library.md. The Middy adapter is `./middy` (it needs `@middy/core`).
  */
 
+export { type RequestDeadline, requestDeadline } from './abort.js';
 export {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_KEY_REFRESH_SECONDS,
   DEFAULT_SESSION_LIST_LIMIT,

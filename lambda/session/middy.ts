@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type RequestDeadline, requestDeadline } from './abort.js';
+import { DEFAULT_DEADLINE_MARGIN_MS } from './constants.js';
 import { sessionRequestFromEvent } from './httpApiEvent.js';
 import type { Session } from './Session.js';
-import type { SessionManager, SessionRequest } from './SessionManager.js';
+import type { SessionManager } from './SessionManager.js';
 
 /** The handler's context once the middleware ran: `context.session`. */
 export interface SessionContext extends Context {
@@ -21,10 +23,12 @@ export interface SessionMiddlewareRequest {
   response: SessionHandlerResult;
 }
 
-/** A Middy middleware object (`before`/`after`), as `middy().use()` takes it. */
+/** A Middy middleware object (`before`/`after`/`onError`), as `middy().use()` takes it. */
 export interface SessionMiddleware {
   before: (request: SessionMiddlewareRequest) => Promise<void>;
   after: (request: SessionMiddlewareRequest) => Promise<void>;
+  /** Only ends the request's deadline: the error goes on to your own error handling. */
+  onError: (request: SessionMiddlewareRequest) => Promise<void>;
 }
 
 export interface SessionMiddlewareOptions {
@@ -60,25 +64,36 @@ export function sessionMiddleware(
   if (mode !== 'load' && mode !== 'attach') {
     throw new TypeError(`mode: expected 'load' or 'attach', got ${JSON.stringify(mode)}`);
   }
-  const margin = options.deadlineMarginMs ?? 500;
+  const margin = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   if (!(Number.isFinite(margin) && margin >= 0)) {
     throw new TypeError(`deadlineMarginMs: expected a number of milliseconds, got ${margin}`);
   }
-  /** The event's session request, with the deadline the Lambda context allows. */
-  const sessionRequest = ({ event, context }: SessionMiddlewareRequest): SessionRequest => {
-    const base = sessionRequestFromEvent(event);
-    if (typeof context?.getRemainingTimeInMillis !== 'function') return base;
-    return { ...base, signal: AbortSignal.timeout(Math.max(1, context.getRemainingTimeInMillis() - margin)) };
+  // One deadline per request, from `before` to the end of `after` or `onError`.
+  const deadlines = new WeakMap<SessionMiddlewareRequest, RequestDeadline>();
+  const end = (request: SessionMiddlewareRequest) => {
+    deadlines.get(request)?.clear();
+    deadlines.delete(request);
   };
   return {
     before: async (request) => {
-      const loaded = sessionRequest(request);
+      const deadline = requestDeadline(request.context, margin);
+      deadlines.set(request, deadline);
+      const loaded = { ...sessionRequestFromEvent(request.event), signal: deadline.signal };
       request.context.session = mode === 'load' ? await sessions.load(loaded) : await sessions.attach(loaded);
     },
     after: async (request) => {
-      const setCookies = await sessions.commit(request.context.session, sessionRequest(request));
-      request.response = withCookies(request.response, setCookies);
+      try {
+        const committed = {
+          ...sessionRequestFromEvent(request.event),
+          signal: deadlines.get(request)?.signal,
+        };
+        const setCookies = await sessions.commit(request.context.session, committed);
+        request.response = withCookies(request.response, setCookies);
+      } finally {
+        end(request);
+      }
     },
+    onError: async (request) => end(request),
   };
 }
 

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { type AppConfig, readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import type { RequestLog } from '../../lambda/app/requestLog';
 import type { HttpResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
@@ -21,7 +22,7 @@ import { BenchCheckError } from './errors';
 import { type HandlerOutputSummary, redirectHandlerOutput } from './handlerOutput';
 import { createMiddyIndex } from './middyIndex';
 import { RequestRecorder, type RequestSummary } from './recorder';
-import { type RatioInterval, ratioOfMedians } from './stats';
+import { type RatioInterval, ratioOfMedians, summarize } from './stats';
 
 export { OPERATION_KINDS, type OperationKind } from './recorder';
 
@@ -83,6 +84,8 @@ export interface FlowBenchResult {
   floorRatio: RatioInterval;
   /** The same for our index handler with its logger at ERROR: the request line not produced at all. */
   floorRatioWithoutLogLine: RatioInterval;
+  /** The median time the index's request line took to build and write, timed in the handler (µs). */
+  indexLineMedianUs: number;
   /** The page on Middy over ours, both without the log line (information, no target). */
   middyRatio: RatioInterval;
   /** The companion's request types and our logged-in `GET /` over its (when there is one). */
@@ -106,22 +109,36 @@ interface Apps {
 }
 
 /**
- * Our three handlers built as in production (one app context: DynamoDB client, key ring,
- * logger), on the configuration's endpoint, with the production logger at `logLevel`: INFO as
- * deployed; ERROR leaves the per-request line out. Explicit, so the suite's or the shell's
- * POWERTOOLS_LOG_LEVEL cannot change what is measured.
+ * Our three handlers built as in production: each function runs in containers of its own, so
+ * each handler gets its own app context (DynamoDB client, key ring, logger), and the index's
+ * client carries no login's or logout's writes. On the configuration's endpoint, with the
+ * production logger at `logLevel`: INFO as deployed; ERROR leaves the per-request line out.
+ * Explicit, so the suite's or the shell's POWERTOOLS_LOG_LEVEL cannot change what is measured.
  * @example const { index } = createBenchHandlers(config, 'INFO');
  */
 export function createBenchHandlers(
   config: AppConfig,
   logLevel: 'INFO' | 'ERROR',
+  /** Receives how long each of the index's request lines took to build and write, in ms. */
+  onIndexLine?: (ms: number) => void,
 ): Record<'index' | 'login' | 'logout', Handler> {
-  const logger = new Logger({ serviceName: 'sessions', logLevel });
-  const context = createAppContext(config, { logger });
+  const context = () =>
+    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }) });
+  const indexContext = context();
+  if (onIndexLine) indexContext.requestLog = timed(indexContext.requestLog, onIndexLine);
   return {
-    index: createLambdaHandler(indexRoute, context),
-    login: createLambdaHandler(loginRoute, context),
-    logout: createLambdaHandler(logoutRoute, context),
+    index: createLambdaHandler(indexRoute, indexContext),
+    login: createLambdaHandler(loginRoute, context()),
+    logout: createLambdaHandler(logoutRoute, context()),
+  };
+}
+
+/** `requestLog`, reporting each call's time: the line's cost where the handler pays it. */
+function timed(requestLog: RequestLog, report: (ms: number) => void): RequestLog {
+  return (fields, metricNames) => {
+    const started = performance.now();
+    requestLog(fields, metricNames);
+    report(performance.now() - started);
   };
 }
 
@@ -156,8 +173,9 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       DYNAMODB_ENDPOINT: proxy.endpoint,
       SESSION_SECRET: randomSigningKey(),
     });
+    const indexLineMs: number[] = [];
     const apps: Apps = {
-      ...createBenchHandlers(config, 'INFO'),
+      ...createBenchHandlers(config, 'INFO', (ms) => recorder.recording && indexLineMs.push(ms)),
       indexNoLogLine: createBenchHandlers(config, 'ERROR').index,
       indexOnMiddy: await createMiddyIndex(
         createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel: 'ERROR' }) }),
@@ -232,6 +250,7 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       requestTypes: results,
       floorRatio: ratioOfMedians(loggedIn, floor),
       floorRatioWithoutLogLine: ratioOfMedians(recorder.samplesOf('loggedInIndexNoLogLine'), floor),
+      indexLineMedianUs: summarize(indexLineMs).median * 1000,
       middyRatio: ratioOfMedians(
         recorder.samplesOf('loggedInIndexOnMiddy'),
         recorder.samplesOf('loggedInIndexNoLogLine'),

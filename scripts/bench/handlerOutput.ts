@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { summarize } from './stats';
 
 /** What the handlers wrote while their output went to the file. */
 export interface HandlerOutputSummary {
@@ -13,6 +14,8 @@ export interface HandlerOutputSummary {
   requestLogLines: number;
   /** Lines written to stderr (counted as they were written). */
   stderrLines: number;
+  /** The median time of one `write(2)` of the output, in µs, timed where the handlers make it. */
+  writeMedianUs: number;
 }
 
 export interface OutputRedirect {
@@ -39,13 +42,18 @@ const REQUEST_LOG_MARK = '"message":"request"';
  * write to the thread pool, off the request's path, and flatter the handlers.
  */
 class SyncFileWriter extends Writable {
+  /** How long each `write(2)` took, in ms. */
+  readonly writeMs: number[] = [];
+
   constructor(private readonly fd: number) {
     super();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
+      const started = performance.now();
       writeSync(this.fd, chunk);
+      this.writeMs.push(performance.now() - started);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -123,6 +131,7 @@ export function redirectHandlerOutput(file: string): OutputRedirect {
         bytes: Buffer.byteLength(text),
         requestLogLines: countLines(text, REQUEST_LOG_MARK),
         stderrLines,
+        writeMedianUs: summarize(writer.writeMs).median * 1000,
       };
     },
   };

@@ -106,6 +106,9 @@ describe('npm run bench: flows', () => {
       stderrLines: 0,
     });
     expect(new Set(requestLines.map((line) => line.route))).toEqual(new Set(['index', 'login', 'logout']));
+    // The line's own cost is timed where the handler pays it, and its write within that.
+    expect(result.indexLineMedianUs).toBeGreaterThan(0);
+    expect(result.output.writeMedianUs).toBeGreaterThan(0);
   });
 });
 
