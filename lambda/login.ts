@@ -5,10 +5,12 @@ import { readForm } from './http/form.js';
 import { HttpError } from './http/HttpError.js';
 import { loginPage } from './http/pages.js';
 import { htmlResponse, redirect } from './http/response.js';
+import { deviceLabel } from './session/index.js';
 
 /**
  * `GET /login`: the form. `POST /login`: a new session (new id, the old one deleted: no
- * fixation) holding the username, then 303 to `/`. No read: the old session's contents are discarded.
+ * fixation) holding the username, owned by it (with the browser's device label) so that it is
+ * listed among the user's sessions, then 303 to `/`. No read: the old session's contents are discarded.
  */
 export const loginRoute: Route = {
   name: 'login',
@@ -31,7 +33,7 @@ export const loginRoute: Route = {
       return htmlResponse(400, loginPage({ error: check.error }));
     }
     const session = await sessions.attach(request);
-    session.regenerate();
+    session.regenerate({ owner: check.username, device: deviceLabel(request.headers['user-agent']) });
     session.clear();
     session.set('username', check.username);
     const cookies = await sessions.commit(session, request);

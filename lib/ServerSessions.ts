@@ -12,6 +12,7 @@ import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS, TABLE_SCHEMA } from '../lambda/sessio
 import { FUNCTION_BUNDLING } from './bundling';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
+const OWNER_INDEX = TABLE_SCHEMA.ownerIndex;
 
 /** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -93,6 +94,16 @@ export class ServerSessions extends Construct {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(props.maxThroughput),
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      // Lists a user's sessions; sparse: only sessions with an owner are written to it.
+      globalSecondaryIndexes: [
+        {
+          indexName: OWNER_INDEX.indexName,
+          partitionKey: { name: OWNER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: OWNER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...OWNER_INDEX.projectedAttributes],
+        },
+      ],
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !disposable,
       removalPolicy,
@@ -189,7 +200,13 @@ export class ServerSessions extends Construct {
    * @example sessions.grantSessionAccess(logoutFunction, 'logout');
    */
   grantSessionAccess(fn: lambda.Function, access: SessionAccess): void {
-    this.table.grant(fn, ...SESSION_TABLE_ACTIONS[access]);
+    // Not table.grant(): on a table with an index it also grants the actions on `index/*`.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...SESSION_TABLE_ACTIONS[access]],
+        resources: [this.table.tableArn],
+      }),
+    );
     // Not secret.grantRead(): it also grants DescribeSecret, which the handlers never call.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,8 +1,20 @@
+import { MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES } from './constants.js';
 import { SessionNotLoadedError } from './errors.js';
 import type { KeyRing } from './KeyRing.js';
 import type { SessionSeal } from './SessionSeal.js';
-import type { SessionData, SessionRecord } from './SessionStore.js';
+import type { SessionData, SessionOwnership, SessionRecord } from './SessionStore.js';
 import { assertStorable } from './storableValue.js';
+
+/** What `regenerate` records of the new session, so that its owner can list and revoke it. */
+export interface SessionOwnerOptions {
+  /** The user id the app logs in with: the new session is listed under it. */
+  owner: string;
+  /** A coarse label of the device, such as `deviceLabel(userAgent)` gives. @default 'Unknown device' */
+  device?: string;
+}
+
+/** The label of a session whose login gave none. */
+export const UNKNOWN_DEVICE = 'Unknown device';
 
 /** What the request's cookie led to; `not-read`: a verified cookie whose session was attached, not read. */
 export type SessionOutcome = 'no-cookie' | 'bad-signature' | 'absent' | 'expired' | 'found' | 'not-read';
@@ -39,6 +51,8 @@ export interface SessionState {
   /** `clear()` was called: a commit replaces the whole stored map. */
   cleared: boolean;
   regenerate: boolean;
+  /** Who the regenerated session belongs to (`regenerate({ owner })`); undefined: anonymous. */
+  ownership: SessionOwnership | undefined;
   destroy: boolean;
   writes: SessionWrite[];
 }
@@ -59,6 +73,33 @@ export function sessionState(session: Session): SessionState {
  */
 export function dictionary(data: SessionData = {}): SessionData {
   return Object.assign(Object.create(null) as SessionData, data);
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return true;
+  }
+  return false;
+}
+
+/** The options checked: each bad one throws a `TypeError` that names it. */
+function ownershipOf(options: SessionOwnerOptions): SessionOwnership {
+  const { owner, device = UNKNOWN_DEVICE } = options;
+  if (typeof owner !== 'string' || owner === '' || Buffer.byteLength(owner) > MAX_OWNER_BYTES) {
+    throw new TypeError(`owner: expected a non-empty string of at most ${MAX_OWNER_BYTES} bytes`);
+  }
+  if (
+    typeof device !== 'string' ||
+    device.trim() === '' ||
+    device.length > MAX_DEVICE_LABEL_LENGTH ||
+    hasControlCharacter(device)
+  ) {
+    throw new TypeError(
+      `device: expected a label of 1 to ${MAX_DEVICE_LABEL_LENGTH} characters without control characters`,
+    );
+  }
+  return { owner, device };
 }
 
 function loaded(session: Session): SessionData {
@@ -134,14 +175,30 @@ export class Session {
     state.changed.clear();
   }
 
-  /** Gives the session a new id on commit and deletes the old item: call it at login. */
-  regenerate(): void {
-    sessionState(this).regenerate = true;
+  /**
+   * Gives the session a new id on commit and deletes the old item: call it at login. With an
+   * owner, the new session is recorded as theirs (with its device label and a new public id), so
+   * `UserSessions` can list and revoke it. Without one, it is anonymous.
+   */
+  regenerate(options?: SessionOwnerOptions): void {
+    const state = sessionState(this);
+    state.ownership = options === undefined ? undefined : ownershipOf(options);
+    state.regenerate = true;
   }
 
   /** Deletes the session and clears the cookie on commit: call it at logout. */
   destroy(): void {
     sessionState(this).destroy = true;
+  }
+
+  /** The owner of the session as read by `load` (undefined: anonymous, or not read). */
+  get owner(): string | undefined {
+    return sessionState(this).record?.owner;
+  }
+
+  /** The public id of the session as read by `load`, as `UserSessions.list` shows it; only with an owner. */
+  get publicId(): string | undefined {
+    return sessionState(this).record?.publicId;
   }
 
   /** How the request's cookie was read. */

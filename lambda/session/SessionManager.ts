@@ -207,7 +207,7 @@ export class SessionManager {
     const data = state.modified || state.regenerate ? dictionary(state.data) : undefined;
     if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
       const fresh = newToken();
-      await store.create(new SessionSeal(fresh), data ?? {}, request.signal);
+      await store.create(new SessionSeal(fresh), data ?? {}, state.ownership, request.signal);
       state.writes.push('created');
       // Delete only after the new session exists: a failure here must not leave the user with neither.
       if (token !== undefined) {
@@ -254,6 +254,7 @@ export class SessionManager {
       changed: new Set(),
       cleared: false,
       regenerate: false,
+      ownership: undefined,
       destroy: false,
       writes: [],
     };

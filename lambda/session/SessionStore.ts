@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   DeleteCommand,
@@ -6,18 +7,18 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { untilAborted } from './abort.js';
-import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, SEALED_ATTRIBUTE, TABLE_SCHEMA } from './constants.js';
 import {
-  SessionIdCollisionError,
-  SessionStoreRejectedError,
-  SessionStoreUnavailableError,
-  SessionTooLargeError,
-} from './errors.js';
+  MAX_SESSION_DATA_BYTES,
+  PUBLIC_ID_BYTES,
+  REFRESH_FRACTION,
+  SEALED_ATTRIBUTE,
+  TABLE_SCHEMA,
+} from './constants.js';
+import { SessionIdCollisionError, SessionTooLargeError } from './errors.js';
 import { hashToken } from './KeyRing.js';
 import type { SealedValues, SessionSeal } from './SessionSeal.js';
-import { isRejection } from './sdkErrors.js';
 import { assertStorable } from './storableValue.js';
+import { ConditionFailed, storeCall } from './storeCall.js';
 
 /** JSON-serialisable session data. */
 export type SessionData = Record<string, unknown>;
@@ -38,6 +39,23 @@ export interface SessionRecord {
   validUntil: number;
   /** TTL attribute, epoch seconds (floor of validUntil): only DynamoDB's garbage collector. */
   expiresAt: number;
+  /** The user the session was created for at login: puts it in the owner index. Absent: anonymous. */
+  owner?: string;
+  /** A coarse label such as `Firefox on Linux`; only with an owner. */
+  device?: string;
+  /** The session's public id (random, neither token nor key), for listing and revoking; only with an owner. */
+  publicId?: string;
+}
+
+/** Who a session is created for: its owner and a device label (see `SessionOwnerOptions`). */
+export interface SessionOwnership {
+  owner: string;
+  device: string;
+}
+
+/** A new public id: 16 random bytes, base64url. */
+export function newPublicId(): string {
+  return randomBytes(PUBLIC_ID_BYTES).toString('base64url');
 }
 
 export type LoadResult =
@@ -75,10 +93,6 @@ const TTL = TABLE_SCHEMA.ttlAttribute;
 /** Updates apply only to an item that still exists and has not expired: no resurrection. */
 const LIVE_ITEM_CONDITION = 'attribute_exists(#id) AND #validUntil > :now';
 
-function isConditionalCheckFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
 /** A stored map of sealed values; items written before sealing hold a plain `data` map instead. */
 function isSealedMap(value: unknown): value is SealedValues {
   return (
@@ -92,9 +106,6 @@ function sealedBytes(sealed: SealedValues): number {
   for (const [tag, value] of Object.entries(sealed)) bytes += Buffer.byteLength(tag) + value.byteLength;
   return bytes;
 }
-
-/** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
-class ConditionFailed extends Error {}
 
 /** One `UpdateItem`'s expression parts, built up clause by clause. */
 class UpdateParts {
@@ -140,7 +151,7 @@ export class SessionStore {
    * let whoever can write the table plant session data.
    */
   async load(seal: SessionSeal, signal?: AbortSignal): Promise<LoadResult> {
-    const output = await this.send('load', signal, () =>
+    const output = await storeCall('load', signal, () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: seal.itemKey }, ConsistentRead: true }),
       ),
@@ -156,9 +167,15 @@ export class SessionStore {
   /**
    * A new item for the seal's token holding `data` sealed (a conditional put); fails with
    * `SessionIdCollisionError` if the id already holds another session. Costs one extra read only
-   * when the condition fails.
+   * when the condition fails. With `ownership`, the item also holds its owner, device label and a
+   * new public id, which puts it in the owner index (one more write there).
    */
-  async create(seal: SessionSeal, data: SessionData, signal?: AbortSignal): Promise<SessionRecord> {
+  async create(
+    seal: SessionSeal,
+    data: SessionData,
+    ownership?: SessionOwnership,
+    signal?: AbortSignal,
+  ): Promise<SessionRecord> {
     const sealed = this.withinLimit(this.sealAll(seal, data));
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteMs;
@@ -171,9 +188,12 @@ export class SessionStore {
       absoluteExpiresAt,
       validUntil,
       expiresAt: Math.floor(validUntil / 1000),
+      ...(ownership === undefined
+        ? {}
+        : { owner: ownership.owner, device: ownership.device, publicId: newPublicId() }),
     };
     try {
-      await this.send('create', signal, () =>
+      await storeCall('create', signal, () =>
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
@@ -250,7 +270,7 @@ export class SessionStore {
 
   /** Deletes the session for `token` (idempotent). */
   async destroy(token: string, signal?: AbortSignal): Promise<void> {
-    await this.send('destroy', signal, () =>
+    await storeCall('destroy', signal, () =>
       this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } })),
     );
   }
@@ -274,7 +294,7 @@ export class SessionStore {
     };
     parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl');
     try {
-      await this.send(operation, signal, () =>
+      await storeCall(operation, signal, () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -306,7 +326,7 @@ export class SessionStore {
 
   /** True when the stored item for `record.id` is `record` as this store just wrote it. */
   private async holdsRecord(record: SessionRecord, signal: AbortSignal | undefined): Promise<boolean> {
-    const output = await this.send('create', signal, () =>
+    const output = await storeCall('create', signal, () =>
       this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
       ),
@@ -332,25 +352,5 @@ export class SessionStore {
     const bytes = sealedBytes(sealed);
     if (bytes > this.maxDataBytes) throw new SessionTooLargeError(bytes, this.maxDataBytes);
     return sealed;
-  }
-
-  /**
-   * Runs one SDK call, waited for until the request's deadline at most: a failed condition becomes
-   * `ConditionFailed`, a refusal for good "rejected", anything else (the deadline too) "unavailable".
-   * The deadline is raced here rather than handed to the SDK as its `abortSignal`, which costs
-   * every call far more (docs/performance.md); a call left behind still ends at its own timeout.
-   */
-  private async send<T>(
-    operation: string,
-    signal: AbortSignal | undefined,
-    call: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await untilAborted(call(), signal);
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) throw new ConditionFailed();
-      if (isRejection(error)) throw new SessionStoreRejectedError(operation, { cause: error });
-      throw new SessionStoreUnavailableError(operation, { cause: error });
-    }
   }
 }

@@ -4,6 +4,19 @@ export const TABLE_SCHEMA = {
   partitionKey: 'id',
   /** Epoch seconds; DynamoDB TTL deletes the item some time after it. */
   ttlAttribute: 'expiresAt',
+  /**
+   * The global secondary index listing a user's sessions, most recently refreshed first. Sparse:
+   * only sessions given an owner at login are in it; a page view never reads it.
+   */
+  ownerIndex: {
+    indexName: 'byOwner',
+    /** String: the user id the app logs in with. */
+    partitionKey: 'owner',
+    /** Number: epoch milliseconds of the last sliding refresh (or of the login). */
+    sortKey: 'refreshedAt',
+    /** Projected besides the keys (INCLUDE): what a listing shows, nothing of the data. */
+    projectedAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+  },
 } as const;
 
 /**
@@ -18,6 +31,18 @@ export const DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 43200;
 /** The cookie's name; over HTTPS it gets the `__Host-` prefix (Secure, Path=/, no Domain). */
 export const DEFAULT_COOKIE_NAME = 'session';
 export const HOST_PREFIX = '__Host-';
+
+/** A session's public id (for listing and revoking) is 16 random bytes, base64url: 22 characters. */
+export const PUBLIC_ID_BYTES = 16;
+
+/** Longest owner, in UTF-8 bytes: well under DynamoDB's 2048-byte limit for an index's partition key. */
+export const MAX_OWNER_BYTES = 1024;
+
+/** Longest device label, in characters. */
+export const MAX_DEVICE_LABEL_LENGTH = 64;
+
+/** Sessions `UserSessions.list` returns unless told otherwise. */
+export const DEFAULT_SESSION_LIST_LIMIT = 100;
 
 /** Tokens are 32 random bytes (256 bits). */
 export const TOKEN_BYTES = 32;

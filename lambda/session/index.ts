@@ -9,8 +9,10 @@ export {
   DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_KEY_REFRESH_SECONDS,
+  DEFAULT_SESSION_LIST_LIMIT,
   TABLE_SCHEMA,
 } from './constants.js';
+export { deviceLabel } from './deviceLabel.js';
 export { boundedClientConfig, createDocumentClient } from './documentClient.js';
 export {
   SessionDataError,
@@ -27,7 +29,13 @@ export {
 export { sessionRequestFromEvent } from './httpApiEvent.js';
 export { type KeyProvider, parseSigningKeys, StaticKeys } from './keyProvider.js';
 export { SecretsManagerKeys, type SecretsManagerKeysOptions } from './SecretsManagerKeys.js';
-export type { Session, SessionOutcome, SessionWrite } from './Session.js';
+export {
+  type Session,
+  type SessionOutcome,
+  type SessionOwnerOptions,
+  type SessionWrite,
+  UNKNOWN_DEVICE,
+} from './Session.js';
 export type { SessionCookieOptions } from './SessionCookie.js';
 export {
   type SessionCommitEvent,
@@ -50,3 +58,10 @@ export {
   type SigningKeySet,
   signingKeysOf,
 } from './signingKeySet.js';
+export {
+  type SessionList,
+  type SessionSummary,
+  UserSessions,
+  type UserSessionsCallOptions,
+  type UserSessionsOptions,
+} from './UserSessions.js';

@@ -10,7 +10,7 @@ import { unmatchedRouteError } from '../../lambda/app/lambdaHandler';
 import { type FunctionName, ROUTES, routeKey } from '../../lambda/contract';
 import { errorResponse } from '../../lambda/http/response';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
-import { localSigningKey, lockDataFolder } from './dataFolder';
+import { localSigningKey, lockDataFolder, recordStoreEndpoint } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
 import { DEFAULT_SWEEP_INTERVAL_MS, startExpirySweeper } from './expirySweep';
 import { ensureSessionTable } from './sessionTable';
@@ -241,8 +241,9 @@ export interface ExpirySweepSettings {
 
 /**
  * The store local runs use: `DYNAMODB_ENDPOINT` when set, else the embedded dynalite in the data
- * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT`); the table is created
- * there when missing. dynalite has no TTL: with `expirySweep`, the embedded store's expired
+ * folder (claimed with a lock, its endpoint written to `DYNAMODB_ENDPOINT` and recorded in the
+ * folder for `npm run sessions`); the table is created there when missing (and, in the embedded
+ * store, replaced when it predates the owner index). dynalite has no TTL: with `expirySweep`, the embedded store's expired
  * sessions are swept on a timer until `close`. A store at `DYNAMODB_ENDPOINT` is never swept: it
  * is someone else's, with its own TTL (or none, which the note says).
  */
@@ -262,11 +263,15 @@ export async function prepareLocalStore(
       cleanups.push(lockDataFolder(dataFolder));
       const store = await startEmbeddedStore({ path: join(dataFolder, 'dynalite') });
       cleanups.push(() => store.close());
+      cleanups.push(recordStoreEndpoint(dataFolder, store.endpoint));
       env.DYNAMODB_ENDPOINT = store.endpoint;
       description = `embedded dynalite in ${join(dataFolder, 'dynalite')}`;
     }
     const tableName = env.TABLE_NAME?.trim() || DEFAULT_TABLE_NAME;
-    const ttl = await withClient(env, (client) => ensureSessionTable(client, tableName));
+    // The embedded store is the project's own: a table made before the owner index is replaced.
+    const ttl = await withClient(env, (client) =>
+      ensureSessionTable(client, tableName, { replaceOutdated: embedded }),
+    );
     if (!embedded) {
       const note = ttl.enabled
         ? undefined

@@ -1,46 +1,83 @@
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  type TableDescription,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_SCHEMA } from '../../lambda/session/index';
+
+const INDEX = TABLE_SCHEMA.ownerIndex;
+
+/** The sessions table as the stack defines it: key `id`, and the owner index (sparse, INCLUDE). */
+export function sessionTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: INDEX.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: INDEX.sortKey, AttributeType: 'N' as const },
+    ],
+    KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: INDEX.indexName,
+        KeySchema: [
+          { AttributeName: INDEX.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: INDEX.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...INDEX.projectedAttributes] },
+      },
+    ],
+    BillingMode: 'PAY_PER_REQUEST' as const,
+  };
+}
+
+/** A table made before sessions had owners: it lacks the owner index. */
+export class OutdatedSessionTableError extends Error {
+  constructor(readonly tableName: string) {
+    super(
+      `table ${tableName} has no ${INDEX.indexName} index (it predates listing sessions per user): ` +
+        'delete the table and start again, or add the index as lib/ServerSessions.ts defines it',
+    );
+    this.name = 'OutdatedSessionTableError';
+  }
+}
 
 /** Whether TTL could be enabled; `reason` is the endpoint's answer when not. */
 export type TtlStatus = { enabled: true } | { enabled: false; reason: string };
 
 /**
- * Creates the sessions table with the stack's key schema when it is missing, waits until it is
- * ACTIVE, and tries to enable TTL. dynalite has no `UpdateTimeToLive`: that is reported, not fatal
- * (expiry is checked on every read anyway).
+ * Creates the sessions table with the stack's key schema and owner index when it is missing, waits
+ * until it is ACTIVE, and tries to enable TTL. dynalite has no `UpdateTimeToLive`: that is
+ * reported, not fatal (expiry is checked on every read anyway). A table without the owner index
+ * is refused with `OutdatedSessionTableError`, or, with `replaceOutdated` (the project's own
+ * embedded store, whose sessions are disposable), deleted and created again.
  * @example await ensureSessionTable(client, 'sessions'); // { enabled: false, reason: '…' } on dynalite
  */
 export async function ensureSessionTable(
   client: DynamoDBClient,
   tableName: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; replaceOutdated?: boolean } = {},
 ): Promise<TtlStatus> {
-  if ((await tableStatus(client, tableName)) === undefined) {
+  const existing = await describeTable(client, tableName);
+  if (existing !== undefined && !hasOwnerIndex(existing)) {
+    if (!options.replaceOutdated) throw new OutdatedSessionTableError(tableName);
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+    await waitFor(client, tableName, undefined, options.timeoutMs);
+  }
+  if (existing === undefined || !hasOwnerIndex(existing)) {
     try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await client.send(new CreateTableCommand(sessionTableDefinition(tableName)));
     } catch (error) {
       // Another process created it first: fine, wait for it below.
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     }
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while ((await tableStatus(client, tableName)) !== 'ACTIVE') {
-    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE in time`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(client, tableName, 'ACTIVE', options.timeoutMs);
+
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
@@ -59,10 +96,32 @@ export async function ensureSessionTable(
   }
 }
 
-async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+function hasOwnerIndex(table: TableDescription): boolean {
+  return (table.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === INDEX.indexName);
+}
+
+/** Until the table's status is `status` (undefined: until it is gone). */
+async function waitFor(
+  client: DynamoDBClient,
+  tableName: string,
+  status: string | undefined,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await describeTable(client, tableName))?.TableStatus !== status) {
+    if (Date.now() > deadline)
+      throw new Error(`table ${tableName} did not become ${status ?? 'deleted'} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function describeTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return Table?.TableStatus;
+    return Table;
   } catch (error) {
     if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
       return undefined;

@@ -199,7 +199,7 @@ describe('SessionsStack', () => {
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: 'id', AttributeType: 'S' }]),
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         Replicas: [
           Match.objectLike({
@@ -209,6 +209,29 @@ describe('SessionsStack', () => {
         ],
       },
     });
+  });
+
+  it('lists sessions per owner through one index: owner, newest refresh first, projecting only the listing', () => {
+    // Assess: the keys' types, and a projection that leaves the sealed data out of the index.
+    const [[, table]] = resourcesOfType('AWS::DynamoDB::GlobalTable');
+    expect(table.Properties.AttributeDefinitions).toEqual([
+      { AttributeName: 'id', AttributeType: 'S' },
+      { AttributeName: 'owner', AttributeType: 'S' },
+      { AttributeName: 'refreshedAt', AttributeType: 'N' },
+    ]);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'byOwner',
+        KeySchema: [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+        },
+      },
+    ]);
   });
 
   it('generates the signing key secret at deploy time', () => {

@@ -207,14 +207,18 @@ describe('the stored item', () => {
     expect(everything).not.toContain(signature);
     expect(everything).not.toContain(cookieValue(cookie));
 
-    // In the clear: the key, the times and the TTL; the data is a map of binary sealed values
-    // under keyed-hash names. Neither the name nor the value is readable.
+    // In the clear: the key, the times, the TTL, and the owner with its device label and public
+    // id (for listing per user); the data is a map of binary sealed values under keyed-hash names.
+    // Neither the name nor the value is readable.
     const raw = await getRawItem(db, expectedId);
     expect(Object.keys(raw ?? {}).sort()).toEqual([
       'absoluteExpiresAt',
       'createdAt',
+      'device',
       'expiresAt',
       'id',
+      'owner',
+      'publicId',
       'refreshedAt',
       'sealed',
       'validUntil',
@@ -224,7 +228,8 @@ describe('the stored item', () => {
     expect(sealed).toHaveLength(1);
     expect(sealed[0][0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sealed[0][1].B).toBeInstanceOf(Uint8Array);
-    const text = rawText(await scanRaw(db));
+    expect(raw?.owner).toEqual({ S: 'storage-check' });
+    const text = rawText((await scanRaw(db)).map(({ owner: _owner, ...rest }) => rest));
     expect(text).not.toContain('storage-check');
     expect(text).not.toContain('username');
 

@@ -6,6 +6,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -15,6 +16,7 @@ import { StaticKeys } from '../../lambda/session/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/SessionManager';
 import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
+import { UserSessions } from '../../lambda/session/UserSessions';
 import { T0, TestClock } from './clock';
 import { testKey } from './keys';
 import { TABLE } from './table';
@@ -48,6 +50,10 @@ export function makeStore(clock: TestClock, options: { maxDataBytes?: number } =
     now: clock.now,
     ...options,
   });
+}
+
+export function makeUserSessions(clock: TestClock): UserSessions {
+  return new UserSessions({ client: documentClient(), tableName: TABLE, now: clock.now });
 }
 
 export function makeManager(
@@ -93,6 +99,7 @@ function answerEveryCommandEmpty(ddb: AwsClientStub<DynamoDBDocumentClient>): vo
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
   ddb.on(DeleteCommand).resolves({});
+  ddb.on(QueryCommand).resolves({ Items: [] });
 }
 
 export interface UnitAppOptions {

@@ -838,6 +838,7 @@ describe('Session', () => {
       changed: new Set(),
       cleared: false,
       regenerate: false,
+      ownership: undefined,
       destroy: false,
       writes: [],
     };
@@ -1193,5 +1194,87 @@ describe('values that cannot be stored', () => {
     // Act & Assess
     await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionDataError);
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+  });
+});
+
+describe('sessions with an owner', () => {
+  async function loginAs(options?: Parameters<Session['regenerate']>[0]) {
+    const sessions = makeManager(clock);
+    const req = request();
+    const session = await sessions.attach(req);
+    session.regenerate(options);
+    session.clear();
+    session.set('username', 'alice');
+    const cookies = await sessions.commit(session, req);
+    return { cookies, put: onlyInput(PutCommand) };
+  }
+
+  it('regenerate({ owner, device }) puts the owner, the device label and a new public id in the clear', async () => {
+    // Act
+    const { cookies, put } = await loginAs({ owner: 'alice', device: 'Firefox on Linux' });
+
+    // Assess: the item is in the owner index (owner and refreshedAt), with a random public id.
+    const fresh = tokenIn(cookies[0]);
+    expect(put.Item).toMatchObject({
+      id: sha256Base64Url(fresh),
+      owner: 'alice',
+      device: 'Firefox on Linux',
+      publicId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      refreshedAt: expect.any(Number),
+    });
+    // The public id is neither the token nor the table key, nor derived from either.
+    const publicId = String(put.Item?.publicId);
+    expect(fresh).not.toContain(publicId);
+    expect(sha256Base64Url(fresh)).not.toContain(publicId);
+    ddb.resetHistory();
+    const again = await loginAs({ owner: 'alice', device: 'Firefox on Linux' });
+    expect(again.put.Item?.publicId).not.toBe(publicId);
+  });
+
+  it('without a device, the label is "Unknown device"', async () => {
+    const { put } = await loginAs({ owner: 'alice' });
+    expect(put.Item).toMatchObject({ owner: 'alice', device: 'Unknown device' });
+  });
+
+  it('regenerate() without an owner writes no owner, device or public id: the index is not written', async () => {
+    const { put } = await loginAs();
+    expect(Object.keys(put.Item ?? {}).sort()).toEqual(
+      ['absoluteExpiresAt', 'createdAt', 'expiresAt', 'id', 'refreshedAt', 'sealed', 'validUntil'].sort(),
+    );
+  });
+
+  it.each([
+    ['an empty owner', { owner: '' }, /^owner:/],
+    ['an owner over 1024 bytes', { owner: 'é'.repeat(513) }, /^owner:/],
+    ['a non-string owner', { owner: 42 }, /^owner:/],
+    ['a blank device', { owner: 'alice', device: ' ' }, /^device:/],
+    ['a device over 64 characters', { owner: 'alice', device: 'x'.repeat(65) }, /^device:/],
+    ['a device with a control character', { owner: 'alice', device: 'Firefox\non Linux' }, /^device:/],
+  ])('regenerate refuses %s, naming the option, and changes nothing', async (_label, options, message) => {
+    const session = await makeManager(clock).attach(request());
+    expect(() => session.regenerate(options as never)).toThrow(message);
+    expect(session.isRegenerated).toBe(false);
+  });
+
+  it('a loaded session tells its owner and public id; an anonymous one tells neither', async () => {
+    // Prepare
+    const owned = newToken();
+    const anonymous = newToken();
+    const publicId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    ddb
+      .on(GetCommand, { Key: { id: sha256Base64Url(owned) } })
+      .resolves({ Item: { ...storedItem(owned, {}), owner: 'alice', device: 'Unknown device', publicId } });
+    ddb
+      .on(GetCommand, { Key: { id: sha256Base64Url(anonymous) } })
+      .resolves({ Item: storedItem(anonymous, {}) });
+    const sessions = makeManager(clock);
+
+    // Act
+    const mine = await sessions.load(request([current.sign(owned)]));
+    const theirs = await sessions.load(request([current.sign(anonymous)]));
+
+    // Assess
+    expect([mine.owner, mine.publicId]).toEqual(['alice', publicId]);
+    expect([theirs.owner, theirs.publicId]).toEqual([undefined, undefined]);
   });
 });

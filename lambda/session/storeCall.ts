@@ -1,0 +1,30 @@
+import { untilAborted } from './abort.js';
+import { SessionStoreRejectedError, SessionStoreUnavailableError } from './errors.js';
+import { isRejection } from './sdkErrors.js';
+
+/** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
+export class ConditionFailed extends Error {}
+
+function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Runs one SDK call, waited for until the request's deadline at most: a failed condition becomes
+ * `ConditionFailed`, a refusal for good "rejected", anything else (the deadline too) "unavailable".
+ * The deadline is raced here rather than handed to the SDK as its `abortSignal`, which costs
+ * every call far more (docs/performance.md); a call left behind still ends at its own timeout.
+ */
+export async function storeCall<T>(
+  operation: string,
+  signal: AbortSignal | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await untilAborted(call(), signal);
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) throw new ConditionFailed();
+    if (isRejection(error)) throw new SessionStoreRejectedError(operation, { cause: error });
+    throw new SessionStoreUnavailableError(operation, { cause: error });
+  }
+}

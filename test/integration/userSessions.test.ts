@@ -1,0 +1,270 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../lambda/session/documentClient';
+import { UserSessions } from '../../lambda/session/UserSessions';
+import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
+import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem, TABLE } from '../support/table';
+import { useTestApp } from '../support/testApp';
+
+// Sessions per user on a real (embedded) store: the login records the owner, the owner index
+// lists and revokes, and the app's handlers see the result on the very next request.
+
+const IDLE_SECONDS = 4;
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+const SAFARI_IOS =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
+const app = useTestApp(db, { idleSeconds: IDLE_SECONDS, now: clock.now });
+let users: UserSessions;
+
+beforeAll(() => {
+  users = new UserSessions({
+    client: createDocumentClient({ endpoint: proxy.endpoint }),
+    tableName: TABLE,
+    now: clock.now,
+  });
+});
+
+let counter = 0;
+/** A distinct user name per test, so tests never see each other's sessions. */
+function user(name: string): string {
+  return `${name}-${++counter}`;
+}
+
+/** Logs `username` in from a browser with this User-Agent, 10 ms after the previous login. */
+async function login(username: string, userAgent = FIREFOX): Promise<string> {
+  clock.advance(10);
+  const response = await app.login(loginEvent(username, { headers: { 'user-agent': userAgent } }));
+  expect(response.statusCode).toBe(303);
+  return cookieFrom(response);
+}
+
+async function publicIdOf(cookie: string): Promise<string> {
+  const item = await getItem(db, itemIdOf(cookie));
+  expect(item?.publicId).toEqual(expect.any(String));
+  return String(item?.publicId);
+}
+
+async function loggedInAs(cookie: string): Promise<string | undefined> {
+  return shownUsername(await app.index(httpEvent({ cookies: [cookie] })));
+}
+
+describe('the login records the owner', () => {
+  it('stores the username as owner, the browser as a coarse label, and a public id', async () => {
+    // Act
+    const alice = user('alice');
+    const cookie = await login(alice, SAFARI_IOS);
+
+    // Assess
+    const item = await getItem(db, itemIdOf(cookie));
+    expect(item).toMatchObject({
+      owner: alice,
+      device: 'Safari on iOS',
+      publicId: expect.stringMatching(/^[\w-]{22}$/),
+    });
+    expect(JSON.stringify(item)).not.toContain('iPhone OS 18_1');
+  });
+
+  it('an owned session’s page view still costs exactly one GetItem, and never touches the index', async () => {
+    const cookie = await login(user('reader'));
+    clock.advance(100);
+    proxy.reset();
+    expect(await loggedInAs(cookie)).toMatch(/^reader-/);
+    expect(proxy.operations).toEqual(['GetItem']);
+  });
+});
+
+describe('list', () => {
+  it('shows the owner’s live sessions, most recently active first, with device and times', async () => {
+    // Prepare: three logins of alice, one of bob; then the first of alice is refreshed.
+    const alice = user('alice');
+    const first = await login(alice, FIREFOX);
+    const second = await login(alice, SAFARI_IOS);
+    const third = await login(alice, FIREFOX);
+    await login(user('bob'));
+    clock.advance(1500); // past a quarter of the idle window: the next page view refreshes
+    expect(await loggedInAs(first)).toBe(alice);
+
+    // Act
+    const { sessions, more } = await users.list(alice);
+
+    // Assess
+    expect(more).toBe(false);
+    expect(sessions.map((session) => session.publicId)).toEqual([
+      await publicIdOf(first),
+      await publicIdOf(third),
+      await publicIdOf(second),
+    ]);
+    expect(sessions.map((session) => session.device)).toEqual([
+      'Firefox on Linux',
+      'Firefox on Linux',
+      'Safari on iOS',
+    ]);
+    expect(sessions[0].lastActiveAt).toBe(clock.value);
+    expect(sessions[0].signedInAt).toBeLessThan(sessions[0].lastActiveAt);
+    expect(sessions[2].validUntil).toBe(sessions[2].lastActiveAt + IDLE_SECONDS * 1000);
+  });
+
+  it('never lists an expired session, though its item is still in the table', async () => {
+    const alice = user('alice');
+    const old = await login(alice);
+    clock.advance(IDLE_SECONDS * 1000);
+    const fresh = await login(alice);
+    expect(await getItem(db, itemIdOf(old))).toBeDefined();
+    expect((await users.list(alice)).sessions.map((session) => session.publicId)).toEqual([
+      await publicIdOf(fresh),
+    ]);
+  });
+
+  it('is bounded, and says when there are more', async () => {
+    const alice = user('alice');
+    for (let n = 0; n < 4; n++) await login(alice);
+    expect(await users.list(alice, { limit: 3 })).toMatchObject({ more: true, sessions: { length: 3 } });
+    expect(await users.list(alice, { limit: 4 })).toMatchObject({ more: false, sessions: { length: 4 } });
+  });
+
+  it('holds no anonymous session: the index is sparse', async () => {
+    // Prepare: a session with data but no login, next to a logged-in one.
+    const request = { cookies: [], secure: true };
+    const anonymous = await app.sessions.load(request);
+    anonymous.set('cart', ['book']);
+    const [anonymousCookie] = await app.sessions.commit(anonymous, request);
+    const bob = await login(user('bob'));
+
+    // Act: everything the index holds (a test may scan; the app never does).
+    const { Items = [] } = await db.documents.send(
+      new ScanCommand({ TableName: TABLE, IndexName: 'byOwner' }),
+    );
+
+    // Assess
+    const ids = Items.map((item) => item.id);
+    expect(ids).toContain(itemIdOf(bob));
+    expect(ids).not.toContain(itemIdOf(anonymousCookie.split(';')[0]));
+    expect(Items.every((item) => typeof item.owner === 'string')).toBe(true);
+    expect(Object.keys(Items[0]).sort()).toEqual(
+      ['createdAt', 'device', 'id', 'owner', 'publicId', 'refreshedAt', 'validUntil'].sort(),
+    );
+  });
+});
+
+describe('revoke', () => {
+  it('revokes one session: it is logged out on its very next request, the others stay', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice, FIREFOX);
+
+    expect(await users.revoke(alice, await publicIdOf(phone))).toBe(true);
+
+    expect(await loggedInAs(phone)).toBeUndefined();
+    expect(await getItem(db, itemIdOf(phone))).toBeUndefined();
+    expect(await loggedInAs(laptop)).toBe(alice);
+    expect((await users.list(alice)).sessions).toHaveLength(1);
+  });
+
+  it('two users never revoke each other’s sessions: another user’s public id changes nothing', async () => {
+    const alice = user('alice');
+    const bob = user('bob');
+    const aliceCookie = await login(alice);
+    await login(bob);
+    const alicesId = await publicIdOf(aliceCookie);
+    const before = await getItem(db, itemIdOf(aliceCookie));
+
+    expect(await users.revoke(bob, alicesId)).toBe(false);
+    expect(await users.revokeAll(bob)).toBe(1);
+
+    expect(await getItem(db, itemIdOf(aliceCookie))).toEqual(before);
+    expect(await loggedInAs(aliceCookie)).toBe(alice);
+    expect((await users.list(bob)).sessions).toEqual([]);
+    expect((await users.list(alice)).sessions.map((session) => session.publicId)).toEqual([alicesId]);
+  });
+
+  it('revokes all but the current one', async () => {
+    const alice = user('alice');
+    const others = [await login(alice), await login(alice, SAFARI_IOS)];
+    const current = await login(alice);
+    const bobs = await login(user('bob'));
+
+    expect(await users.revokeAll(alice, { except: await publicIdOf(current) })).toBe(2);
+
+    for (const cookie of others) expect(await loggedInAs(cookie)).toBeUndefined();
+    expect(await loggedInAs(current)).toBe(alice);
+    expect(await loggedInAs(bobs)).toMatch(/^bob-/);
+  });
+
+  it('revokes all, expired sessions included', async () => {
+    const alice = user('alice');
+    const expired = await login(alice);
+    clock.advance(IDLE_SECONDS * 1000);
+    const live = [await login(alice), await login(alice)];
+
+    expect(await users.revokeAll(alice)).toBe(3);
+
+    expect(await getItem(db, itemIdOf(expired))).toBeUndefined();
+    for (const cookie of live) expect(await loggedInAs(cookie)).toBeUndefined();
+    expect(await users.list(alice)).toEqual({ sessions: [], more: false });
+  });
+});
+
+describe('no resurrection: a revoke racing a refresh or a save', () => {
+  /** A session of a new user whose sliding refresh is due (1.5 s after login, idle 4 s). */
+  async function sessionWithRefreshDue(): Promise<{ owner: string; cookie: string; publicId: string }> {
+    const owner = user('racer');
+    const cookie = await login(owner);
+    clock.advance(1500);
+    return { owner, cookie, publicId: await publicIdOf(cookie) };
+  }
+
+  it('a refresh that reaches the store after the revoke finds nothing to update', async () => {
+    const { owner, cookie, publicId } = await sessionWithRefreshDue();
+    const gate = proxy.hold('UpdateItem');
+    const pending = app.index(httpEvent({ cookies: [cookie] }));
+    await gate.arrived; // the page view has read the session; its refresh is on the way
+
+    expect(await users.revoke(owner, publicId)).toBe(true);
+    gate.release();
+
+    const page = await pending;
+    expect(shownUsername(page)).toBeUndefined();
+    expect(page.cookies).toEqual([]);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    expect(await loggedInAs(cookie)).toBeUndefined();
+  });
+
+  it('a save that reaches the store after a revoke-all finds nothing to update', async () => {
+    const { owner, cookie } = await sessionWithRefreshDue();
+    const request = { cookies: [cookie], secure: true };
+    const session = await app.sessions.load(request);
+    session.set('theme', 'dark');
+    const gate = proxy.hold('UpdateItem');
+    const pending = app.sessions.commit(session, request);
+    await gate.arrived;
+
+    expect(await users.revokeAll(owner)).toBe(1);
+    gate.release();
+
+    expect(await pending).toEqual([]);
+    expect(session.writes).toEqual(['gone']);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+  });
+
+  it('a revoke and a refresh-due page view started together never leave the session alive (20 trials)', async () => {
+    proxy.reset();
+    for (let trial = 0; trial < 20; trial++) {
+      const { owner, cookie, publicId } = await sessionWithRefreshDue();
+      const [page, revoked] = await Promise.all([
+        app.index(httpEvent({ cookies: [cookie] })),
+        users.revoke(owner, publicId),
+      ]);
+      expect(page.statusCode).toBe(200);
+      expect(revoked).toBe(true);
+      expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+      expect(await loggedInAs(cookie)).toBeUndefined();
+    }
+    expect(proxy.count('UpdateItem')).toBeGreaterThan(0);
+  });
+});
