@@ -65,6 +65,7 @@ describe('npm run bench: cold start', () => {
       'index',
       'login',
       'logout',
+      'sessions',
       'middy',
       'peer',
       'reference',
