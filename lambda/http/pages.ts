@@ -34,6 +34,7 @@ a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid 
 .sessions li { padding: .75rem 0; border-top: 1px solid var(--border); }
 .sessions p { margin: 0; }
 .sessions button { margin-top: .5rem; }
+form + .muted { margin-top: 1rem; }
 `;
 
 /** The Content-Security-Policy: no script at all, and only our one inline stylesheet, by hash. */
@@ -80,8 +81,8 @@ export function indexPage(username: string | undefined): string {
     'Sessions',
     html`<h1>Sessions</h1>
 <p>Logged in as ${username}</p>
-<p><a href="/sessions">your sessions on other devices</a></p>
-<p><a href="/logout">click here to log out</a></p>`,
+<p><a href="/logout">click here to log out</a></p>
+<p><a href="/sessions">your sessions on other devices</a></p>`,
   );
 }
 
