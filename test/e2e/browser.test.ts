@@ -437,8 +437,8 @@ describe('accessibility (axe-core) and screenshots', () => {
       await page.getByText('Logged in as admin').waitFor();
       await check('logged-in');
 
-      // The sessions page with another device to log out: a user of its own per scheme.
-      const user = `alice-${colorScheme}`;
+      // The sessions page with another device to log out: a user of its own per scheme (docs/sessions.png is the light one).
+      const user = colorScheme === 'light' ? 'carol' : 'dave';
       await logIn(await newPage({ userAgent: IPHONE }), user);
       await page.goto(at('/login'));
       await page.getByLabel('Username').fill(user);
