@@ -246,7 +246,7 @@ describe('dashboard', () => {
       .filter((metric) => metric[1] === 'ThrottledRequests')
       .map((metric) => metric.slice(0, 6).join(' '));
     expect(throttled.sort()).toEqual(
-      ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map(
+      ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map(
         (operation) => `AWS/DynamoDB ThrottledRequests Operation ${operation} TableName ${table}`,
       ),
     );

@@ -406,7 +406,7 @@ describe('SessionsStack', () => {
       const operations = queried.map(
         (metric) => metric.Dimensions.find((d) => d.Name === 'Operation')?.Value,
       );
-      expect(operations.sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']);
+      expect(operations.sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']);
     });
   });
 
