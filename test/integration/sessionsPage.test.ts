@@ -119,6 +119,21 @@ describe('GET /sessions', () => {
     expect(page.body).not.toContain('<img');
   });
 
+  it('lists the 100 most recently active and says there are more', async () => {
+    const many = user('many');
+    for (let login = 0; login < 100; login++) {
+      await app.login(loginEvent(many, { headers: { 'user-agent': SAFARI_IOS } }));
+    }
+    const current = await login(many);
+
+    const page = await sessionsPage(current);
+
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('(This device)');
+    expect(revocableIds(page)).toHaveLength(99);
+    expect(page.body).toContain('Only the 100 most recently active sessions are listed; you have more.');
+  });
+
   it('two users never see each other’s sessions', async () => {
     const alice = user('alice');
     const bob = user('bob');
