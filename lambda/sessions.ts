@@ -1,5 +1,11 @@
-import { createLambdaHandler, type Route, type RouteContext } from './app/lambdaHandler.js';
-import { logOut, refuseCrossSite } from './app/logOut.js';
+import {
+  createLambdaHandler,
+  type Route,
+  type RouteContext,
+  unmatchedRouteError,
+} from './app/lambdaHandler.js';
+import { logOut } from './app/logOut.js';
+import { refuseCrossSite } from './http/crossSite.js';
 import { readForm } from './http/form.js';
 import { HttpError } from './http/HttpError.js';
 import { sessionsPage } from './http/pages.js';
@@ -27,7 +33,7 @@ export const sessionsRoute: Route = {
     if (request.method === 'POST' && request.path === '/sessions/revoke')
       return revoke(request, context, users);
     if (request.method === 'GET' && request.path === '/sessions') return listPage(request, context, users);
-    throw new HttpError(404, 'There is no page at this address.');
+    throw unmatchedRouteError(request.path);
   },
 };
 

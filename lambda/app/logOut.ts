@@ -1,13 +1,7 @@
-import { isCrossSiteRequest } from '../http/crossSite.js';
-import { HttpError } from '../http/HttpError.js';
+import { refuseCrossSite } from '../http/crossSite.js';
 import type { HttpRequest } from '../http/request.js';
 import { type HttpResponse, redirect } from '../http/response.js';
 import type { SessionManager } from '../session/index.js';
-
-/** Refuses a state-changing request from another site (403), as the login form does. */
-export function refuseCrossSite(request: HttpRequest, what: string): void {
-  if (isCrossSiteRequest(request.headers)) throw new HttpError(403, `Cross-site ${what} are not accepted.`);
-}
 
 /**
  * Logs this browser out: deletes the session item (no read) and clears the cookie, then 303 to
