@@ -19,11 +19,14 @@ export interface SecretsManagerKeysOptions {
   now?: () => number;
 }
 
+/** After a failed refresh, the next try comes this much later (or after the interval, if shorter). */
+const RETRY_AFTER_FAILED_REFRESH_MS = 30_000;
+
 /**
  * Signing keys held in a Secrets Manager secret, fetched at the first request and again every
  * `refreshSeconds`, so a rotated key is picked up without a deploy. Concurrent first requests
- * share one fetch. When a refresh fails the keys already held stay in use (and the next try
- * waits another interval); with none held, the request fails with `SessionKeysUnavailableError`,
+ * share one fetch. When a refresh fails the keys already held stay in use and the next request
+ * after 30 seconds tries again (a rotation must not wait a whole interval more); with none held, the request fails with `SessionKeysUnavailableError`,
  * or `SessionKeysRejectedError` when Secrets Manager refused for good (no secret, no permission).
  * @example
  * const keys = new SecretsManagerKeys({ secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys' });
@@ -58,7 +61,8 @@ export class SecretsManagerKeys implements KeyProvider {
       return await this.pending;
     } catch (error) {
       if (!this.keys) throw error;
-      this.fetchedAt = this.now(); // keep the held keys and retry after another interval
+      // Keep the held keys; count the interval so that the next try comes after the retry delay.
+      this.fetchedAt = this.now() - this.refreshMs + Math.min(this.refreshMs, RETRY_AFTER_FAILED_REFRESH_MS);
       return this.keys;
     }
   }

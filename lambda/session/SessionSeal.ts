@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { hashToken } from './KeyRing.js';
-import type { SessionData } from './SessionStore.js';
 
 /** Sealed session values as stored: keyed-hash name tag → sealed bytes. */
 export type SealedValues = Record<string, Uint8Array>;
+
+/** Values by name, as a session holds them (the store's `SessionData`). */
+type Values = Record<string, unknown>;
 
 /** The first byte of every sealed value: the format, so that it can evolve value by value. */
 export const SEALED_FORMAT = 1;
@@ -117,15 +119,15 @@ export class SessionSeal {
   }
 
   /** Every value of `data`, sealed under its name tag. */
-  sealAll(data: SessionData): SealedValues {
+  sealAll(data: Values): SealedValues {
     const sealed: SealedValues = {};
     for (const [name, value] of Object.entries(data)) sealed[this.nameTag(name)] = this.seal(name, value);
     return sealed;
   }
 
   /** The data the sealed values hold, and how many did not authenticate (left out). */
-  openAll(sealed: SealedValues): { data: SessionData; rejected: number } {
-    const data: SessionData = Object.create(null);
+  openAll(sealed: SealedValues): { data: Values; rejected: number } {
+    const data: Values = Object.create(null);
     let rejected = 0;
     for (const [tag, value] of Object.entries(sealed)) {
       const opened = this.open(tag, value);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import {
+  findImportCycles,
   findViolations,
   formatViolation,
   type ProjectFile,
@@ -42,6 +43,35 @@ describe('the project keeps its layers (DESIGN.md, "Layout")', () => {
 
   it('breaks none of the rules', () => {
     expect(findViolations(files).map(formatViolation)).toEqual([]);
+  });
+
+  it('has no files outside test/ that import each other in a loop', () => {
+    expect(findImportCycles(files)).toEqual([]);
+  });
+});
+
+describe('the import loop finder', () => {
+  it('finds a loop of two files, a type-only import included, and one of three', () => {
+    const files: ProjectFile[] = [
+      { path: 'lambda/session/a.ts', text: "import { b } from './b.js';\nexport const a = 1;" },
+      { path: 'lambda/session/b.ts', text: "import type { A } from './a.js';\nexport const b = 2;" },
+      { path: 'lib/x.ts', text: "import { y } from './y';" },
+      { path: 'lib/y.ts', text: "import { z } from './local/z';" },
+      { path: 'lib/local/z.ts', text: "import { x } from '../x';" },
+      { path: 'lib/free.ts', text: "import { x } from './x';" },
+    ];
+    expect(findImportCycles(files)).toEqual([
+      'lambda/session/a.ts -> lambda/session/b.ts -> lambda/session/a.ts',
+      'lib/local/z.ts -> lib/x.ts -> lib/y.ts -> lib/local/z.ts',
+    ]);
+  });
+
+  it('leaves tests out: a test importing what it tests is no loop', () => {
+    const files: ProjectFile[] = [
+      { path: 'lib/x.ts', text: 'export const x = 1;' },
+      { path: 'test/x.test.ts', text: "import { x } from '../lib/x';" },
+    ];
+    expect(findImportCycles(files)).toEqual([]);
   });
 });
 

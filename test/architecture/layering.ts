@@ -268,6 +268,55 @@ export function findViolations(files: readonly ProjectFile[]): Violation[] {
   return violations;
 }
 
+/**
+ * The groups of files outside test/ that import each other in a loop, type-only imports included
+ * (they tie the files as much for a reader), each sorted, as `a.ts -> b.ts -> a.ts`. A loop hides
+ * which module stands on which: the one that holds the shared name should stand lower.
+ */
+export function findImportCycles(files: readonly ProjectFile[]): string[] {
+  const known = new Set(files.map((file) => file.path));
+  const pathOf = new Map([...known].map((file) => [file.replace(EXTENSIONS, ''), file]));
+  const edges = new Map<string, string[]>();
+  for (const file of files.filter((candidate) => !inTests(candidate.path))) {
+    const targets = scanFile(file)
+      .imports.map((reference) => reference.specifier && resolveTarget(file.path, reference.specifier, known))
+      .map((target) => (target ? pathOf.get(target) : undefined))
+      .filter((target): target is string => target !== undefined && !inTests(target));
+    edges.set(file.path, [...new Set(targets)]);
+  }
+  // Tarjan's strongly connected components: a component of two or more files is a loop.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file) as number);
+    stack.push(file);
+    onStack.add(file);
+    for (const target of edges.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(file, Math.min(low.get(file) as number, low.get(target) as number));
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file) as number, index.get(target) as number));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop() as string;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== file);
+    if (component.length > 1) cycles.push([...component.sort(), component[0]].join(' -> '));
+  };
+  for (const file of edges.keys()) if (!index.has(file)) visit(file);
+  return cycles.sort();
+}
+
 /** `lambda/x.ts:3: import '../lib/y' breaks "nothing under lambda/ imports lib/, …"` */
 export function formatViolation(violation: Violation): string {
   return `${violation.file}:${violation.line}: ${violation.found} breaks "${violation.rule}"`;

@@ -39,11 +39,12 @@ function sdkError(name: string, httpStatusCode: number): Error {
   });
 }
 
-function ringWith(now: () => number) {
+function ringWith(now: () => number, refreshSeconds?: number) {
   return new SecretsManagerKeys({
     client: new SecretsManagerClient({ region: 'us-east-1' }),
     secretId: ARN,
     now,
+    refreshSeconds,
   });
 }
 
@@ -111,7 +112,8 @@ describe('SecretsManagerKeys', () => {
     expect(after).toEqual([B, A]);
   });
 
-  it('keeps the keys it holds when a refresh fails, and retries after another interval', async () => {
+  it('keeps the keys it holds when a refresh fails, and tries again 30 seconds later, not a whole interval', async () => {
+    // Prepare
     let now = 0;
     secrets
       .on(GetSecretValueCommand)
@@ -121,14 +123,35 @@ describe('SecretsManagerKeys', () => {
     const ring = ringWith(() => now);
     const held = await ring.getKeys();
 
+    // Act and assess: the failed refresh keeps the keys, and so do requests in the next 30 s
     now = KEY_REFRESH_MS;
     expect(await ring.getKeys()).toBe(held);
-    now = KEY_REFRESH_MS + 1;
+    now = KEY_REFRESH_MS + 29_999;
     expect(await ring.getKeys()).toBe(held);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
 
-    now = 2 * KEY_REFRESH_MS;
-    expect(await ring.getKeys()).not.toBe(held);
+    // Assess: the try at 30 s reads the rotated keys
+    now = KEY_REFRESH_MS + 30_000;
+    expect(await ring.getKeys()).toEqual([B, A]);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);
+  });
+
+  it('with a refresh interval under 30 seconds, retries a failed refresh after the interval', async () => {
+    let now = 0;
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: A })
+      .rejectsOnce(new Error('throttled'))
+      .resolves({ SecretString: `${B},${A}` });
+    const ring = ringWith(() => now, 10);
+    await ring.getKeys();
+
+    now = 10_000;
+    await ring.getKeys(); // fails, keeps A
+    now = 19_999;
+    expect(await ring.getKeys()).toEqual([A]);
+    now = 20_000;
+    expect(await ring.getKeys()).toEqual([B, A]);
   });
 
   it('with no keys yet, a failing Secrets Manager is SessionKeysUnavailableError with the cause', async () => {
