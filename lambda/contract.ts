@@ -10,15 +10,18 @@
  * - `read-refresh`: load a session and push its idle expiry forward;
  * - `login`: write a new session, delete the one it replaces, and read it back when a retried
  *   put meets its own item (the answer to the first was lost);
- * - `logout`: delete the session.
+ * - `logout`: delete the session;
+ * - `manage`: load and refresh the session, list its owner's sessions through the owner index,
+ *   and delete them (revoke one, the others, or all at logout everywhere).
  */
-export type SessionAccess = 'read-refresh' | 'login' | 'logout';
+export type SessionAccess = 'read-refresh' | 'login' | 'logout' | 'manage';
 
 /** Each function's handler module and its session access. */
 export const FUNCTIONS = {
   index: { entry: 'lambda/index.ts', access: 'read-refresh' },
   login: { entry: 'lambda/login.ts', access: 'login' },
   logout: { entry: 'lambda/logout.ts', access: 'logout' },
+  sessions: { entry: 'lambda/sessions.ts', access: 'manage' },
 } as const satisfies Record<string, { entry: string; access: SessionAccess }>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -39,7 +42,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/login', function: 'login' },
   { method: 'POST', path: '/login', function: 'login' },
   { method: 'GET', path: '/logout', function: 'logout' },
-  { method: 'POST', path: '/logout', function: 'logout' },
+  // POST may carry scope=everywhere, which lists and deletes the user's sessions: the function
+  // that may query the index. GET (the link) stays with logout, which may only delete.
+  { method: 'POST', path: '/logout', function: 'sessions' },
+  { method: 'GET', path: '/sessions', function: 'sessions' },
+  { method: 'POST', path: '/sessions/revoke', function: 'sessions' },
 ];
 
 /** API Gateway's route key, e.g. `POST /login`. */

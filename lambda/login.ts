@@ -1,6 +1,6 @@
 import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
 import { validateUsername } from './app/username.js';
-import { isCrossSiteRequest } from './http/crossSite.js';
+import { refuseCrossSite } from './http/crossSite.js';
 import { readForm } from './http/form.js';
 import { HttpError } from './http/HttpError.js';
 import { loginPage } from './http/pages.js';
@@ -16,8 +16,7 @@ export const loginRoute: Route = {
   name: 'login',
   async handle(request, { sessions, log }) {
     if (request.method === 'GET') return htmlResponse(200, loginPage());
-    if (isCrossSiteRequest(request.headers))
-      throw new HttpError(403, 'Cross-site form posts are not accepted.');
+    refuseCrossSite(request, 'form posts');
     let form: Map<string, string>;
     try {
       form = readForm(request);

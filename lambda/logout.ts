@@ -1,20 +1,14 @@
 import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
-import { isCrossSiteRequest } from './http/crossSite.js';
-import { HttpError } from './http/HttpError.js';
-import { redirect } from './http/response.js';
+import { logOut } from './app/logOut.js';
 
-/** `GET`/`POST /logout` from this site: deletes the session item (no read) and clears the cookie, then 303 to `/`. */
+/**
+ * `GET /logout` from this site (the page's link): deletes the session item (no read) and clears
+ * the cookie, then 303 to `/`. `POST /logout` runs in the sessions function, since its
+ * `scope=everywhere` needs the owner index.
+ */
 export const logoutRoute: Route = {
   name: 'logout',
-  async handle(request, { sessions }) {
-    // GET too: SameSite=Lax sends the cookie on a cross-site link, so another site could log users out.
-    if (isCrossSiteRequest(request.headers))
-      throw new HttpError(403, 'Cross-site logout requests are not accepted.');
-    const session = await sessions.attach(request);
-    session.destroy();
-    const cookies = await sessions.commit(session, request);
-    return redirect('/', cookies);
-  },
+  handle: (request, { sessions }) => logOut(request, sessions),
 };
 
 export const handler = createLambdaHandler(logoutRoute);

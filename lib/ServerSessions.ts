@@ -31,11 +31,20 @@ export const KEY_ROTATION_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
 ] as const;
 
-/** The DynamoDB actions each kind of access needs; never Scan, Query or a Batch* action. */
+/** The DynamoDB actions each kind of access needs on the table; never Scan, Query or a Batch* action. */
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
   'read-refresh': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   login: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
   logout: ['dynamodb:DeleteItem'],
+  manage: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+};
+
+/** The actions each kind of access needs on the owner index (`<table>/index/byOwner`): Query, for `manage` only. */
+export const OWNER_INDEX_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
+  'read-refresh': [],
+  login: [],
+  logout: [],
+  manage: ['dynamodb:Query'],
 };
 
 export interface ServerSessionsProps {
@@ -194,8 +203,9 @@ export class ServerSessions extends Construct {
   }
 
   /**
-   * Grants `fn` exactly the DynamoDB actions `access` needs on the session table (no index, no
-   * Scan/Query/Batch), `secretsmanager:GetSecretValue` on the signing-key secret only, and sets
+   * Grants `fn` exactly the DynamoDB actions `access` needs on the session table (no Scan, Query
+   * or Batch), Query on the owner index for `manage` only (that index's ARN, not `index/*`),
+   * `secretsmanager:GetSecretValue` on the signing-key secret only, and sets
    * its `TABLE_NAME` and `SESSION_SECRET_ARN` environment variables.
    * @example sessions.grantSessionAccess(logoutFunction, 'logout');
    */
@@ -207,6 +217,15 @@ export class ServerSessions extends Construct {
         resources: [this.table.tableArn],
       }),
     );
+    const indexActions = OWNER_INDEX_ACTIONS[access];
+    if (indexActions.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...indexActions],
+          resources: [`${this.table.tableArn}/index/${OWNER_INDEX.indexName}`],
+        }),
+      );
+    }
     // Not secret.grantRead(): it also grants DescribeSecret, which the handlers never call.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -16,12 +16,13 @@ export const ALARM_PERIOD = Duration.minutes(5);
 /** API 5xx answers per period that raise the alarm: a single 503 is a retry, a burst is an outage. */
 export const API_5XX_THRESHOLD = 5;
 
-/** The only operations the handlers send to the table (see SESSION_TABLE_ACTIONS). */
+/** The only operations the handlers send to the table (SESSION_TABLE_ACTIONS; Query: OWNER_INDEX_ACTIONS). */
 export const SESSION_OPERATIONS = [
   dynamodb.Operation.GET_ITEM,
   dynamodb.Operation.PUT_ITEM,
   dynamodb.Operation.UPDATE_ITEM,
   dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.QUERY,
 ];
 
 export interface SessionAlarmsProps {

@@ -1,5 +1,12 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { DEFAULT_ROUTE_KEY, type FunctionName, methodsAt, methodsOf, SESSION_METRICS } from '../contract.js';
+import {
+  DEFAULT_ROUTE_KEY,
+  FUNCTIONS,
+  type FunctionName,
+  methodsAt,
+  methodsOf,
+  SESSION_METRICS,
+} from '../contract.js';
 import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
 import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
@@ -12,6 +19,7 @@ import {
   SessionStoreRejectedError,
   SessionStoreUnavailableError,
   SigningKeyError,
+  type UserSessions,
 } from '../session/index.js';
 import { type AppContext, containerAppContext } from './context.js';
 import { sessionMetricNames } from './metrics.js';
@@ -22,6 +30,8 @@ export const RETRY_AFTER_SECONDS = 5;
 
 export interface RouteContext {
   sessions: SessionManager;
+  /** The owner index: only for the function whose access is `manage`. */
+  users?: UserSessions;
   /** Fields the route adds to the request's log line (never tokens, cookies or keys). */
   log: LogFields;
 }
@@ -47,7 +57,10 @@ export function unmatchedRouteError(path: string): HttpError {
  * outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the page.
  * @example export const handler = createLambdaHandler(indexRoute);
  */
-export function createLambdaHandler(route: Route, app: AppContext = containerAppContext()) {
+export function createLambdaHandler(
+  route: Route,
+  app: AppContext = containerAppContext({ userSessions: FUNCTIONS[route.name].access === 'manage' }),
+) {
   const methods = methodsOf(route.name);
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
@@ -66,9 +79,17 @@ export function createLambdaHandler(route: Route, app: AppContext = containerApp
       // API Gateway's catch-all: no route matched this method and path (no session is read).
       if (event?.routeKey === DEFAULT_ROUTE_KEY) throw unmatchedRouteError(request.path);
       if (!(methods as string[]).includes(request.method)) {
-        throw new HttpError(405, 'This address does not accept that method.', { allow: methods.join(', ') });
+        // Allow: what the address accepts, whichever function answers each method.
+        const allowed = methodsAt(request.path);
+        throw new HttpError(405, 'This address does not accept that method.', {
+          allow: (allowed.length > 0 ? allowed : methods).join(', '),
+        });
       }
-      response = await route.handle(request, { sessions: app.sessions, log });
+      response = await route.handle(request, {
+        sessions: app.sessions,
+        ...(app.users ? { users: app.users } : {}),
+        log,
+      });
     } catch (error) {
       response = errorToResponse(error, app, route, request);
       unavailable = isUnavailable(error);

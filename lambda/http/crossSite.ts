@@ -1,3 +1,6 @@
+import { HttpError } from './HttpError.js';
+import type { HttpRequest } from './request.js';
+
 /**
  * True when a state-changing request comes from another site: `Sec-Fetch-Site` when the browser
  * sends it, otherwise `Origin` compared with this site's origin (scheme, host and port, default
@@ -18,4 +21,9 @@ export function isCrossSiteRequest(headers: Record<string, string>): boolean {
   } catch {
     return true; // "null" or garbage: not provably same-origin
   }
+}
+
+/** Refuses a state-changing request from another site: `HttpError` 403 naming `what` (e.g. "form posts"). */
+export function refuseCrossSite(request: HttpRequest, what: string): void {
+  if (isCrossSiteRequest(request.headers)) throw new HttpError(403, `Cross-site ${what} are not accepted.`);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SessionList, SessionSummary } from '../session/index.js';
 import { html, type SafeHtml, trustedHtml } from './html.js';
 
 /** Usernames longer than this are refused; the form's `maxlength` uses the same number. */
@@ -29,6 +30,11 @@ button { margin-top: 1rem; padding: .6rem 1.2rem; font: inherit; font-weight: 60
 a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .error { color: var(--error); margin: .5rem 0 0; }
 .muted { color: var(--muted); font-size: .9rem; }
+.sessions { list-style: none; margin: 0 0 1rem; padding: 0; }
+.sessions li { padding: .75rem 0; border-top: 1px solid var(--border); }
+.sessions p { margin: 0; }
+.sessions button { margin-top: .5rem; }
+form + .muted { margin-top: 1rem; }
 `;
 
 /** The Content-Security-Policy: no script at all, and only our one inline stylesheet, by hash. */
@@ -75,7 +81,8 @@ export function indexPage(username: string | undefined): string {
     'Sessions',
     html`<h1>Sessions</h1>
 <p>Logged in as ${username}</p>
-<p><a href="/logout">click here to log out</a></p>`,
+<p><a href="/logout">click here to log out</a></p>
+<p><a href="/sessions">your sessions on other devices</a></p>`,
   );
 }
 
@@ -91,6 +98,55 @@ export function loginPage(options: { error?: string; username?: string } = {}): 
 ${error ? html`<p class="error" id="username-error">${error}</p>` : ''}
 <button type="submit">Login</button>
 </form>`,
+  );
+}
+
+/** An instant as `<time>`: ISO 8601 for machines, minutes in UTC for people. */
+function timeElement(epochMs: number): SafeHtml {
+  const iso = new Date(epochMs).toISOString();
+  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
+}
+
+function sessionItem(summary: SessionSummary, position: number, current: boolean): SafeHtml {
+  const deviceId = `device-${position}`;
+  return html`<li>
+<p id="${deviceId}">${summary.device}${current ? html` <strong>(This device)</strong>` : ''}</p>
+<p class="muted">Signed in ${timeElement(summary.signedInAt)}, last active ${timeElement(summary.lastActiveAt)}</p>
+${
+  current
+    ? ''
+    : html`<form method="post" action="/sessions/revoke">
+<input type="hidden" name="session" value="${summary.publicId}">
+<button type="submit" aria-describedby="${deviceId}">Log out</button>
+</form>`
+}
+</li>
+`;
+}
+
+/**
+ * `/sessions`: the user's live sessions, most recently active first, the current one (public id
+ * `currentId`) marked "This device"; a form to log out each other one, the others, or everywhere.
+ */
+export function sessionsPage(username: string, list: SessionList, currentId: string | undefined): string {
+  const listed = list.sessions.some((summary) => summary.publicId === currentId);
+  return layout(
+    'Your sessions',
+    html`<h1>Your sessions</h1>
+<p>Signed in as <strong>${username}</strong> on these devices:</p>
+<ul class="sessions">
+${list.sessions.map((summary, position) => sessionItem(summary, position, summary.publicId === currentId))}</ul>
+${listed ? '' : html`<p class="muted">This device is not listed yet: the list can lag a login by a moment.</p>`}
+${list.more ? html`<p class="muted">Only the ${list.sessions.length} most recently active sessions are listed; you have more.</p>` : ''}
+<form method="post" action="/sessions/revoke">
+<input type="hidden" name="session" value="others">
+<button type="submit">Log out other devices</button>
+</form>
+<form method="post" action="/logout">
+<input type="hidden" name="scope" value="everywhere">
+<button type="submit">Log out everywhere</button>
+</form>
+<p class="muted"><a href="/">Back to the start page</a></p>`,
   );
 }
 

@@ -53,15 +53,24 @@ export function httpEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
   };
 }
 
-/** A `POST /login` event with a urlencoded form body. */
-export function loginEvent(username: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
+/** A `POST` event with a urlencoded form body. */
+export function formEvent(
+  path: string,
+  fields: Record<string, string>,
+  options: EventOptions = {},
+): APIGatewayProxyEventV2 {
   return httpEvent({
     method: 'POST',
-    path: '/login',
-    body: new URLSearchParams({ username }).toString(),
+    path,
+    body: new URLSearchParams(fields).toString(),
     ...options,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
   });
+}
+
+/** A `POST /login` event with a urlencoded form body. */
+export function loginEvent(username: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
+  return formEvent('/login', { username }, options);
 }
 
 /** The `name=value` part of each `Set-Cookie` value, ready to send back in `cookies`. */

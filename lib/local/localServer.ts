@@ -42,7 +42,8 @@ function loadHandlers(): Record<FunctionName, LambdaHandler> {
   const index: typeof import('../../lambda/index') = require('../../lambda/index');
   const login: typeof import('../../lambda/login') = require('../../lambda/login');
   const logout: typeof import('../../lambda/logout') = require('../../lambda/logout');
-  return { index: index.handler, login: login.handler, logout: logout.handler };
+  const sessions: typeof import('../../lambda/sessions') = require('../../lambda/sessions');
+  return { index: index.handler, login: login.handler, logout: logout.handler, sessions: sessions.handler };
 }
 
 function sendError(

@@ -79,6 +79,7 @@ const LABELS: Record<BundleName, string> = {
   index: 'index',
   login: 'login',
   logout: 'logout',
+  sessions: 'sessions',
   middy: 'index on Middy (information)',
   peer: 'peer (Express, one function)',
   reference: 'DynamoDB client only',
@@ -88,6 +89,7 @@ const ENTRIES: Record<BundleName, string | { name: string; source: string }> = {
   index: FUNCTIONS.index.entry,
   login: FUNCTIONS.login.entry,
   logout: FUNCTIONS.logout.entry,
+  sessions: FUNCTIONS.sessions.entry,
   middy: MIDDY_ENTRY,
   peer: PEER_ENTRY,
   reference: REFERENCE_ENTRY,
@@ -130,7 +132,7 @@ export async function runColdStart(options: ColdStartOptions): Promise<ColdStart
   const folder = await mkdtemp(path.join(tmpdir(), 'sessions-bench-'));
   try {
     report(
-      'bundling: index, login, logout, index on Middy, the peer and the reference (SDK bundled and external)',
+      'bundling: index, login, logout, sessions, index on Middy, the peer and the reference (SDK bundled and external)',
     );
     const functionNames = Object.keys(FUNCTIONS) as FunctionName[];
     const names: BundleName[] = [...functionNames, 'middy', 'peer', 'reference'];

@@ -13,8 +13,9 @@ import { logoutRoute } from '../../lambda/logout';
 import { createDocumentClient } from '../../lambda/session/documentClient';
 import { hashToken } from '../../lambda/session/KeyRing';
 import { type SealedValues, SessionSeal } from '../../lambda/session/SessionSeal';
+import { sessionsRoute } from '../../lambda/sessions';
 import { localLambdaContext } from '../../lib/local/apiGateway';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startBenchStore } from './benchStore';
 import type { CompanionFactory, CompanionResult, FlowCompanion } from './companion';
 import { BENCH_TABLE, RESULTS_FOLDER, randomSigningKey } from './constants';
@@ -34,6 +35,8 @@ export const REQUEST_TYPES = {
   loggedInIndex: 'GET / logged in',
   loggedInIndexNoLogLine: 'GET / logged in, no log line',
   loggedInIndexOnMiddy: 'GET / logged in, on Middy (no log line)',
+  sessionsPage: 'GET /sessions',
+  revoke: 'POST /sessions/revoke',
   badSignature: 'GET / bad signature',
   loginReplacing: 'POST /login replacing',
   logout: 'GET /logout',
@@ -102,6 +105,7 @@ interface Apps {
   index: Handler;
   login: Handler;
   logout: Handler;
+  sessions: Handler;
   /** The index handler with its logger at ERROR: no request line. */
   indexNoLogLine: Handler;
   /** `GET /` on Middy with the session middleware (no request line either). */
@@ -109,7 +113,7 @@ interface Apps {
 }
 
 /**
- * Our three handlers built as in production: each function runs in containers of its own, so
+ * Our four handlers built as in production: each function runs in containers of its own, so
  * each handler gets its own app context (DynamoDB client, key ring, logger), and the index's
  * client carries no login's or logout's writes. On the configuration's endpoint, with the
  * production logger at `logLevel`: INFO as deployed; ERROR leaves the per-request line out.
@@ -121,15 +125,16 @@ export function createBenchHandlers(
   logLevel: 'INFO' | 'ERROR',
   /** Receives how long each of the index's request lines took to build and write, in ms. */
   onIndexLine?: (ms: number) => void,
-): Record<'index' | 'login' | 'logout', Handler> {
-  const context = () =>
-    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }) });
+): Record<'index' | 'login' | 'logout' | 'sessions', Handler> {
+  const context = (userSessions = false) =>
+    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }), userSessions });
   const indexContext = context();
   if (onIndexLine) indexContext.requestLog = timed(indexContext.requestLog, onIndexLine);
   return {
     index: createLambdaHandler(indexRoute, indexContext),
     login: createLambdaHandler(loginRoute, context()),
     logout: createLambdaHandler(logoutRoute, context()),
+    sessions: createLambdaHandler(sessionsRoute, context(true)),
   };
 }
 
@@ -147,13 +152,21 @@ const SITE = 'https://abc123.execute-api.us-east-1.amazonaws.com';
 export const SAME_ORIGIN_HEADERS = { 'sec-fetch-site': 'same-origin', origin: SITE };
 export const SESSION_COOKIE = /^__Host-session=/;
 const NOT_LOGGED_IN = '<p>You are not logged in</p>';
+/**
+ * Handler requests per flow besides the K logged-in reads: anonymous `GET /`, `GET /login`, two
+ * logins, `GET /sessions`, the revoke, the revoked device's `GET /`, the bad signature, the
+ * replacing login, the logout and the `GET /` after it.
+ */
+export const HANDLER_REQUESTS_PER_FLOW = 11;
 
 /**
- * Runs `flows` timed flows (after `warmupFlows` untimed ones) through the three handlers,
+ * Runs `flows` timed flows (after `warmupFlows` untimed ones) through the four handlers,
  * built as in production, against an in-memory dynalite behind a counting proxy. Each flow:
  * anonymous `GET /`, `GET /login`, `POST /login`, K × logged-in `GET /` (each measured next to
  * a raw `GetItem` floor read of the same item, the same page from an index handler logging at
- * ERROR, and the companion's logged-in page if there is one, in rotating order), `GET /` with a
+ * ERROR, and the companion's logged-in page if there is one, in rotating order), a second login
+ * of the same user (another device), `GET /sessions` listing both, `POST /sessions/revoke` of the
+ * other, `GET /` with a
  * bad signature, `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out
  * cookie. The handlers' output goes to a file, written as Lambda writes it (handlerOutput.ts).
  * Every response and every request's DynamoDB operations are checked; the first wrong one
@@ -223,7 +236,7 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     }
 
     // Every handler request wrote its line, and the ERROR-level index handler wrote none.
-    const handlerRequests = (options.warmupFlows + options.flows) * (7 + options.k);
+    const handlerRequests = (options.warmupFlows + options.flows) * (HANDLER_REQUESTS_PER_FLOW + options.k);
     bench.check(
       'handler logging',
       written.requestLogLines === handlerRequests,
@@ -324,6 +337,8 @@ class FlowRunner {
     }
     await this.companion?.afterReads(name);
 
+    await this.revokeAnotherDevice(name, cookie, username);
+
     const forged = await this.send(
       'badSignature',
       'index',
@@ -370,6 +385,45 @@ class FlowRunner {
       'at most one GetItem and no write',
       () => ops,
     );
+  }
+
+  /**
+   * The user logs in on a second device; the first lists its sessions and logs the second out,
+   * which is then logged out at its next request.
+   */
+  private async revokeAnotherDevice(name: string, cookie: string, username: string): Promise<void> {
+    const at = (type: RequestType) => `${name}: ${REQUEST_TYPES[type]}`;
+    const second = await this.send('login', 'login', loginEvent(username, { headers: SAME_ORIGIN_HEADERS }));
+    const phone = this.expectLogin(at('login'), second);
+    this.expectOperations(at('login'), second.operations, ['PutItem']);
+
+    const page = await this.send(
+      'sessionsPage',
+      'sessions',
+      httpEvent({ path: '/sessions', cookies: [cookie] }),
+    );
+    this.expectPage(at('sessionsPage'), page, '(This device)');
+    const ids = [...page.response.body.matchAll(/name="session" value="([\w-]{22})"/g)].map(
+      (match) => match[1],
+    );
+    this.check(at('sessionsPage'), ids.length === 1, 'one other session to log out', () => `${ids.length}`);
+    this.expectOperations(at('sessionsPage'), page.operations, ['GetItem', 'Query']);
+
+    const revoke = await this.send(
+      'revoke',
+      'sessions',
+      formEvent('/sessions/revoke', { session: ids[0] }, { cookies: [cookie], headers: SAME_ORIGIN_HEADERS }),
+    );
+    this.check(
+      at('revoke'),
+      revoke.response.statusCode === 303 && revoke.response.headers.location === '/sessions',
+      '303 to /sessions',
+      () => describe(revoke.response),
+    );
+    this.expectOperations(at('revoke'), revoke.operations, ['GetItem', 'Query', 'DeleteItem']);
+
+    const revoked = await this.send('afterLogout', 'index', httpEvent({ cookies: [phone] }));
+    this.expectPage(at('afterLogout'), revoked, NOT_LOGGED_IN);
   }
 
   results(): RequestTypeResult[] {

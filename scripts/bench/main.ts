@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue #5): the three handlers in-process against dynalite behind a counting
+ * `npm run bench` (issue #5): the four handlers in-process against dynalite behind a counting
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
  * (Express + express-session + connect-dynamodb), what sealing adds to a page view (issue #13),
  * then the bundles' size and load time in fresh processes, ours and the peer's. Prints tables, writes JSON to bench-results/, and exits

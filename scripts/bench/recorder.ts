@@ -2,7 +2,7 @@ import type { CountingProxy } from '../../lib/local/storeProxy';
 import { type Summary, summarize } from './stats';
 
 /** DynamoDB operations reported per request type; anything else is counted as `other`. */
-export const OPERATION_KINDS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'other'] as const;
+export const OPERATION_KINDS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'other'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);

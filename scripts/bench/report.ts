@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ColdStartResult } from './coldStart';
 import { RESULTS_FOLDER } from './constants';
 import type { CpuProfileResult } from './cpuProfile';
-import { type FlowBenchResult, OPERATION_KINDS, type RequestType } from './flows';
+import { type FlowBenchResult, HANDLER_REQUESTS_PER_FLOW, OPERATION_KINDS, type RequestType } from './flows';
 import type { BenchOptions } from './options';
 import type { RequestSummary } from './recorder';
 import type { RefreshBenchResult } from './refresh';
@@ -67,7 +67,7 @@ const interval = ({ low, high, confidence }: RatioInterval) =>
 
 /** The flows: one row per request type of ours, the floor included. */
 function flowSection(flows: FlowBenchResult): string {
-  const requestsPerFlow = 7 + flows.k;
+  const requestsPerFlow = HANDLER_REQUESTS_PER_FLOW + flows.k;
   const companion = flows.companion ? ', and the peer’s logged-in GET /' : '';
   return [
     `Flows: ${flows.flows} timed (+${flows.warmupFlows} warm-up), ${requestsPerFlow} handler requests each ` +

@@ -1,3 +1,4 @@
+import { FUNCTION_NAMES } from '../../lambda/contract';
 import type { ColdStartResult } from './coldStart';
 import type { FlowBenchResult, OperationKind, RequestType, RequestTypeResult } from './flows';
 import { OPERATION_KINDS } from './flows';
@@ -96,22 +97,33 @@ export function evaluateTargets(
     operationsTarget(
       byType(flows, 'login'),
       '1 PutItem',
-      (o) => o.PutItem === 1 && o.GetItem + o.UpdateItem + o.DeleteItem + o.other === 0,
+      (o) => o.PutItem === 1 && o.GetItem + o.UpdateItem + o.DeleteItem + o.Query + o.other === 0,
     ),
     operationsTarget(
       byType(flows, 'loginReplacing'),
       '1 PutItem + 1 DeleteItem',
-      (o) => o.PutItem === 1 && o.DeleteItem === 1 && o.GetItem + o.UpdateItem + o.other === 0,
+      (o) => o.PutItem === 1 && o.DeleteItem === 1 && o.GetItem + o.UpdateItem + o.Query + o.other === 0,
     ),
     operationsTarget(
       byType(flows, 'logout'),
       '1 DeleteItem',
-      (o) => o.DeleteItem === 1 && o.GetItem + o.PutItem + o.UpdateItem + o.other === 0,
+      (o) => o.DeleteItem === 1 && o.GetItem + o.PutItem + o.UpdateItem + o.Query + o.other === 0,
+    ),
+    operationsTarget(
+      byType(flows, 'sessionsPage'),
+      '1 GetItem + 1 Query',
+      (o) => o.GetItem === 1 && o.Query === 1 && o.PutItem + o.UpdateItem + o.DeleteItem + o.other === 0,
+    ),
+    operationsTarget(
+      byType(flows, 'revoke'),
+      '1 GetItem + 1 Query + 1 DeleteItem',
+      (o) =>
+        o.GetItem === 1 && o.Query === 1 && o.DeleteItem === 1 && o.PutItem + o.UpdateItem + o.other === 0,
     ),
     operationsTarget(
       byType(flows, 'afterLogout'),
       '≤ 1 GetItem, no write',
-      (o) => o.GetItem <= 1 && o.PutItem + o.UpdateItem + o.DeleteItem + o.other === 0,
+      (o) => o.GetItem <= 1 && o.PutItem + o.UpdateItem + o.DeleteItem + o.Query + o.other === 0,
     ),
   ];
   const peer = flows.companion;
@@ -137,7 +149,7 @@ export function evaluateTargets(
 export function coldStartTargets(coldStart: ColdStartResult): TargetResult[] {
   const results: TargetResult[] = [];
   const entry = (name: string) => coldStart.entries.find((candidate) => candidate.name === name);
-  for (const name of ['index', 'login', 'logout']) {
+  for (const name of FUNCTION_NAMES) {
     const bundled = entry(name)?.sdk.bundled;
     if (bundled === undefined) continue;
     results.push({

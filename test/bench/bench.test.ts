@@ -45,9 +45,9 @@ function byType(type: RequestType) {
 
 describe('npm run bench: flows', () => {
   test('every request was checked and recorded', () => {
-    // Prepare: 6 flows (1 warm-up) of 7 + K handler requests and K floor reads, several checks each
+    // Prepare: 6 flows (1 warm-up) of 11 + K handler requests and K floor reads, several checks each
     // Assess
-    expect(result.checks).toBeGreaterThan(6 * (7 + 2 * 2));
+    expect(result.checks).toBeGreaterThan(6 * (11 + 2 * 2));
     expect(byType('loggedInIndex').requests).toBe(5 * 2);
     expect(byType('loggedInIndexNoLogLine').requests).toBe(5 * 2);
     expect(byType('loggedInIndexOnMiddy').requests).toBe(5 * 2);
@@ -60,17 +60,84 @@ describe('npm run bench: flows', () => {
 
   test('DynamoDB operations per request type are what the targets say', () => {
     const ops = (type: RequestType) => byType(type).operationsPerRequest;
-    expect(ops('anonymousIndex')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
-    expect(ops('badSignature')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
-    expect(ops('loggedInIndex')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
+    expect(ops('anonymousIndex')).toEqual({
+      GetItem: 0,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 0,
+      other: 0,
+    });
+    expect(ops('badSignature')).toEqual({
+      GetItem: 0,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 0,
+      other: 0,
+    });
+    expect(ops('loggedInIndex')).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 0,
+      other: 0,
+    });
     expect(ops('loggedInIndexNoLogLine')).toEqual(ops('loggedInIndex'));
     expect(ops('loggedInIndexOnMiddy')).toEqual(ops('loggedInIndex'));
-    expect(ops('login')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 0, other: 0 });
-    expect(ops('loginReplacing')).toEqual({ GetItem: 0, PutItem: 1, UpdateItem: 0, DeleteItem: 1, other: 0 });
-    expect(ops('logout')).toEqual({ GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 1, other: 0 });
+    expect(ops('login')).toEqual({
+      GetItem: 0,
+      PutItem: 1,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 0,
+      other: 0,
+    });
+    expect(ops('loginReplacing')).toEqual({
+      GetItem: 0,
+      PutItem: 1,
+      UpdateItem: 0,
+      DeleteItem: 1,
+      Query: 0,
+      other: 0,
+    });
+    expect(ops('logout')).toEqual({
+      GetItem: 0,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 1,
+      Query: 0,
+      other: 0,
+    });
     expect(ops('afterLogout').GetItem).toBeLessThanOrEqual(1);
     expect(byType('afterLogout').writesPerRequest).toBe(0);
-    expect(ops('floor')).toEqual({ GetItem: 1, PutItem: 0, UpdateItem: 0, DeleteItem: 0, other: 0 });
+    expect(ops('floor')).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 0,
+      other: 0,
+    });
+    expect(ops('sessionsPage')).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 0,
+      Query: 1,
+      other: 0,
+    });
+    expect(ops('revoke')).toEqual({
+      GetItem: 1,
+      PutItem: 0,
+      UpdateItem: 0,
+      DeleteItem: 1,
+      Query: 1,
+      other: 0,
+    });
+    expect(byType('sessionsPage').requests).toBe(5);
+    expect(byType('revoke').requests).toBe(5);
   });
 
   test('the floor ratio comes with an interval that holds it, with the log line written and without it', () => {
@@ -94,18 +161,20 @@ describe('npm run bench: flows', () => {
   });
 
   test('the handlers wrote one line per request to the output file, the ERROR-level one none, and nothing to stderr', () => {
-    // Prepare: 6 flows of 7 + K requests to the INFO handlers; K more to the ERROR-level index handler
+    // Prepare: 6 flows of 11 + K requests to the INFO handlers; K more to the ERROR-level index handler
     const lines = readFileSync(handlerOutputFile(), 'utf8').trimEnd().split('\n');
     const requestLines = lines.map((line) => JSON.parse(line)).filter((line) => line.message === 'request');
 
     // Assess
-    expect(requestLines).toHaveLength(6 * (7 + 2));
+    expect(requestLines).toHaveLength(6 * (11 + 2));
     expect(result.output).toMatchObject({
-      requestLogLines: 6 * (7 + 2),
+      requestLogLines: 6 * (11 + 2),
       lines: lines.length,
       stderrLines: 0,
     });
-    expect(new Set(requestLines.map((line) => line.route))).toEqual(new Set(['index', 'login', 'logout']));
+    expect(new Set(requestLines.map((line) => line.route))).toEqual(
+      new Set(['index', 'login', 'logout', 'sessions']),
+    );
     // The line's own cost is timed where the handler pays it, and its write within that.
     expect(result.indexLineMedianUs).toBeGreaterThan(0);
     expect(result.output.writeMedianUs).toBeGreaterThan(0);
@@ -128,6 +197,7 @@ describe('npm run bench: the peer side by side', () => {
       PutItem: 0,
       UpdateItem: 1,
       DeleteItem: 0,
+      Query: 0,
       other: 0,
     });
     expect(peerType('loggedInIndex').writesPerRequest).toBe(1);
@@ -137,6 +207,7 @@ describe('npm run bench: the peer side by side', () => {
       PutItem: 2,
       UpdateItem: 0,
       DeleteItem: 1,
+      Query: 0,
       other: 0,
     });
     expect(peerType('logout').operationsPerRequest).toEqual({
@@ -144,6 +215,7 @@ describe('npm run bench: the peer side by side', () => {
       PutItem: 0,
       UpdateItem: 0,
       DeleteItem: 1,
+      Query: 0,
       other: 0,
     });
     expect(peerType('afterLogout').operationsPerRequest.GetItem).toBe(1);

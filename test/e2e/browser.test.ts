@@ -139,7 +139,9 @@ describe('the tutorial flow in a browser', () => {
       expect(await mainText(page)).toBe('Sessions You are not logged in click here to log in');
 
       await logIn(page, 'admin', 'enter');
-      expect(await mainText(page)).toBe('Sessions Logged in as admin click here to log out');
+      expect(await mainText(page)).toBe(
+        'Sessions Logged in as admin click here to log out your sessions on other devices',
+      );
 
       await page.reload();
       expect(await mainText(page)).toContain('Logged in as admin');
@@ -304,6 +306,74 @@ describe('keyboard only', () => {
   );
 });
 
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+
+describe('sessions per user in a browser', () => {
+  it(
+    'two browsers as one user: the first sees both and logs the other out, which is logged out on reload',
+    async () => {
+      const laptop = await newPage();
+      const phone = await newPage({ userAgent: IPHONE });
+      await logIn(phone, 'two-devices');
+      await logIn(laptop, 'two-devices');
+
+      await laptop.getByRole('link', { name: 'your sessions on other devices' }).click();
+      await laptop.waitForURL(at('/sessions'));
+      const items = laptop.locator('main li');
+      expect(await items.count()).toBe(2);
+      expect(await items.filter({ hasText: 'This device' }).getByRole('button').count()).toBe(0);
+      const other = items.filter({ hasText: 'Safari on iOS' });
+      expect(await other.locator('time').count()).toBe(2);
+      await other.getByRole('button', { name: 'Log out' }).click();
+      await laptop.waitForURL(at('/sessions'));
+      expect(await laptop.locator('main li').count()).toBe(1);
+
+      await phone.reload();
+      await phone.getByText('You are not logged in').waitFor();
+      await laptop.goto(at('/'));
+      await laptop.getByText('Logged in as two-devices').waitFor();
+    },
+    SLOW,
+  );
+
+  it(
+    'log out everywhere: both browsers are logged out',
+    async () => {
+      const laptop = await newPage();
+      const phone = await newPage({ userAgent: IPHONE });
+      await logIn(phone, 'everywhere');
+      await logIn(laptop, 'everywhere');
+
+      await laptop.goto(at('/sessions'));
+      await laptop.getByRole('button', { name: 'Log out everywhere' }).click();
+      await laptop.waitForURL(at('/'));
+      await laptop.getByText('You are not logged in').waitFor();
+      await phone.reload();
+      await phone.getByText('You are not logged in').waitFor();
+    },
+    SLOW,
+  );
+
+  it(
+    'log out other devices keeps this one',
+    async () => {
+      const laptop = await newPage();
+      const phone = await newPage({ userAgent: IPHONE });
+      await logIn(phone, 'others');
+      await logIn(laptop, 'others');
+
+      await laptop.goto(at('/sessions'));
+      await laptop.getByRole('button', { name: 'Log out other devices' }).click();
+      await laptop.waitForURL(at('/sessions'));
+      expect(await laptop.locator('main li').count()).toBe(1);
+      await phone.reload();
+      await phone.getByText('You are not logged in').waitFor();
+    },
+    SLOW,
+  );
+});
+
 describe('the watchers themselves', () => {
   it(
     'notice a CSP violation and a console error when there is one',
@@ -366,6 +436,17 @@ describe('accessibility (axe-core) and screenshots', () => {
       await page.waitForURL(at('/'));
       await page.getByText('Logged in as admin').waitFor();
       await check('logged-in');
+
+      // The sessions page with another device to log out: a user of its own per scheme (docs/sessions.png is the light one).
+      const user = colorScheme === 'light' ? 'carol' : 'dave';
+      await logIn(await newPage({ userAgent: IPHONE }), user);
+      await page.goto(at('/login'));
+      await page.getByLabel('Username').fill(user);
+      await page.getByLabel('Username').press('Enter');
+      await page.waitForURL(at('/'));
+      await page.goto(at('/sessions'));
+      await page.getByText('This device').waitFor();
+      await check('sessions');
     },
     SLOW,
   );

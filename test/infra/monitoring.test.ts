@@ -50,7 +50,7 @@ describe('alarm notifications', () => {
     const topic = { Ref: onlyLogicalId('AWS::SNS::Topic') };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: API 5xx, three functions failing, three throttled, the table throttling
+    // Assess: API 5xx, each function failing, each throttled, the table throttling
     expect(alarms).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1); // + key rotation errors
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
@@ -246,7 +246,7 @@ describe('dashboard', () => {
       .filter((metric) => metric[1] === 'ThrottledRequests')
       .map((metric) => metric.slice(0, 6).join(' '));
     expect(throttled.sort()).toEqual(
-      ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map(
+      ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map(
         (operation) => `AWS/DynamoDB ThrottledRequests Operation ${operation} TableName ${table}`,
       ),
     );

@@ -84,8 +84,23 @@ describe('cdk-nag', () => {
     const acks = acknowledgments(app);
 
     // Assess: adding an acknowledgment means adding it here, in review
-    const routes = ['GET--', 'GET--login', 'POST--login', 'GET--logout', 'POST--logout', 'DefaultRoute'];
-    const functions = ['IndexFunction', 'LoginFunction', 'LogoutFunction', 'Sessions/KeyRotationFunction'];
+    const routes = [
+      'GET--',
+      'GET--login',
+      'POST--login',
+      'GET--logout',
+      'POST--logout',
+      'GET--sessions',
+      'POST--sessions--revoke',
+      'DefaultRoute',
+    ];
+    const functions = [
+      'IndexFunction',
+      'LoginFunction',
+      'LogoutFunction',
+      'SessionsFunction',
+      'Sessions/KeyRotationFunction',
+    ];
     expect(acks.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
       [
         ...routes.map((route) => `ServerSessionsStack/Api/${route} AwsSolutions-APIG4`),

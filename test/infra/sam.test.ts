@@ -79,8 +79,8 @@ afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-it('gives each of the three functions the asset metadata SAM needs, pointing at a bundled handler', () => {
-  expect(functions).toHaveLength(3);
+it('gives each of the functions the asset metadata SAM needs, pointing at a bundled handler', () => {
+  expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
   for (const [logicalId, resource] of functions) {
     expect(resource.Metadata?.['aws:asset:property']).toBe('Code');
     const assetPath = resource.Metadata?.['aws:asset:path'];
@@ -165,6 +165,7 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     if (!line) throw new Error(`no result from the bundle: ${stdout}`);
     return JSON.parse(line.slice('RESULT '.length)) as {
       statusCode: number;
+      headers?: Record<string, string>;
       cookies?: string[];
       body: string;
     };
@@ -218,6 +219,13 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     expect(proxy.operations).toEqual(['GetItem', 'UpdateItem']);
     expect((await getItem(store, itemId))?.refreshedAt).toBeGreaterThan(refreshedAt);
 
+    // The sessions bundle lists this session, marked as this device, through the owner index.
+    proxy.reset();
+    const sessions = await invokeBundle('SessionsFunction', withCookie('sessions.json', cookie), keys);
+    expect(sessions.statusCode).toBe(200);
+    expect(sessions.body).toContain('(This device)');
+    expect(proxy.operations).toEqual(['GetItem', 'Query']);
+
     proxy.reset();
     const logout = await invokeBundle('LogoutFunction', withCookie('logout.json', cookie), keys);
     expect(logout.statusCode).toBe(303);
@@ -237,6 +245,9 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     expect(index.body).toContain('You are not logged in');
     const logout = await invokeBundle('LogoutFunction', 'logout.json', keys);
     expect(logout.statusCode).toBe(303);
+    const sessions = await invokeBundle('SessionsFunction', 'sessions.json', keys);
+    expect(sessions.statusCode).toBe(303);
+    expect(sessions.headers?.location).toBe('/login');
     expect(proxy.operations).toEqual([]);
   }, 60_000);
 

@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   DEFAULT_ROUTE_FUNCTION,
   DEFAULT_ROUTE_KEY,
+  FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
   ROUTES,
@@ -25,7 +26,12 @@ function cdkJsonContext(): Record<string, unknown> {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-const FUNCTION_IDS: Record<FunctionName, string> = { index: 'Index', login: 'Login', logout: 'Logout' };
+const FUNCTION_IDS: Record<FunctionName, string> = {
+  index: 'Index',
+  login: 'Login',
+  logout: 'Logout',
+  sessions: 'Sessions',
+};
 
 let outdir: string;
 let template: Template;
@@ -164,9 +170,9 @@ describe('SessionsStack', () => {
     }
   });
 
-  it('has three arm64 handlers on the newest Node.js runtime, bundled entries, explicit logs', () => {
-    // Assess: the three handlers and the key rotation function
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+  it('has four arm64 handlers on the newest Node.js runtime, bundled entries, explicit logs', () => {
+    // Assess: the four handlers and the key rotation function
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       const fn = resources[functionLogicalId(name)];
       expect(fn.Properties).toMatchObject({
@@ -333,7 +339,7 @@ describe('SessionsStack', () => {
   it('sets a retention on every log group', () => {
     // Assess
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(5); // four functions and the access logs
+    expect(logGroups).toHaveLength(6); // five functions and the access logs
     for (const [, logGroup] of logGroups) {
       expect(logGroup.Properties.RetentionInDays).toBe(30);
     }
@@ -348,8 +354,9 @@ describe('SessionsStack', () => {
       TreatMissingData: 'notBreaching',
     };
 
-    it('has nine: API 5xx, each function failing or throttled, the key rotation failing, table throttling', () => {
-      expect(alarms()).toHaveLength(9);
+    it('has eleven: API 5xx, each function failing or throttled, the key rotation failing, table throttling', () => {
+      expect(alarms()).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1);
+      expect(FUNCTION_NAMES).toHaveLength(4);
       for (const alarm of alarms()) expect(alarm.Properties).toMatchObject(common);
     });
 
@@ -399,7 +406,7 @@ describe('SessionsStack', () => {
       const operations = queried.map(
         (metric) => metric.Dimensions.find((d) => d.Name === 'Operation')?.Value,
       );
-      expect(operations.sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']);
+      expect(operations.sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']);
     });
   });
 
@@ -417,7 +424,18 @@ describe('SessionsStack', () => {
       index: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
       login: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
       logout: ['dynamodb:DeleteItem', 'secretsmanager:GetSecretValue'],
+      sessions: [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'secretsmanager:GetSecretValue',
+      ],
     };
+    /** The owner index's ARN: the table's with `/index/byOwner`, never `index/*`. */
+    const ownerIndexArn = () => ({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [tableLogicalId(), 'Arn'] }, '/index/byOwner']],
+    });
 
     it.each(Object.keys(expected) as FunctionName[])('%s', (name) => {
       // Act
@@ -430,7 +448,12 @@ describe('SessionsStack', () => {
       for (const statement of statements) {
         const statementActions = asArray(statement.Action);
         const resource = asArray(statement.Resource as unknown[]);
-        if (statementActions.some((action) => action.startsWith('dynamodb:'))) {
+        if (statementActions.includes('dynamodb:Query')) {
+          // Query on the owner index only, and only where the sessions are listed and revoked.
+          expect(name).toBe('sessions');
+          expect(statementActions).toEqual(['dynamodb:Query']);
+          expect(resource).toEqual([ownerIndexArn()]);
+        } else if (statementActions.some((action) => action.startsWith('dynamodb:'))) {
           expect(resource).toEqual([{ 'Fn::GetAtt': [tableLogicalId(), 'Arn'] }]);
         } else if (statementActions.some((action) => action.startsWith('secretsmanager:'))) {
           expect(resource).toEqual([{ Ref: expect.stringMatching(/^SessionsSigningKeys/) }]);
@@ -448,7 +471,7 @@ describe('SessionsStack', () => {
             'Fn::GetAtt'
           ][0],
       );
-      expect(new Set(roleIds).size).toBe(3);
+      expect(new Set(roleIds).size).toBe(4);
 
       // Assess: no customer-managed policy is attached to them (nor AWS managed ones, by ARN).
       for (const roleId of roleIds) expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
@@ -501,7 +524,7 @@ describe('SessionsStack', () => {
       }
     });
 
-    it('never allows Scan, Query, Batch* or wildcards', () => {
+    it('never allows Scan, Batch* or wildcards, nor Query but on the owner index', () => {
       // Act
       const statements = allStatements();
       const actions = statements.flatMap((statement) => asArray(statement.Action));
@@ -509,8 +532,12 @@ describe('SessionsStack', () => {
 
       // Assess
       expect(statements.length).toBeGreaterThan(0);
+      const queries = statements.filter((statement) => asArray(statement.Action).includes('dynamodb:Query'));
+      expect(queries.map((statement) => asArray(statement.Resource as unknown[]))).toEqual([
+        [ownerIndexArn()],
+      ]);
       for (const action of actions) {
-        expect(action).not.toMatch(/^dynamodb:(Scan|Query|Batch|PartiQL|\*)/);
+        expect(action).not.toMatch(/^dynamodb:(Scan|Batch|PartiQL|\*)/);
         expect(action).not.toContain('*');
       }
       for (const resource of resourceValues) {
@@ -533,7 +560,7 @@ describe('SessionsStack', () => {
       // Assess: a SESSION_SECRET set in the console would replace the rotated keys.
       for (const deployed of [template, overridden]) {
         const functions = variablesOf(deployed);
-        expect(functions).toHaveLength(3);
+        expect(functions).toHaveLength(FUNCTION_NAMES.length);
         for (const variables of functions) {
           for (const name of LOCAL_ONLY) expect(Object.keys(variables)).not.toContain(name);
           expect(variables.SESSION_SECRET_ARN).toBeDefined();
@@ -549,7 +576,7 @@ describe('SessionsStack', () => {
       const functions = variablesOf(samLocal);
 
       // Assess
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(FUNCTION_NAMES.length);
       for (const variables of functions) {
         expect(variables).toMatchObject({ SESSION_SECRET: '', DYNAMODB_ENDPOINT: '' });
         for (const name of ['TABLE_NAME', 'SESSION_SECRET_ARN', ...LOCAL_ONLY]) {

@@ -8,14 +8,15 @@ import { ROUTES, routeKey } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
+import { sessionsRoute } from '../../lambda/sessions';
 import { useStore } from '../support/store';
 
 // The sample events for `sam local invoke` and `npm run invoke`, run through their handlers with
 // events/env.json's environment against dynalite, so the samples cannot rot.
 const EVENTS = join(__dirname, '../../events');
-const routes = { index: indexRoute, login: loginRoute, logout: logoutRoute };
+const routes = { index: indexRoute, login: loginRoute, logout: logoutRoute, sessions: sessionsRoute };
 
-const expected: Record<string, { status: number; text?: string; cookie?: RegExp }> = {
+const expected: Record<string, { status: number; text?: string; cookie?: RegExp; location?: string }> = {
   'index.json': { status: 200, text: 'You are not logged in' },
   'login-form.json': { status: 200, text: '<button type="submit">Login</button>' },
   'login.json': {
@@ -24,6 +25,8 @@ const expected: Record<string, { status: number; text?: string; cookie?: RegExp 
   },
   'login-invalid.json': { status: 400, text: 'Enter a username.' },
   'logout.json': { status: 303, cookie: /^__Host-session=; Max-Age=0;/ },
+  // No cookie (see sam.test.ts): the page sends an anonymous visitor to the login form.
+  'sessions.json': { status: 303, location: '/login' },
 };
 
 const eventFiles = readdirSync(EVENTS).filter((file) => file.endsWith('.json') && file !== 'env.json');
@@ -41,14 +44,17 @@ it.each(eventFiles)('%s runs through its handler', async (file) => {
   expect(route).toBeDefined();
   const { Parameters } = JSON.parse(readFileSync(join(EVENTS, 'env.json'), 'utf8'));
   const config = readAppConfig({ ...Parameters, DYNAMODB_ENDPOINT: db.endpoint });
-  const handler = createLambdaHandler(routes[route?.function ?? 'index'], createAppContext(config));
+  const name = route?.function ?? 'index';
+  const context = createAppContext(config, { userSessions: name === 'sessions' });
+  const handler = createLambdaHandler(routes[name], context);
 
   // Act
   const result = await handler(event);
 
   // Assess
-  const { status, text, cookie } = expected[file];
+  const { status, text, cookie, location } = expected[file];
   expect(result.statusCode).toBe(status);
+  if (location) expect(result.headers.location).toBe(location);
   if (text) expect(result.body).toContain(text);
   if (cookie) {
     expect(result.cookies).toHaveLength(1);

@@ -126,9 +126,11 @@ describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
     expect(shownUsername(await app.index(httpEvent({ cookies: [cookie], secure: false })))).toBeUndefined();
   });
 
-  test('POST /logout works like GET /logout', async () => {
+  test('POST /logout (the sessions function) works like GET /logout', async () => {
     const cookie = cookieFrom(await app.login(loginEvent('poster')));
-    const logout = await app.logout(httpEvent({ method: 'POST', path: '/logout', cookies: [cookie] }));
+    const logout = await app.sessionsFunction(
+      httpEvent({ method: 'POST', path: '/logout', cookies: [cookie] }),
+    );
     expect(logout.statusCode).toBe(303);
     expect(sessionSetCookie(logout)).toContain('Max-Age=0');
     expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
-import { cookiePair, postLogin, type RawResponse, send } from '../support/http';
+import { cookiePair, postForm, postLogin, type RawResponse, send } from '../support/http';
 
 // The whole app over real HTTP: the local server, the real handlers, an embedded dynalite.
 let app: LocalApp;
@@ -101,6 +101,65 @@ describe('the tutorial flow over HTTP', () => {
     const logout = await send(app.url, 'POST', '/logout', { headers: { cookie } });
     expect(logout.status).toBe(303);
     expect((await get('/', { cookie })).body).toContain('You are not logged in');
+  });
+
+  it('lists a user’s sessions at /sessions, logs out the other one, then everywhere', async () => {
+    // Prepare: alice on a phone and on a laptop.
+    const phone = await login('alice-devices', {
+      'user-agent':
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Version/18.1 Mobile/15E148 Safari/604.1',
+    });
+    const laptop = await login('alice-devices', {
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+    });
+    expect((await get('/', { cookie: laptop })).body).toContain('<a href="/sessions">');
+
+    // Act + Assess: the page, from the laptop
+    const page = await get('/sessions', { cookie: laptop });
+    expect(page.status).toBe(200);
+    expectHtmlHeaders(page);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.body).toContain('Firefox on Linux <strong>(This device)</strong>');
+    expect(page.body).toContain('Safari on iOS');
+    const ids = [...page.body.matchAll(/name="session" value="([\w-]{22})"/g)].map((match) => match[1]);
+    expect(ids).toHaveLength(1);
+
+    // A cross-site post changes nothing; the same-site one logs the phone out.
+    const crossSite = await postForm(app.url, '/sessions/revoke', `session=${ids[0]}`, {
+      cookie: laptop,
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await get('/', { cookie: phone })).body).toContain('Logged in as alice-devices');
+    const revoked = await postForm(app.url, '/sessions/revoke', `session=${ids[0]}`, {
+      cookie: laptop,
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.location).toBe('/sessions');
+    expect((await get('/', { cookie: phone })).body).toContain('You are not logged in');
+    expect((await get('/', { cookie: laptop })).body).toContain('Logged in as alice-devices');
+
+    // Everywhere: this session too, the cookie cleared.
+    const again = await login('alice-devices');
+    const everywhere = await postForm(app.url, '/logout', 'scope=everywhere', { cookie: laptop });
+    expect(everywhere.status).toBe(303);
+    expect(everywhere.headers.location).toBe('/');
+    expect(everywhere.setCookies[0]).toMatch(/^session=; Max-Age=0; /);
+    expect((await get('/', { cookie: laptop })).body).toContain('You are not logged in');
+    expect((await get('/', { cookie: again })).body).toContain('You are not logged in');
+  });
+
+  it('sends an anonymous visitor from /sessions to the login form; refuses other methods there', async () => {
+    const anonymous = await get('/sessions');
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.location).toBe('/login');
+    const revokeByGet = await get('/sessions/revoke');
+    expect(revokeByGet.status).toBe(405);
+    expect(revokeByGet.headers.allow).toBe('POST');
+    const anonymousRevoke = await postForm(app.url, '/sessions/revoke', 'session=others');
+    expect(anonymousRevoke.status).toBe(303);
+    expect(anonymousRevoke.headers.location).toBe('/login');
   });
 
   it('replaces a cookie planted before login with a new one', async () => {

@@ -41,12 +41,22 @@ export function send(
   });
 }
 
-/** `POST /login` with a urlencoded body, as a same-origin browser form would send it. */
-export function postLogin(baseUrl: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  return send(baseUrl, 'POST', '/login', {
+/** A `POST` with a urlencoded body, as a same-origin browser form would send it. */
+export function postForm(
+  baseUrl: string,
+  path: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+) {
+  return send(baseUrl, 'POST', path, {
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,
   });
+}
+
+/** `POST /login` with a urlencoded body, as a same-origin browser form would send it. */
+export function postLogin(baseUrl: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  return postForm(baseUrl, '/login', body, headers);
 }
 
 /** The `name=value` of a Set-Cookie header. */

@@ -112,7 +112,10 @@ export interface UnitAppOptions {
  * A handler context built as production builds it, on the mocked client: keys [CURRENT_KEY], the
  * unit timeouts, a silent logger unless given.
  */
-export function unitAppContext(clock: TestClock, options: UnitAppOptions = {}): AppContext {
+export function unitAppContext(
+  clock: TestClock,
+  options: UnitAppOptions & { userSessions?: boolean } = {},
+): AppContext {
   return createAppContext(
     {
       tableName: TABLE,
@@ -124,7 +127,11 @@ export function unitAppContext(clock: TestClock, options: UnitAppOptions = {}): 
       serviceName: options.serviceName ?? 'sessions-unit',
       metricsNamespace: options.metricsNamespace ?? 'Test',
     },
-    { now: clock.now, logger: options.logger ?? new Logger({ logLevel: 'SILENT' }) },
+    {
+      now: clock.now,
+      logger: options.logger ?? new Logger({ logLevel: 'SILENT' }),
+      userSessions: options.userSessions ?? false,
+    },
   );
 }
 
@@ -158,6 +165,8 @@ export function useMockedStore(): MockedStore {
 export interface MockedApp extends MockedStore {
   /** A fresh `unitAppContext` for each test (stable object: it forwards to the test's context). */
   app: AppContext;
+  /** The same, with the owner index (`users`), as the sessions function's context. */
+  manageApp: AppContext;
   /** The context's keys: [CURRENT_KEY]. */
   ring: KeyRing;
   /** `__Host-session=<token signed with CURRENT_KEY>`, as the browser sends it back. */
@@ -179,22 +188,37 @@ export function useMockedApp(contextOptions: () => UnitAppOptions = () => ({})):
   const { ddb, clock } = useMockedStore();
   const ring = new KeyRing([CURRENT_KEY]);
   let context: AppContext | undefined;
+  let manageContext: AppContext | undefined;
   beforeEach(() => {
     context = unitAppContext(clock, contextOptions());
+    manageContext = unitAppContext(clock, { ...contextOptions(), userSessions: true });
   });
-  const live = (): AppContext => {
-    if (context === undefined) throw new Error('useMockedApp(): the context is built before each test');
-    return context;
+  const forwarding = (live: () => AppContext | undefined): AppContext => {
+    const current = (): AppContext => {
+      const built = live();
+      if (built === undefined) throw new Error('useMockedApp(): the context is built before each test');
+      return built;
+    };
+    return {
+      get sessions() {
+        return current().sessions;
+      },
+      get users() {
+        return current().users;
+      },
+      get logger() {
+        return current().logger;
+      },
+      requestLog: (fields, metricNames) => current().requestLog(fields, metricNames),
+      committed: (request) => current().committed(request),
+    };
   };
-  const app: AppContext = {
-    get sessions() {
-      return live().sessions;
-    },
-    get logger() {
-      return live().logger;
-    },
-    requestLog: (fields, metricNames) => live().requestLog(fields, metricNames),
-    committed: (request) => live().committed(request),
+  return {
+    ddb,
+    clock,
+    app: forwarding(() => context),
+    manageApp: forwarding(() => manageContext),
+    ring,
+    cookieFor: (token) => `__Host-session=${ring.sign(token)}`,
   };
-  return { ddb, clock, app, ring, cookieFor: (token) => `__Host-session=${ring.sign(token)}` };
 }

@@ -8,6 +8,7 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import type { SessionManager } from '../../lambda/session/SessionManager';
+import { sessionsRoute } from '../../lambda/sessions';
 
 export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
 
@@ -18,6 +19,8 @@ export interface TestApp {
   index: Handler;
   login: Handler;
   logout: Handler;
+  /** The sessions function: `GET /sessions`, `POST /sessions/revoke`, `POST /logout`. */
+  sessionsFunction: Handler;
 }
 
 export interface AppOptions {
@@ -33,7 +36,7 @@ export interface AppOptions {
 }
 
 /**
- * The three handlers built exactly as production builds them (environment → config → context),
+ * The handlers built exactly as production builds them (environment → config → context),
  * on a real store at `endpoint`, with a controllable clock.
  * @example const app = createTestApp({ endpoint: db.proxy.endpoint, idleSeconds: 4, now: clock.now });
  */
@@ -61,6 +64,15 @@ export function createTestApp(options: AppOptions): TestApp {
     index: createLambdaHandler(indexRoute, context),
     login: createLambdaHandler(loginRoute, context),
     logout: createLambdaHandler(logoutRoute, context),
+    // Its own context, as in production: the only one with the owner index.
+    sessionsFunction: createLambdaHandler(
+      sessionsRoute,
+      createAppContext(config, {
+        now: options.now,
+        userSessions: true,
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
+    ),
   };
 }
 
@@ -95,5 +107,6 @@ export function useTestApp(
     index: (event, context) => live().index(event, context),
     login: (event, context) => live().login(event, context),
     logout: (event, context) => live().logout(event, context),
+    sessionsFunction: (event, context) => live().sessionsFunction(event, context),
   };
 }

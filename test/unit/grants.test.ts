@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createLambdaHandler, type Route } from '../../lambda/app/lambdaHandler';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
@@ -7,27 +7,55 @@ import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { newToken } from '../../lambda/session/KeyRing';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
+import { newPublicId } from '../../lambda/session/SessionStore';
+import { sessionsRoute } from '../../lambda/sessions';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { OWNER_INDEX_ACTIONS, SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
 import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):
 // in AWS a missing grant is an AccessDenied, which only shows up on the path that needs it.
-const { ddb, clock, app, cookieFor } = useMockedApp();
+const { ddb, clock, app, manageApp, cookieFor } = useMockedApp();
 const ACTIONS = new Map<unknown, string>([
   [GetCommand, 'dynamodb:GetItem'],
   [PutCommand, 'dynamodb:PutItem'],
   [UpdateCommand, 'dynamodb:UpdateItem'],
   [DeleteCommand, 'dynamodb:DeleteItem'],
+  [QueryCommand, 'dynamodb:Query'],
 ]);
 
-const ROUTES: Record<FunctionName, Route> = { index: indexRoute, login: loginRoute, logout: logoutRoute };
+const ROUTES: Record<FunctionName, Route> = {
+  index: indexRoute,
+  login: loginRoute,
+  logout: logoutRoute,
+  sessions: sessionsRoute,
+};
 
-/** The table actions the function's handler used for `event`, after asserting it did not fail. */
+/**
+ * The actions the function's handler used for `event`, after asserting it did not fail: table
+ * actions by name, and index actions as `index:<action>` after asserting they went to the owner index.
+ */
 async function actionsUsed(name: FunctionName, event: APIGatewayProxyEventV2): Promise<string[]> {
-  const response = await createLambdaHandler(ROUTES[name], app)(event);
+  const context = FUNCTIONS[name].access === 'manage' ? manageApp : app;
+  const response = await createLambdaHandler(ROUTES[name], context)(event);
   expect(response.statusCode).toBeLessThan(400);
-  return ddb.calls().map((call) => ACTIONS.get(call.args[0].constructor) ?? call.args[0].constructor.name);
+  return ddb.calls().map((call) => {
+    const command = call.args[0] as { constructor: unknown; input: { IndexName?: string } };
+    const action = ACTIONS.get(command.constructor) ?? String(command.constructor);
+    if (command.input.IndexName === undefined) return action;
+    expect(command.input.IndexName).toBe('byOwner');
+    return `index:${action}`;
+  });
+}
+
+/** Whether every action used is granted: table actions on the table, index actions on the owner index. */
+function granted(name: FunctionName, used: string[]): void {
+  const access = FUNCTIONS[name].access;
+  const grants = [
+    ...SESSION_TABLE_ACTIONS[access],
+    ...OWNER_INDEX_ACTIONS[access].map((action) => `index:${action}`),
+  ];
+  expect(grants).toEqual(expect.arrayContaining(used));
 }
 
 test('index: reading a session and refreshing it', async () => {
@@ -36,7 +64,7 @@ test('index: reading a session and refreshing it', async () => {
   clock.advance(IDLE_MS / 2);
   const used = await actionsUsed('index', httpEvent({ cookies: [cookieFor(token)] }));
   expect(used).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-  expect(SESSION_TABLE_ACTIONS[FUNCTIONS.index.access]).toEqual(expect.arrayContaining(used));
+  granted('index', used);
 });
 
 test('login: replacing a session, and recognising its own retried put', async () => {
@@ -49,11 +77,90 @@ test('login: replacing a session, and recognising its own retried put', async ()
   ddb.on(GetCommand).callsFake(() => ({ Item: written }));
   const used = await actionsUsed('login', loginEvent('admin', { cookies: [cookieFor(newToken())] }));
   expect(used).toEqual(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']);
-  expect(SESSION_TABLE_ACTIONS[FUNCTIONS.login.access]).toEqual(expect.arrayContaining(used));
+  granted('login', used);
 });
 
 test('logout: deleting the session', async () => {
   const used = await actionsUsed('logout', httpEvent({ path: '/logout', cookies: [cookieFor(newToken())] }));
   expect(used).toEqual(['dynamodb:DeleteItem']);
-  expect(SESSION_TABLE_ACTIONS[FUNCTIONS.logout.access]).toEqual(expect.arrayContaining(used));
+  granted('logout', used);
+});
+
+describe('sessions', () => {
+  const SAME_SITE = { 'sec-fetch-site': 'same-origin' };
+  const token = newToken();
+  const currentId = newPublicId();
+  const otherId = newPublicId();
+
+  beforeEach(() => {
+    // alice's session, due for its sliding refresh, and one other session in the owner index.
+    ddb.on(GetCommand).resolves({
+      Item: {
+        ...storedItem(token, { username: 'alice' }),
+        owner: 'alice',
+        device: 'Firefox on Linux',
+        publicId: currentId,
+      },
+    });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          id: 'other-key',
+          publicId: otherId,
+          device: 'Safari on iOS',
+          createdAt: 1,
+          refreshedAt: clock.now(),
+          validUntil: clock.now() + IDLE_MS,
+        },
+      ],
+    });
+    clock.advance(IDLE_MS / 2);
+  });
+
+  test('GET /sessions: reading and refreshing the session, listing through the index', async () => {
+    const used = await actionsUsed('sessions', httpEvent({ path: '/sessions', cookies: [cookieFor(token)] }));
+    expect(used).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'index:dynamodb:Query']);
+    granted('sessions', used);
+  });
+
+  test.each([otherId, 'others'])(
+    'POST /sessions/revoke %s: finding the session through the index, deleting it',
+    async (target) => {
+      const event = formEvent(
+        '/sessions/revoke',
+        { session: target },
+        { cookies: [cookieFor(token)], headers: SAME_SITE },
+      );
+      const used = await actionsUsed('sessions', event);
+      expect(used).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'index:dynamodb:Query', 'dynamodb:DeleteItem']),
+      );
+      granted('sessions', used);
+    },
+  );
+
+  test('POST /logout scope=everywhere: every session through the index, deleted', async () => {
+    const event = formEvent(
+      '/logout',
+      { scope: 'everywhere' },
+      { cookies: [cookieFor(token)], headers: SAME_SITE },
+    );
+    const used = await actionsUsed('sessions', event);
+    expect(used).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'index:dynamodb:Query', 'dynamodb:DeleteItem']),
+    );
+    granted('sessions', used);
+  });
+
+  test('POST /logout without a scope: deleting the session, as GET /logout does', async () => {
+    const event = httpEvent({
+      method: 'POST',
+      path: '/logout',
+      cookies: [cookieFor(token)],
+      headers: SAME_SITE,
+    });
+    const used = await actionsUsed('sessions', event);
+    expect(used).toEqual(['dynamodb:DeleteItem']);
+    granted('sessions', used);
+  });
 });

@@ -5,6 +5,7 @@ import {
   indexPage,
   loginPage,
   MAX_USERNAME_LENGTH,
+  sessionsPage,
 } from '../../lambda/http/pages';
 
 /** The text between <tag ...> and </tag>, for every occurrence. */
@@ -29,12 +30,13 @@ describe('indexPage', () => {
     expect(page).not.toContain('/logout');
   });
 
-  it('logged in: "Logged in as <name>" and "click here to log out" linking /logout', () => {
+  it('logged in: "Logged in as <name>", a link to /sessions and "click here to log out" linking /logout', () => {
     // Act
     const page = indexPage('admin');
 
     // Assess
     expect(page).toContain('Logged in as admin');
+    expect(linkHref(page, 'your sessions on other devices')).toBe('/sessions');
     expect(linkHref(page, 'click here to log out')).toBe('/logout');
     expect(page).not.toContain('You are not logged in');
   });
@@ -94,6 +96,62 @@ describe('loginPage', () => {
   });
 });
 
+describe('sessionsPage', () => {
+  const T = Date.UTC(2026, 10, 30, 20, 5, 9);
+  const session = (publicId: string, device: string, signedInAt: number, lastActiveAt: number) => ({
+    publicId,
+    device,
+    signedInAt,
+    lastActiveAt,
+    validUntil: lastActiveAt + 3_600_000,
+  });
+  const list = {
+    sessions: [
+      session('currentAAAAAAAAAAAAAAA', 'Firefox on Linux', T - 60_000, T),
+      session('otherBBBBBBBBBBBBBBBBB', 'Safari on iOS', T - 7_200_000, T - 600_000),
+    ],
+    more: false,
+  };
+
+  it('marks this device, without a form; each other session with its revoke form; others and everywhere', () => {
+    // Act
+    const page = sessionsPage('alice', list, 'currentAAAAAAAAAAAAAAA');
+
+    // Assess
+    expect(page).toContain('Firefox on Linux <strong>(This device)</strong>');
+    expect(page).not.toContain('value="currentAAAAAAAAAAAAAAA"');
+    expect(page).toContain(
+      '<form method="post" action="/sessions/revoke">\n<input type="hidden" name="session" value="otherBBBBBBBBBBBBBBBBB">\n<button type="submit" aria-describedby="device-1">Log out</button>',
+    );
+    expect(page).toContain(
+      '<input type="hidden" name="session" value="others">\n<button type="submit">Log out other devices</button>',
+    );
+    expect(page).toContain(
+      '<form method="post" action="/logout">\n<input type="hidden" name="scope" value="everywhere">\n<button type="submit">Log out everywhere</button>',
+    );
+    expect(page).toContain('<time datetime="2026-11-30T20:04:09.000Z">2026-11-30 20:04 UTC</time>');
+    expect(page).toContain('<time datetime="2026-11-30T19:55:09.000Z">2026-11-30 19:55 UTC</time>');
+    expect(page).not.toContain('you have more');
+    expect(page).not.toContain('not listed yet');
+  });
+
+  it('says when the list is bounded, and when this device is not listed yet', () => {
+    const page = sessionsPage('alice', { ...list, more: true }, 'missingCCCCCCCCCCCCCCC');
+    expect(page).toContain('Only the 2 most recently active sessions are listed; you have more.');
+    expect(page).toContain('This device is not listed yet');
+    expect(page).not.toContain('(This device)');
+  });
+
+  it('escapes the username, the device label and the id', () => {
+    const hostile = session('"><script>x</script>', '<img src=x onerror=alert(1)>', T, T);
+    const page = sessionsPage('<b>alice</b>', { sessions: [hostile], more: false }, undefined);
+    expect(page).toContain('&lt;b&gt;alice&lt;/b&gt;');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
+    expect(page).not.toMatch(/<script|<img|<b>/);
+  });
+});
+
 describe('errorPage', () => {
   it.each([
     [400, 'Bad request'],
@@ -132,6 +190,7 @@ describe('CONTENT_SECURITY_POLICY', () => {
     ['login', loginPage()],
     ['login with an error', loginPage({ error: 'Enter a username.' })],
     ['error', errorPage(503, 'busy')],
+    ['sessions', sessionsPage('alice', { sessions: [], more: true }, undefined)],
   ])('allows the %s page’s one <style> by its sha256 hash', (_label, page) => {
     // Prepare
     const styles = contents(page, 'style');
@@ -152,7 +211,8 @@ describe('CONTENT_SECURITY_POLICY', () => {
   });
 
   it('pages use no inline style attribute (the hash would not cover it)', () => {
-    for (const page of [indexPage('a'), loginPage({ error: 'e' }), errorPage(500, 'x')]) {
+    const sessions = sessionsPage('a', { sessions: [], more: true }, undefined);
+    for (const page of [indexPage('a'), loginPage({ error: 'e' }), errorPage(500, 'x'), sessions]) {
       expect(page).not.toMatch(/\sstyle=/);
     }
   });

@@ -1,0 +1,350 @@
+import type { HttpResponse } from '../../lambda/http/response';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { TestClock } from '../support/clock';
+import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { useStore } from '../support/store';
+import { getItem } from '../support/table';
+import { useTestApp } from '../support/testApp';
+
+// The sessions page and its forms, through the production handlers on a real (embedded) store:
+// GET /sessions, POST /sessions/revoke and POST /logout scope=everywhere.
+
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+const SAFARI_IOS =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+const SAME_SITE = { 'sec-fetch-site': 'same-origin' };
+
+const db = useStore();
+const { proxy } = db;
+const clock = new TestClock();
+const app = useTestApp(db, { idleSeconds: 600, now: clock.now });
+
+let counter = 0;
+/** A distinct user name per test, so tests never see each other's sessions. */
+function user(name: string): string {
+  return `${name}-${++counter}`;
+}
+
+async function login(username: string, userAgent = FIREFOX): Promise<string> {
+  clock.advance(1000);
+  const response = await app.login(loginEvent(username, { headers: { 'user-agent': userAgent } }));
+  expect(response.statusCode).toBe(303);
+  return cookieFrom(response);
+}
+
+async function publicIdOf(cookie: string): Promise<string> {
+  return String((await getItem(db, itemIdOf(cookie)))?.publicId);
+}
+
+function sessionsPage(cookie?: string): Promise<HttpResponse> {
+  return app.sessionsFunction(httpEvent({ path: '/sessions', ...(cookie ? { cookies: [cookie] } : {}) }));
+}
+
+function revoke(cookie: string | undefined, session: string, headers: Record<string, string> = SAME_SITE) {
+  return app.sessionsFunction(
+    formEvent('/sessions/revoke', { session }, { headers, ...(cookie ? { cookies: [cookie] } : {}) }),
+  );
+}
+
+/** The public ids the page offers a "Log out" form for (not "others"). */
+function revocableIds(page: HttpResponse): string[] {
+  return [...page.body.matchAll(/name="session" value="([^"]+)"/g)]
+    .map((match) => match[1])
+    .filter((value) => value !== 'others');
+}
+
+async function loggedInAs(cookie: string): Promise<string | undefined> {
+  return shownUsername(await app.index(httpEvent({ cookies: [cookie] })));
+}
+
+describe('GET /sessions', () => {
+  it('lists the live sessions: device, times, this device marked and without a form, the others with one', async () => {
+    // Prepare
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const phoneLogin = clock.now();
+    const laptop = await login(alice, FIREFOX);
+
+    // Act
+    const page = await sessionsPage(laptop);
+
+    // Assess
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.body).toContain('Firefox on Linux <strong>(This device)</strong>');
+    expect(page.body).toContain('Safari on iOS');
+    expect(revocableIds(page)).toEqual([await publicIdOf(phone)]);
+    expect(page.body).toContain(
+      `<form method="post" action="/sessions/revoke">\n<input type="hidden" name="session" value="${await publicIdOf(phone)}">`,
+    );
+    expect(page.body).not.toContain(await publicIdOf(laptop));
+    const iso = new Date(phoneLogin).toISOString();
+    expect(page.body).toContain(
+      `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`,
+    );
+    expect(page.body).toContain('<input type="hidden" name="session" value="others">');
+    expect(page.body).toContain(
+      '<form method="post" action="/logout">\n<input type="hidden" name="scope" value="everywhere">',
+    );
+    expect(page.body).not.toContain('<script');
+    // The table key never reaches the page.
+    expect(page.body).not.toContain(itemIdOf(phone));
+  });
+
+  it('anonymous, or with an unknown cookie: 303 to /login, nothing listed', async () => {
+    const anonymous = await sessionsPage();
+    expect(anonymous.statusCode).toBe(303);
+    expect(anonymous.headers.location).toBe('/login');
+    proxy.reset();
+    const gone = await login(user('gone'));
+    await app.logout(httpEvent({ path: '/logout', cookies: [gone] }));
+    proxy.reset();
+    const stale = await sessionsPage(gone);
+    expect(stale.statusCode).toBe(303);
+    expect(stale.headers.location).toBe('/login');
+    expect(proxy.operations).toEqual(['GetItem']);
+  });
+
+  it('costs one GetItem and one index Query when no refresh is due', async () => {
+    const cookie = await login(user('counted'));
+    proxy.reset();
+    expect((await sessionsPage(cookie)).statusCode).toBe(200);
+    expect(proxy.operations).toEqual(['GetItem', 'Query']);
+  });
+
+  it('escapes what the user typed and what the table holds', async () => {
+    const cookie = await login(`<img src=x onerror=alert(1)>-${++counter}`);
+    const page = await sessionsPage(cookie);
+    expect(page.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page.body).not.toContain('<img');
+  });
+
+  it('lists the 100 most recently active and says there are more', async () => {
+    const many = user('many');
+    for (let login = 0; login < 100; login++) {
+      await app.login(loginEvent(many, { headers: { 'user-agent': SAFARI_IOS } }));
+    }
+    const current = await login(many);
+
+    const page = await sessionsPage(current);
+
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('(This device)');
+    expect(revocableIds(page)).toHaveLength(99);
+    expect(page.body).toContain('Only the 100 most recently active sessions are listed; you have more.');
+  });
+
+  it('two users never see each other’s sessions', async () => {
+    const alice = user('alice');
+    const bob = user('bob');
+    const aliceCookie = await login(alice);
+    await login(alice, SAFARI_IOS);
+    const bobCookie = await login(bob);
+    const bobPhone = await login(bob, SAFARI_IOS);
+
+    const alicePage = await sessionsPage(aliceCookie);
+    const bobPage = await sessionsPage(bobCookie);
+    expect(revocableIds(alicePage)).toHaveLength(1);
+    expect(revocableIds(bobPage)).toEqual([await publicIdOf(bobPhone)]);
+    expect(alicePage.body).not.toContain(await publicIdOf(bobPhone));
+  });
+});
+
+describe('POST /sessions/revoke', () => {
+  it('logs out the chosen session: gone at its very next request; this one and the rest stay', async () => {
+    // Prepare
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const tablet = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+
+    // Act
+    const response = await revoke(laptop, await publicIdOf(phone));
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/sessions');
+    expect(sessionSetCookie(response)).toBeUndefined();
+    expect(await loggedInAs(phone)).toBeUndefined();
+    expect(await loggedInAs(tablet)).toBe(alice);
+    expect(await loggedInAs(laptop)).toBe(alice);
+    expect(revocableIds(await sessionsPage(laptop))).toEqual([await publicIdOf(tablet)]);
+  });
+
+  it('session=others logs out every other session of the user, not this one, not another user’s', async () => {
+    const alice = user('alice');
+    const bob = user('bob');
+    const others = [await login(alice, SAFARI_IOS), await login(alice, SAFARI_IOS)];
+    const bobCookie = await login(bob);
+    const laptop = await login(alice);
+
+    const response = await revoke(laptop, 'others');
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/sessions');
+    for (const cookie of others) expect(await loggedInAs(cookie)).toBeUndefined();
+    expect(await loggedInAs(laptop)).toBe(alice);
+    expect(await loggedInAs(bobCookie)).toBe(bob);
+    expect(revocableIds(await sessionsPage(laptop))).toEqual([]);
+  });
+
+  it('an id of another user’s session, or a made-up one, changes nothing', async () => {
+    const alice = user('alice');
+    const bob = user('bob');
+    const aliceCookie = await login(alice);
+    const bobCookie = await login(bob);
+    const bobItem = await getItem(db, itemIdOf(bobCookie));
+
+    for (const id of [await publicIdOf(bobCookie), 'AAAAAAAAAAAAAAAAAAAAAA', itemIdOf(bobCookie)]) {
+      const response = await revoke(aliceCookie, id);
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/sessions');
+    }
+    expect(await getItem(db, itemIdOf(bobCookie))).toEqual(bobItem);
+    expect(await loggedInAs(bobCookie)).toBe(bob);
+    expect(await loggedInAs(aliceCookie)).toBe(alice);
+  });
+
+  it('this device’s own id logs this browser out: cookie cleared', async () => {
+    const cookie = await login(user('self'));
+    const response = await revoke(cookie, await publicIdOf(cookie));
+    expect(response.statusCode).toBe(303);
+    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+  });
+
+  it('refuses cross-site posts with 403 before touching the store', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+    proxy.reset();
+
+    const crossSite: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example' },
+    ];
+    for (const headers of crossSite) {
+      expect((await revoke(laptop, 'others', headers)).statusCode).toBe(403);
+    }
+    expect(proxy.operations).toEqual([]);
+    expect(await loggedInAs(phone)).toBe(alice);
+  });
+
+  it('bad input: a clear 4xx and nothing changed', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+    proxy.reset();
+
+    const missing = await app.sessionsFunction(
+      formEvent('/sessions/revoke', {}, { cookies: [laptop], headers: SAME_SITE }),
+    );
+    const notForm = await app.sessionsFunction(
+      httpEvent({
+        method: 'POST',
+        path: '/sessions/revoke',
+        body: JSON.stringify({ session: 'others' }),
+        cookies: [laptop],
+        headers: { ...SAME_SITE, 'content-type': 'application/json' },
+      }),
+    );
+    const malformed = await revoke(laptop, 'not an id!');
+
+    expect(missing.statusCode).toBe(400);
+    expect(notForm.statusCode).toBe(415);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.body).toContain('Choose a session from the list to log out.');
+    expect(proxy.operations).toEqual([]);
+    expect(await loggedInAs(phone)).toBe(alice);
+  });
+
+  it('anonymous: 303 to /login, nothing deleted', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const response = await revoke(undefined, 'others');
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/login');
+    const forged = await revoke(undefined, await publicIdOf(phone));
+    expect(forged.headers.location).toBe('/login');
+    expect(await loggedInAs(phone)).toBe(alice);
+  });
+
+  it('a failing store: 503, and the session is still there after recovery', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+    proxy.fault({ kind: 'throttling', operations: ['Query'] });
+
+    const response = await revoke(laptop, 'others');
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    proxy.heal();
+    expect(await loggedInAs(phone)).toBe(alice);
+  });
+});
+
+describe('POST /logout', () => {
+  it('scope=everywhere deletes every session of the user, this one included, clears the cookie, 303 to /', async () => {
+    const alice = user('alice');
+    const bob = user('bob');
+    const phone = await login(alice, SAFARI_IOS);
+    const bobCookie = await login(bob);
+    const laptop = await login(alice);
+
+    const response = await app.sessionsFunction(
+      formEvent('/logout', { scope: 'everywhere' }, { cookies: [laptop], headers: SAME_SITE }),
+    );
+
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/');
+    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(await loggedInAs(phone)).toBeUndefined();
+    expect(await loggedInAs(laptop)).toBeUndefined();
+    expect(await getItem(db, itemIdOf(laptop))).toBeUndefined();
+    expect(await loggedInAs(bobCookie)).toBe(bob);
+  });
+
+  it.each([
+    ['no scope', {}],
+    ['another scope', { scope: 'here' }],
+  ])('with %s: this browser only, as GET /logout', async (_, fields) => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+    proxy.reset();
+
+    const response = await app.sessionsFunction(
+      formEvent('/logout', fields, { cookies: [laptop], headers: SAME_SITE }),
+    );
+
+    expect(response.statusCode).toBe(303);
+    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(proxy.operations).toEqual(['DeleteItem']);
+    expect(await loggedInAs(laptop)).toBeUndefined();
+    expect(await loggedInAs(phone)).toBe(alice);
+  });
+
+  it('scope=everywhere cross-site: 403, nothing deleted', async () => {
+    const alice = user('alice');
+    const laptop = await login(alice);
+    const response = await app.sessionsFunction(
+      formEvent(
+        '/logout',
+        { scope: 'everywhere' },
+        { cookies: [laptop], headers: { 'sec-fetch-site': 'cross-site' } },
+      ),
+    );
+    expect(response.statusCode).toBe(403);
+    expect(await loggedInAs(laptop)).toBe(alice);
+  });
+
+  it('scope=everywhere anonymous: as a logout, the cookie cleared and 303 to /', async () => {
+    const response = await app.sessionsFunction(
+      formEvent('/logout', { scope: 'everywhere' }, { headers: SAME_SITE }),
+    );
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/');
+    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+  });
+});
