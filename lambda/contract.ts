@@ -87,6 +87,8 @@ export const SESSION_METRICS = {
   gone: 'SessionGone',
   /** A request's session held a stored value that failed authentication (tampered, or copied): read as absent. */
   valueRejected: 'SessionValueRejected',
+  /** Sessions a user logged out from the sessions page or everywhere, counted one by one. */
+  revoked: 'SessionRevoked',
   /** The store or the signing keys were unavailable and the request ended in a 503. */
   storeError: 'SessionStoreError',
 } as const;

@@ -22,7 +22,7 @@ import {
   type UserSessions,
 } from '../session/index.js';
 import { type AppContext, containerAppContext } from './context.js';
-import { sessionMetricNames } from './metrics.js';
+import { revokedMetricNames, sessionMetricNames } from './metrics.js';
 import type { LogFields } from './requestLog.js';
 
 /** Seconds a client is asked to wait after a 503. */
@@ -104,7 +104,9 @@ export function createLambdaHandler(
       // How many stored values failed authentication: a count only, nothing of what they held.
       if (commit.rejectedValues > 0) log.sessionRejectedValues = commit.rejectedValues;
     }
-    const metricNames = unavailable ? [SESSION_METRICS.storeError] : commit ? sessionMetricNames(commit) : [];
+    const metricNames = unavailable
+      ? [SESSION_METRICS.storeError]
+      : [...(commit ? sessionMetricNames(commit) : []), ...revokedMetricNames(log.revoked)];
     app.requestLog(
       {
         route: route.name,

@@ -32,6 +32,16 @@ export function sessionMetricNames(
   ];
 }
 
+/**
+ * The metric names counting `revoked` sessions (the route's `log.revoked`), one per session: the
+ * EMF record then holds `SessionRevoked: n`.
+ */
+export function revokedMetricNames(revoked: unknown): string[] {
+  return typeof revoked === 'number' && Number.isInteger(revoked) && revoked > 0
+    ? Array.from({ length: revoked }, () => SESSION_METRICS.revoked)
+    : [];
+}
+
 /** The JSON around the timestamp, per namespace and list of names: a request writes one of a few. */
 const fragments = new Map<string, { before: string; after: string }>();
 /** Combinations are few (an outcome and a write or two); the bound only guards against misuse. */

@@ -1,17 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
 import { newToken } from '../../lambda/session/KeyRing';
 import { SessionSeal } from '../../lambda/session/SessionSeal';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { newPublicId } from '../../lambda/session/SessionStore';
+import { sessionsRoute } from '../../lambda/sessions';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
 
 const NAMESPACE = 'SessionsUnitTest';
-const { ddb, clock, app, cookieFor } = useMockedApp(() => ({
+const { ddb, clock, app, manageApp, cookieFor } = useMockedApp(() => ({
   logger: new Logger({ logLevel: 'INFO', serviceName: 'sessions-unit' }),
   metricsNamespace: NAMESPACE,
 }));
@@ -163,6 +165,39 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     const response = await createLambdaHandler(indexRoute, app)(event);
     expect(response.statusCode).toBe(503);
     expect(countedBy(event.requestContext.requestId)).toEqual(['SessionStoreError']);
+  });
+
+  test('logging out other devices counts each session revoked', async () => {
+    // Prepare: this session, and three others of its owner in the index
+    const token = newToken();
+    const current = newPublicId();
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { ...storedItem(token, { username: 'alice' }), owner: 'alice', publicId: current } });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: ['a', 'b', 'c'].map((id) => ({ id, publicId: newPublicId() })) })
+      .resolves({ Items: [] });
+    const event = formEvent(
+      '/sessions/revoke',
+      { session: 'others' },
+      { cookies: [cookieFor(token)], headers: { 'sec-fetch-site': 'same-origin' } },
+    );
+
+    // Act
+    const response = await createLambdaHandler(sessionsRoute, manageApp)(event);
+
+    // Assess: one metric, SessionRevoked, whose value is the count
+    expect(response.statusCode).toBe(303);
+    const [line] = emfLines();
+    expect(line.requestId).toBe(event.requestContext.requestId);
+    expect(line._aws.CloudWatchMetrics[0].Metrics).toEqual(
+      expect.arrayContaining([{ Name: 'SessionRevoked', Unit: 'Count' }]),
+    );
+    expect(
+      line._aws.CloudWatchMetrics[0].Metrics.filter((metric) => metric.Name === 'SessionRevoked'),
+    ).toHaveLength(1);
+    expect(line.SessionRevoked).toBe(3);
   });
 
   test('requests with nothing to count log their line without metrics', async () => {
