@@ -57,6 +57,28 @@ export interface SessionState {
   writes: SessionWrite[];
 }
 
+/** The state of a request's session before its cookie is read: nothing verified, nothing to write. */
+export function initialSessionState(keyRing: KeyRing): SessionState {
+  return {
+    keyRing,
+    token: undefined,
+    unverifiedTokens: [],
+    signedWithOldKey: false,
+    seal: undefined,
+    record: undefined,
+    data: undefined,
+    rejectedValues: 0,
+    outcome: 'no-cookie',
+    modified: false,
+    changed: new Set(),
+    cleared: false,
+    regenerate: false,
+    ownership: undefined,
+    destroy: false,
+    writes: [],
+  };
+}
+
 const states = new WeakMap<Session, SessionState>();
 
 /** The manager's view of a session (internal: not exported by the library's entry). */

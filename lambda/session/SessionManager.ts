@@ -11,6 +11,7 @@ import { KeyRing, newToken, wellFormedToken } from './KeyRing.js';
 import type { KeyProvider } from './keyProvider.js';
 import {
   dictionary,
+  initialSessionState,
   Session,
   type SessionOutcome,
   type SessionState,
@@ -240,24 +241,7 @@ export class SessionManager {
 
   private async verify(request: SessionRequest): Promise<SessionState> {
     const keyRing = await this.keyRing(request.signal);
-    const state: SessionState = {
-      keyRing,
-      token: undefined,
-      unverifiedTokens: [],
-      signedWithOldKey: false,
-      seal: undefined,
-      record: undefined,
-      data: undefined,
-      rejectedValues: 0,
-      outcome: 'no-cookie',
-      modified: false,
-      changed: new Set(),
-      cleared: false,
-      regenerate: false,
-      ownership: undefined,
-      destroy: false,
-      writes: [],
-    };
+    const state = initialSessionState(keyRing);
     const values = this.cookie.read(request.cookies, request.secure);
     for (const value of values) {
       const verified = keyRing.verify(value);

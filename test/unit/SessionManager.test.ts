@@ -10,7 +10,7 @@ import {
 } from '../../lambda/session/errors';
 import { KeyRing, newToken } from '../../lambda/session/KeyRing';
 import { StaticKeys } from '../../lambda/session/keyProvider';
-import { Session, type SessionState, sessionState } from '../../lambda/session/Session';
+import { initialSessionState, Session, type SessionState, sessionState } from '../../lambda/session/Session';
 import {
   type SessionCommitEvent,
   SessionManager,
@@ -824,24 +824,7 @@ describe('SessionManager', () => {
 
 describe('Session', () => {
   function loaded(data: Record<string, unknown> = {}): Session {
-    const state: SessionState = {
-      keyRing: current,
-      token: undefined,
-      unverifiedTokens: [],
-      signedWithOldKey: false,
-      seal: undefined,
-      record: undefined,
-      data,
-      rejectedValues: 0,
-      outcome: 'found',
-      modified: false,
-      changed: new Set(),
-      cleared: false,
-      regenerate: false,
-      ownership: undefined,
-      destroy: false,
-      writes: [],
-    };
+    const state: SessionState = { ...initialSessionState(current), data, outcome: 'found' };
     return new Session(state);
   }
 
