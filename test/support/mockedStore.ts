@@ -92,6 +92,11 @@ export function storedItem(
   };
 }
 
+/** `storedItem` of a logged-in user's session as a login writes it: `{ username: owner }`, with its owner, device and public id. */
+export function ownedItem(token: string, owner: string, publicId: string, device = 'Firefox on Linux') {
+  return { ...storedItem(token, { username: owner }), owner, device, publicId };
+}
+
 /** Resets the mocked document client; every command then answers `{}` (no item, no error) until a test says otherwise. */
 function answerEveryCommandEmpty(ddb: AwsClientStub<DynamoDBDocumentClient>): void {
   ddb.reset();

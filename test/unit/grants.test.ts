@@ -11,7 +11,7 @@ import { newPublicId } from '../../lambda/session/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { OWNER_INDEX_ACTIONS, SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
-import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
+import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):
 // in AWS a missing grant is an AccessDenied, which only shows up on the path that needs it.
@@ -95,12 +95,7 @@ describe('sessions', () => {
   beforeEach(() => {
     // alice's session, due for its sliding refresh, and one other session in the owner index.
     ddb.on(GetCommand).resolves({
-      Item: {
-        ...storedItem(token, { username: 'alice' }),
-        owner: 'alice',
-        device: 'Firefox on Linux',
-        publicId: currentId,
-      },
+      Item: ownedItem(token, 'alice', currentId),
     });
     ddb.on(QueryCommand).resolves({
       Items: [

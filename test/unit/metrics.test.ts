@@ -10,7 +10,7 @@ import { SessionSeal } from '../../lambda/session/SessionSeal';
 import { newPublicId } from '../../lambda/session/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { IDLE_MS, storedItem, useMockedApp } from '../support/mockedStore';
+import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
 
 const NAMESPACE = 'SessionsUnitTest';
 const { ddb, clock, app, manageApp, cookieFor } = useMockedApp(() => ({
@@ -171,9 +171,7 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     // Prepare: this session, and three others of its owner in the index
     const token = newToken();
     const current = newPublicId();
-    ddb
-      .on(GetCommand)
-      .resolves({ Item: { ...storedItem(token, { username: 'alice' }), owner: 'alice', publicId: current } });
+    ddb.on(GetCommand).resolves({ Item: ownedItem(token, 'alice', current) });
     ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: ['a', 'b', 'c'].map((id) => ({ id, publicId: newPublicId() })) })

@@ -5,7 +5,7 @@ import { newToken } from '../../lambda/session/KeyRing';
 import { newPublicId } from '../../lambda/session/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { formEvent, httpEvent } from '../../lib/local/httpApiEvents';
-import { IDLE_MS, sha256Base64Url, storedItem, useMockedApp } from '../support/mockedStore';
+import { IDLE_MS, ownedItem, sha256Base64Url, useMockedApp } from '../support/mockedStore';
 import { TABLE } from '../support/table';
 
 // The sessions function's DynamoDB commands, exactly: the owner always comes from the stored
@@ -20,12 +20,7 @@ const handler = () => createLambdaHandler(sessionsRoute, manageApp);
 
 beforeEach(() => {
   ddb.on(GetCommand).resolves({
-    Item: {
-      ...storedItem(token, { username: 'alice' }),
-      owner: 'alice',
-      device: 'Firefox on Linux',
-      publicId: currentId,
-    },
+    Item: ownedItem(token, 'alice', currentId),
   });
   ddb.on(QueryCommand).resolves({
     Items: [
