@@ -1,6 +1,11 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // The workspace packages resolve to their TypeScript sources (the `lambda-sessions-source` export
+  // condition), so tests run what the working tree holds, not a stale build.
+  testEnvironmentOptions: {
+    customExportConditions: ['lambda-sessions-source', 'node', 'require', 'default'],
+  },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.[jt]s$': ['@swc/jest', { jsc: { target: 'es2022' } }] },

@@ -1,3 +1,4 @@
+import { deviceLabel } from '@lambda-sessions/dynamodb';
 import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
 import { validateUsername } from './app/username.js';
 import { refuseCrossSite } from './http/crossSite.js';
@@ -5,7 +6,6 @@ import { readForm } from './http/form.js';
 import { HttpError } from './http/HttpError.js';
 import { loginPage } from './http/pages.js';
 import { htmlResponse, redirect } from './http/response.js';
-import { deviceLabel } from './session/index.js';
 
 /**
  * `GET /login`: the form. `POST /login`: a new session (new id, the old one deleted: no

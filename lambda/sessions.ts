@@ -1,3 +1,5 @@
+import type { UserSessions } from '@lambda-sessions/dynamodb';
+import { DEFAULT_SESSION_LIST_LIMIT } from '@lambda-sessions/dynamodb/table';
 import {
   createLambdaHandler,
   type Route,
@@ -11,7 +13,6 @@ import { HttpError } from './http/HttpError.js';
 import { sessionsPage } from './http/pages.js';
 import type { HttpRequest } from './http/request.js';
 import { type HttpResponse, htmlResponse, redirect } from './http/response.js';
-import { DEFAULT_SESSION_LIST_LIMIT, type UserSessions } from './session/index.js';
 
 /** What the revoke form's `session` field may hold besides `others`: a public id's characters. */
 const PUBLIC_ID_FIELD = /^[A-Za-z0-9_-]{1,64}$/;

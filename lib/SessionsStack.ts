@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { ServerSessions } from '@lambda-sessions/cdk';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import {
   CfnOutput,
   CfnParameter,
@@ -26,15 +28,16 @@ import {
   type FunctionName,
   ROUTES,
 } from '../lambda/contract';
-import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../lambda/session/index';
 import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
 import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
 import { SessionsDashboard } from './dashboard';
 import { SessionsEdge } from './edge';
-import { LAMBDA_RUNTIME, ServerSessions } from './ServerSessions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The newest Node.js runtime aws-cdk-lib offers; the bundles target the same version (lib/bundling.ts). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** How often the signing keys rotate, in days, unless context `keyRotationDays` says otherwise. */
 export const DEFAULT_KEY_ROTATION_DAYS = 30;

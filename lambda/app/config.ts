@@ -1,10 +1,10 @@
-import { DEFAULT_METRICS_NAMESPACE, ORIGIN_VERIFY } from '../contract.js';
+import { SigningKeyError } from '@lambda-sessions/dynamodb';
+import { parseSigningKeys } from '@lambda-sessions/dynamodb/keys';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
-  parseSigningKeys,
-  SigningKeyError,
-} from '../session/index.js';
+} from '@lambda-sessions/dynamodb/table';
+import { DEFAULT_METRICS_NAMESPACE, ORIGIN_VERIFY } from '../contract.js';
 
 /** A configuration value is missing or invalid; `variable` names the environment variable. */
 export class ConfigError extends Error {

@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   createDocumentClient,
-  SecretsManagerKeys,
   type SessionCommitEvent,
   SessionManager,
   type SessionRequest,
   StaticKeys,
   UserSessions,
-} from '../session/index.js';
+} from '@lambda-sessions/dynamodb';
+import { SecretsManagerKeys } from '@lambda-sessions/dynamodb/keys';
 import { type AppConfig, readAppConfig } from './config.js';
 import { originVerifier } from './originVerify.js';
 import { createRequestLog, type RequestLog } from './requestLog.js';

@@ -1,3 +1,12 @@
+import {
+  requestDeadline,
+  SessionError,
+  type SessionManager,
+  SessionRejectedError,
+  SessionUnavailableError,
+  SigningKeyError,
+  type UserSessions,
+} from '@lambda-sessions/dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import {
   DEFAULT_ROUTE_KEY,
@@ -10,17 +19,6 @@ import {
 import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
 import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
-import {
-  DEFAULT_DEADLINE_MARGIN_MS,
-  requestDeadline,
-  SessionKeysRejectedError,
-  SessionKeysUnavailableError,
-  type SessionManager,
-  SessionStoreRejectedError,
-  SessionStoreUnavailableError,
-  SigningKeyError,
-  type UserSessions,
-} from '../session/index.js';
 import { type AppContext, containerAppContext } from './context.js';
 import { revokedMetricNames, sessionMetricNames } from './metrics.js';
 import type { LogFields } from './requestLog.js';
@@ -65,7 +63,7 @@ export function createLambdaHandler(
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
-    const deadline = requestDeadline(context, DEFAULT_DEADLINE_MARGIN_MS);
+    const deadline = requestDeadline(context);
     request.signal = deadline.signal;
     const log: LogFields = {};
     let unavailable = false;
@@ -131,9 +129,9 @@ function causeName(error: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-/** Failures that may pass: the store or the key provider did not answer in time. */
-function isUnavailable(error: unknown): error is SessionStoreUnavailableError | SessionKeysUnavailableError {
-  return error instanceof SessionStoreUnavailableError || error instanceof SessionKeysUnavailableError;
+/** Failures that may pass (the store or the key provider did not answer in time): a 503. */
+function isUnavailable(error: unknown): error is SessionError {
+  return error instanceof SessionError && error.retryable;
 }
 
 function errorToResponse(error: unknown, app: AppContext, route: Route, request: HttpRequest): HttpResponse {
@@ -145,20 +143,19 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
     cause: causeName(error),
   };
   if (isUnavailable(error)) {
-    const what =
-      error instanceof SessionKeysUnavailableError ? 'session keys unavailable' : 'session store unavailable';
-    app.logger.error(what, {
+    const operation = error instanceof SessionUnavailableError ? error.operation : undefined;
+    app.logger.error(operation === undefined ? 'session keys unavailable' : 'session store unavailable', {
       ...fields,
-      ...(error instanceof SessionStoreUnavailableError ? { operation: error.operation } : {}),
+      ...(operation === undefined ? {} : { operation }),
     });
     return errorResponse(503, 'The service is busy. Please try again in a few seconds.', {
       'retry-after': String(RETRY_AFTER_SECONDS),
     });
   }
-  if (error instanceof SessionStoreRejectedError) {
+  if (error instanceof SessionRejectedError && error.dependency === 'store') {
     // A missing table or permission: no retry will help, so no Retry-After; the log says which.
     app.logger.error('session store rejected the request', { ...fields, operation: error.operation });
-  } else if (error instanceof SessionKeysRejectedError) {
+  } else if (error instanceof SessionRejectedError) {
     // No secret, no permission to read it or to use its KMS key: a deployment fault, as above.
     app.logger.error('session keys refused', fields);
   } else if (error instanceof SigningKeyError) {

@@ -1,7 +1,7 @@
+import type { SessionManager } from '@lambda-sessions/dynamodb';
 import { refuseCrossSite } from '../http/crossSite.js';
 import type { HttpRequest } from '../http/request.js';
 import { type HttpResponse, redirect } from '../http/response.js';
-import type { SessionManager } from '../session/index.js';
 
 /**
  * Logs this browser out: deletes the session item (no read) and clears the cookie, then 303 to

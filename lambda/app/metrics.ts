@@ -1,5 +1,5 @@
+import type { SessionCommitEvent, SessionOutcome, SessionWrite } from '@lambda-sessions/dynamodb';
 import { SESSION_METRICS } from '../contract.js';
-import type { SessionCommitEvent, SessionOutcome, SessionWrite } from '../session/index.js';
 
 /** The metric each outcome of reading a cookie counts (no cookie, or no read: nothing to count). */
 const OUTCOME_METRICS: Partial<Record<SessionOutcome, string>> = {

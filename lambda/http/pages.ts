@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { SessionList, SessionSummary } from '../session/index.js';
+import type { SessionSummary, UserSessions } from '@lambda-sessions/dynamodb';
 import { html, type SafeHtml, trustedHtml } from './html.js';
+
+/** What `UserSessions.list` gives: the live sessions and whether there are more. */
+type SessionList = Awaited<ReturnType<UserSessions['list']>>;
 
 /** Usernames longer than this are refused; the form's `maxlength` uses the same number. */
 export const MAX_USERNAME_LENGTH = 64;

@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../../lambda/session/index';
+import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';
 
 /** How often the embedded store is swept: expired sessions are refused on read anyway, so no hurry. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;

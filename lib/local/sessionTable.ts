@@ -7,7 +7,7 @@ import {
   type TableDescription,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../../lambda/session/index';
+import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';
 
 const INDEX = TABLE_SCHEMA.ownerIndex;
 

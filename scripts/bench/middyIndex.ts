@@ -1,12 +1,12 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { AppContext } from '../../lambda/app/context';
-import { indexPage } from '../../lambda/http/pages';
-import { type HttpResponse, htmlResponse } from '../../lambda/http/response';
 import {
   type SessionContext,
   type SessionHandlerResult,
   sessionMiddleware,
-} from '../../lambda/session/middy';
+} from '@lambda-sessions/dynamodb/middy';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { AppContext } from '../../lambda/app/context';
+import { indexPage } from '../../lambda/http/pages';
+import { type HttpResponse, htmlResponse } from '../../lambda/http/response';
 
 /**
  * `GET /` rebuilt on Middy with the library's session middleware, on `app`'s session manager:

@@ -4,7 +4,7 @@ import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
-import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/constants';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/src/constants';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { startBenchStore } from './benchStore';
 import { BENCH_TABLE, randomSigningKey } from './constants';

@@ -1,5 +1,5 @@
-import { hashToken, newToken } from '../../lambda/session/KeyRing';
-import { type SealedValues, SessionSeal } from '../../lambda/session/SessionSeal';
+import { hashToken, newToken } from '../../lambda/session/src/KeyRing';
+import { type SealedValues, SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { BenchCheckError } from './errors';
 
 export interface SealingBenchOptions {

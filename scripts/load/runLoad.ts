@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { escapeHtml } from '../../lambda/http/html';
-import { SessionCookie } from '../../lambda/session/SessionCookie';
+import { SessionCookie } from '../../lambda/session/src/SessionCookie';
 import { startLocalApp } from '../../lib/local/localServer';
 import type { LoadOptions } from './options';
 

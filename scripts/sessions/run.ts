@@ -1,7 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient, type SessionSummary, UserSessions } from '@lambda-sessions/dynamodb';
 import { DEFAULT_TABLE_NAME } from '../../lambda/app/config';
-import { boundedClientConfig, type SessionSummary, UserSessions } from '../../lambda/session/index';
 import { DataFolderInUseError, runningStoreEndpoint } from '../../lib/local/dataFolder';
 import { DEFAULT_DATA_FOLDER, prepareLocalStore } from '../../lib/local/localServer';
 import { OutdatedSessionTableError } from '../../lib/local/sessionTable';
@@ -27,9 +26,9 @@ const LOCAL_CLIENT_CONFIG = {
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
 
-function documentClient(config: ConstructorParameters<typeof DynamoDBClient>[0]) {
-  const client = new DynamoDBClient({ ...config, ...boundedClientConfig() });
-  return { documents: DynamoDBDocumentClient.from(client), destroy: () => client.destroy() };
+function documentClient(config: DynamoDBClientConfig) {
+  const documents = createDocumentClient(config);
+  return { documents, destroy: () => documents.destroy() };
 }
 
 /**

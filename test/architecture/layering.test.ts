@@ -11,15 +11,16 @@ import {
 
 const ROOT = path.join(__dirname, '../..');
 
-describe('the project keeps its layers (DESIGN.md, "Layout")', () => {
+describe('the project keeps its layers (docs/design.md, "Layout")', () => {
   const files = readProjectFiles(ROOT);
 
   it('reads the runtime, the infra, the tools and the tests', () => {
     const paths = files.map((file) => file.path);
     for (const expected of [
       'lambda/contract.ts',
-      'lambda/session/index.ts',
-      'lambda/session/middy.ts',
+      'lambda/session/src/index.ts',
+      'lambda/session/src/middy.ts',
+      'lib/construct/src/ServerSessions.ts',
       'lib/SessionsStack.ts',
       'bin/app.ts',
       'scripts/bench/main.ts',
@@ -28,14 +29,16 @@ describe('the project keeps its layers (DESIGN.md, "Layout")', () => {
       expect(paths).toContain(expected);
     }
     // A checker that parses nothing finds nothing: the library's entry does import its modules.
-    const entry = files.find((file) => file.path === 'lambda/session/index.ts') as ProjectFile;
+    const entry = files.find((file) => file.path === 'lambda/session/src/index.ts') as ProjectFile;
     expect(scanFile(entry).imports.length).toBeGreaterThan(3);
     // And the dynamic ones are seen where the project has them.
     const kindsIn = (file: string) =>
       scanFile(files.find((candidate) => candidate.path === file) as ProjectFile).imports.map(
         (reference) => reference.kind,
       );
-    expect(kindsIn('lambda/session/SecretsManagerKeys.ts')).toContain('import()');
+    expect(kindsIn('lambda/session/src/SecretsManagerKeys.ts')).toContain('import()');
+    // Built files are not sources: the packages' builds and the bundled rotation function.
+    expect(paths.filter((file) => /\/(dist|assets)\//.test(file))).toEqual([]);
     expect(kindsIn('lib/local/localServer.ts')).toEqual(
       expect.arrayContaining(['require()', 'import type()']),
     );
@@ -79,9 +82,10 @@ describe('the layering checker', () => {
   /** The violations of one made-up file, next to the library's real entries. */
   function check(file: string, text: string): string[] {
     const entries: ProjectFile[] = [
-      { path: 'lambda/session/index.ts', text: '' },
-      { path: 'lambda/session/middy.ts', text: '' },
-      { path: 'lambda/session/KeyRing.ts', text: '' },
+      { path: 'lambda/session/src/index.ts', text: '' },
+      { path: 'lambda/session/src/middy.ts', text: '' },
+      { path: 'lambda/session/src/KeyRing.ts', text: '' },
+      { path: 'lib/construct/src/index.ts', text: '' },
     ];
     return findViolations([...entries, { path: file, text }]).map(formatViolation);
   }
@@ -134,13 +138,38 @@ describe('the layering checker', () => {
     ],
     [
       'lambda/app/x.ts',
-      "import { KeyRing } from '../session/KeyRing.js';",
-      'lambda/app/x.ts:1: import \'../session/KeyRing.js\' breaks "lambda/, lib/ and bin/ use the session library only through lambda/session/index or lambda/session/middy"',
+      "import { KeyRing } from '../session/src/KeyRing.js';",
+      'lambda/app/x.ts:1: import \'../session/src/KeyRing.js\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+    ],
+    [
+      'lambda/app/x.ts',
+      "import { SessionManager } from '../session/src/index.js';",
+      'lambda/app/x.ts:1: import \'../session/src/index.js\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
     ],
     [
       'bin/x.ts',
-      "import ring = require('../lambda/session/KeyRing');",
-      'bin/x.ts:1: import … = require(\'../lambda/session/KeyRing\') breaks "lambda/, lib/ and bin/ use the session library only through lambda/session/index or lambda/session/middy"',
+      "import ring = require('../lambda/session/src/KeyRing');",
+      'bin/x.ts:1: import … = require(\'../lambda/session/src/KeyRing\') breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+    ],
+    [
+      'lib/x.ts',
+      "import { ServerSessions } from './construct/src/ServerSessions';",
+      'lib/x.ts:1: import \'./construct/src/ServerSessions\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+    ],
+    [
+      'lambda/app/x.ts',
+      "import type { ServerSessions } from '@lambda-sessions/cdk';",
+      'lambda/app/x.ts:1: import \'@lambda-sessions/cdk\' breaks "nothing under lambda/ imports @lambda-sessions/cdk, aws-cdk-lib or constructs"',
+    ],
+    [
+      'lambda/session/src/x.ts',
+      "import { Duration } from 'aws-cdk-lib';",
+      'lambda/session/src/x.ts:1: import \'aws-cdk-lib\' breaks "nothing under lambda/ imports @lambda-sessions/cdk, aws-cdk-lib or constructs"',
+    ],
+    [
+      'lib/construct/src/x.ts',
+      "import { FUNCTIONS } from '../../../lambda/contract';",
+      'lib/construct/src/x.ts:1: import \'../../../lambda/contract\' breaks "lib/construct/ imports nothing of the project outside lib/construct/ (the library by name)"',
     ],
     [
       'scripts/x.ts',
@@ -174,10 +203,14 @@ describe('the layering checker', () => {
   });
 
   it.each([
-    ['lambda/app/x.ts', "import type { SessionWrite } from '../session/index.js';"],
-    ['lambda/app/y.ts', "import { middleware } from '../session/middy';"],
-    ['lambda/app/z.ts', "import { SessionManager } from '../session';"],
-    ['lib/x.ts', "import { TABLE_SCHEMA } from '../lambda/session/index';"],
+    ['lambda/app/x.ts', "import type { SessionWrite } from '@lambda-sessions/dynamodb';"],
+    ['lambda/app/y.ts', "import { sessionMiddleware } from '@lambda-sessions/dynamodb/middy';"],
+    ['lib/x.ts', "import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';"],
+    ['lib/y.ts', "import { ServerSessions } from '@lambda-sessions/cdk';"],
+    [
+      'lib/construct/src/x.ts',
+      "import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';\nimport { y } from './y';",
+    ],
     [
       'lambda/session/x.ts',
       "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { KeyRing } from './KeyRing';",
@@ -185,18 +218,20 @@ describe('the layering checker', () => {
     ['lambda/session/y.ts', "// process.env is the app's business\nexport const env = { process: 1 };"],
     [
       'scripts/x.ts',
-      "import { KeyRing } from '../lambda/session/KeyRing';\nimport { flows } from '../lib/local/x';",
+      "import { KeyRing } from '../lambda/session/src/KeyRing';\nimport { flows } from '../lib/local/x';",
     ],
-    ['test/unit/x.test.ts', "import { KeyRing } from '../../lambda/session/KeyRing';\nrequire(path);"],
+    ['test/unit/x.test.ts', "import { KeyRing } from '../../lambda/session/src/KeyRing';\nrequire(path);"],
     ['lib/x.ts', "const text = `import x from '../scripts/y'`;"],
   ])('accepts %s doing %j', (file, text) => {
     expect(check(file, text)).toEqual([]);
   });
 
   it('resolves a folder with an index file to its index, and a path without extension', () => {
-    const known = new Set(['lambda/session/index.ts']);
-    expect(resolveTarget('lambda/app/x.ts', '../session', known)).toBe('lambda/session/index');
-    expect(resolveTarget('lambda/app/x.ts', '../session/KeyRing.js', known)).toBe('lambda/session/KeyRing');
+    const known = new Set(['lambda/session/src/index.ts']);
+    expect(resolveTarget('lambda/app/x.ts', '../session/src', known)).toBe('lambda/session/src/index');
+    expect(resolveTarget('lambda/app/x.ts', '../session/src/KeyRing.js', known)).toBe(
+      'lambda/session/src/KeyRing',
+    );
     expect(resolveTarget('lambda/app/x.ts', 'node:path', known)).toBeUndefined();
     expect(resolveTarget('lambda/x.ts', '../../outside', known)).toBe('../outside');
   });

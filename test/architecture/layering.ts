@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 
-// The layering rules of DESIGN.md ("Layout"), checked over the imports the TypeScript compiler
+// The layering rules of docs/design.md ("Layout"), checked over the imports the TypeScript compiler
 // parses: static imports and re-exports, `import x = require()`, `import()` (in code and in
 // types) and `require()` all count.
 
@@ -43,11 +43,15 @@ interface Rule {
 const under = (folder: string) => (file: string) => file === folder || file.startsWith(`${folder}/`);
 const inRuntime = under('lambda');
 const inSessionLibrary = under('lambda/session');
+const inConstruct = under('lib/construct');
+/** The workspace packages: used by the rest of the project by name, as a user would. */
+const inPackage = (file: string) => inSessionLibrary(file) || inConstruct(file);
 const inTools = under('scripts');
 const inInfra = (file: string) => under('lib')(file) || under('bin')(file);
 const inTests = under('test');
-/** The session library's public entries: the only way in from the runtime and the infra. */
-const SESSION_ENTRIES = new Set(['lambda/session', 'lambda/session/index', 'lambda/session/middy']);
+/** Infrastructure packages: the runtime never loads them. */
+const isInfraPackage = (specifier: string | undefined) =>
+  specifier !== undefined && /^(@lambda-sessions\/cdk|aws-cdk-lib|constructs)(\/|$)/.test(specifier);
 
 export const RULES: readonly Rule[] = [
   {
@@ -62,15 +66,24 @@ export const RULES: readonly Rule[] = [
     forbids: () => true,
   },
   {
+    text: 'nothing under lambda/ imports @lambda-sessions/cdk, aws-cdk-lib or constructs',
+    appliesTo: inRuntime,
+    forbids: (reference) => isInfraPackage(reference.specifier),
+  },
+  {
     text: 'lambda/session/ imports nothing of the project outside lambda/session/',
     appliesTo: inSessionLibrary,
     forbids: (_reference, target) => target !== undefined && !inSessionLibrary(target),
   },
   {
-    text: 'lambda/, lib/ and bin/ use the session library only through lambda/session/index or lambda/session/middy',
-    appliesTo: (file) => (inRuntime(file) || inInfra(file)) && !inSessionLibrary(file),
-    forbids: (_reference, target) =>
-      target !== undefined && inSessionLibrary(target) && !SESSION_ENTRIES.has(target),
+    text: 'lib/construct/ imports nothing of the project outside lib/construct/ (the library by name)',
+    appliesTo: inConstruct,
+    forbids: (_reference, target) => target !== undefined && !inConstruct(target),
+  },
+  {
+    text: 'lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path',
+    appliesTo: (file) => (inRuntime(file) || inInfra(file)) && !inPackage(file),
+    forbids: (_reference, target) => target !== undefined && inPackage(target),
   },
   {
     text: 'nothing under scripts/ imports test/',
@@ -325,6 +338,9 @@ export function formatViolation(violation: Violation): string {
 /** The folders the rules speak of. */
 export const CHECKED_FOLDERS = ['lambda', 'lib', 'bin', 'scripts', 'test'] as const;
 
+/** Folders of installed or built files, not sources: the packages' builds and the rotation bundle. */
+const GENERATED_FOLDERS = new Set(['node_modules', 'cdk.out', 'dist', 'assets']);
+
 /** Every source file under the checked folders of the project at `root`. */
 export function readProjectFiles(root: string): ProjectFile[] {
   const files: ProjectFile[] = [];
@@ -332,7 +348,7 @@ export function readProjectFiles(root: string): ProjectFile[] {
     for (const entry of readdirSync(path.join(root, folder), { withFileTypes: true })) {
       const relative = path.posix.join(folder, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && entry.name !== 'cdk.out') walk(relative);
+        if (!GENERATED_FOLDERS.has(entry.name)) walk(relative);
       } else if (EXTENSIONS.test(entry.name) && !entry.name.endsWith('.d.ts')) {
         files.push({ path: relative, text: readFileSync(path.join(root, relative), 'utf8') });
       }

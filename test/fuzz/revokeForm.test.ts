@@ -1,8 +1,8 @@
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { newToken } from '../../lambda/session/KeyRing';
-import { newPublicId } from '../../lambda/session/SessionStore';
+import { newToken } from '../../lambda/session/src/KeyRing';
+import { newPublicId } from '../../lambda/session/src/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { storedItem, useMockedApp } from '../support/mockedStore';

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/constants';
-import { KeyRing } from '../../lambda/session/KeyRing';
-import { StaticKeys } from '../../lambda/session/keyProvider';
-import { sessionState } from '../../lambda/session/Session';
-import { SessionCookie } from '../../lambda/session/SessionCookie';
-import { SessionManager, type SessionRequest } from '../../lambda/session/SessionManager';
+import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/src/constants';
+import { KeyRing } from '../../lambda/session/src/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { sessionState } from '../../lambda/session/src/Session';
+import { SessionCookie } from '../../lambda/session/src/SessionCookie';
+import { SessionManager, type SessionRequest } from '../../lambda/session/src/SessionManager';
 import { testKey } from '../support/keys';
 import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import { App, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
@@ -12,7 +13,6 @@ import {
   ROUTES,
   routeKey,
 } from '../../lambda/contract';
-import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '../../lambda/session/index';
 import { DEFAULT_THROTTLE, SAM_LOCAL_VARIABLES, SessionsStack } from '../../lib/SessionsStack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../../lambda/session/documentClient';
+import { MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../../lambda/session/src/clientConfig';
+import { createDocumentClient } from '../../lambda/session/src/documentClient';
 import type { FaultKind } from '../../lib/local/storeProxy';
 import { useStore } from '../support/store';
 import { getItem, TABLE } from '../support/table';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { rotateSigningKeys } from '../../lambda/rotation/rotateSigningKeys';
-import { boundedClientConfig } from '../../lambda/session/documentClient';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { type SealedValues, SessionSeal } from '../../lambda/session/SessionSeal';
-import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/signingKeySet';
+import { boundedClientConfig } from '../../lambda/session/src/clientConfig';
+import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { rotateSigningKeys } from '../../lambda/session/src/rotateSigningKeys';
+import { type SealedValues, SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/src/signingKeySet';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';

@@ -94,7 +94,7 @@ describe('the log line of a 503', () => {
         expect(byRoute[route]).toMatchObject({
           message: 'session store unavailable',
           operation,
-          errorName: 'SessionStoreUnavailableError',
+          errorName: 'SessionUnavailableError',
           cause,
           requestId: events[route].requestContext.requestId,
         });

@@ -1,15 +1,15 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createDocumentClient } from '../../lambda/session/documentClient';
-import { SessionStoreUnavailableError } from '../../lambda/session/errors';
-import { hashToken } from '../../lambda/session/KeyRing';
-import { StaticKeys } from '../../lambda/session/keyProvider';
 import {
   type SessionContext,
   type SessionHandlerResult,
   type SessionMiddlewareRequest,
   sessionMiddleware,
-} from '../../lambda/session/middy';
-import { SessionManager } from '../../lambda/session/SessionManager';
+} from '@lambda-sessions/dynamodb/middy';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createDocumentClient } from '../../lambda/session/src/documentClient';
+import { SessionUnavailableError } from '../../lambda/session/src/errors';
+import { hashToken } from '../../lambda/session/src/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { SessionManager } from '../../lambda/session/src/SessionManager';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { tokenOf } from '../support/responses';
 import { openedData } from '../support/sealed';
@@ -64,7 +64,7 @@ function handler(handle: Handle, options: { mode?: 'load' | 'attach'; onError?: 
     // The app's own error handling: the middleware leaves errors to it.
     app.use({
       onError: async (request) => {
-        const status = request.error instanceof SessionStoreUnavailableError ? 503 : 500;
+        const status = request.error instanceof SessionUnavailableError ? 503 : 500;
         request.response = { statusCode: status, body: request.error?.name ?? 'unknown' };
       },
     });
@@ -206,7 +206,7 @@ describe('sessionMiddleware', () => {
     const response = await guarded(httpEvent({ cookies: [cookie] })).finally(() => proxy.heal());
 
     // Assess
-    expect(response).toMatchObject({ statusCode: 503, body: 'SessionStoreUnavailableError' });
+    expect(response).toMatchObject({ statusCode: 503, body: 'SessionUnavailableError' });
   });
 
   it('refuses an unknown mode or a bad margin with a TypeError naming the option', () => {
@@ -222,7 +222,7 @@ describe('sessionMiddleware', () => {
       .use({
         onError: async (request) => {
           request.response = {
-            statusCode: request.error instanceof SessionStoreUnavailableError ? 503 : 500,
+            statusCode: request.error instanceof SessionUnavailableError ? 503 : 500,
           };
         },
       })

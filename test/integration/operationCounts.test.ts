@@ -1,4 +1,4 @@
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { testKey } from '../support/keys';

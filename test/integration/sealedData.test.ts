@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { SessionSeal } from '../../lambda/session/SessionSeal';
+import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';

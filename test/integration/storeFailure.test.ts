@@ -1,9 +1,9 @@
 import type { HttpResponse } from '../../lambda/http/response';
-import { createDocumentClient } from '../../lambda/session/documentClient';
-import { SessionIdCollisionError } from '../../lambda/session/errors';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { SessionSeal } from '../../lambda/session/SessionSeal';
-import { SessionStore } from '../../lambda/session/SessionStore';
+import { createDocumentClient } from '../../lambda/session/src/documentClient';
+import { SessionRejectedError } from '../../lambda/session/src/errors';
+import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { SessionStore } from '../../lambda/session/src/SessionStore';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';
@@ -200,7 +200,7 @@ describe('injected store faults, through the handlers', () => {
     await store.create(new SessionSeal(token), { username: 'first-owner' });
     clock.advance(1);
     await expect(store.create(new SessionSeal(token), { username: 'second-owner' })).rejects.toBeInstanceOf(
-      SessionIdCollisionError,
+      SessionRejectedError,
     );
     expect(openedData(await getItem(db, hashToken(token)), token)).toEqual({ username: 'first-owner' });
   });

@@ -1,4 +1,4 @@
-import { MIN_SIGNING_KEY_BYTES } from '../../lambda/session/constants';
+import { MIN_SIGNING_KEY_BYTES } from '../../lambda/session/src/constants';
 
 /**
  * A signing key for tests, named after its role and as long as the library requires (keys under

@@ -1,4 +1,4 @@
-import { SessionSeal } from '../../lambda/session/SessionSeal';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 
 /**
  * The data an item read from the table holds, opened with the session's token as the library

@@ -7,7 +7,7 @@ import type { HttpResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import type { SessionManager } from '../../lambda/session/SessionManager';
+import type { SessionManager } from '../../lambda/session/src/SessionManager';
 import { sessionsRoute } from '../../lambda/sessions';
 
 export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { SigningKeyError } from '../../lambda/session/errors';
-import { assertSigningKeys, hashToken, KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { SigningKeyError } from '../../lambda/session/src/errors';
+import { assertSigningKeys, hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
 import { testKey } from '../support/keys';
 
 const CURRENT = testKey('current');

@@ -7,14 +7,14 @@ import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { indexRoute } from '../../lambda/index';
-import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/constants';
+import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/src/constants';
 import {
-  SessionKeysRejectedError,
-  SessionKeysUnavailableError,
+  SessionRejectedError,
+  SessionUnavailableError,
   SigningKeyError,
-} from '../../lambda/session/errors';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { SecretsManagerKeys } from '../../lambda/session/SecretsManagerKeys';
+} from '../../lambda/session/src/errors';
+import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { SecretsManagerKeys } from '../../lambda/session/src/SecretsManagerKeys';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { testKey } from '../support/keys';
 
@@ -154,22 +154,22 @@ describe('SecretsManagerKeys', () => {
     expect(await ring.getKeys()).toEqual([B, A]);
   });
 
-  it('with no keys yet, a failing Secrets Manager is SessionKeysUnavailableError with the cause', async () => {
+  it('with no keys yet, a failing Secrets Manager is SessionUnavailableError with the cause', async () => {
     const cause = new Error('connect ETIMEDOUT');
     secrets.on(GetSecretValueCommand).rejects(cause);
     const error = await ringWith(() => 0)
       .getKeys()
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect(error).toBeInstanceOf(SessionUnavailableError);
     expect((error as Error).cause).toBe(cause);
   });
 
   it.each([
-    ['AccessDeniedException', 400, SessionKeysRejectedError],
-    ['ResourceNotFoundException', 400, SessionKeysRejectedError],
-    ['DecryptionFailure', 400, SessionKeysRejectedError],
-    ['ThrottlingException', 400, SessionKeysUnavailableError],
-    ['InternalServiceError', 500, SessionKeysUnavailableError],
+    ['AccessDeniedException', 400, SessionRejectedError],
+    ['ResourceNotFoundException', 400, SessionRejectedError],
+    ['DecryptionFailure', 400, SessionRejectedError],
+    ['ThrottlingException', 400, SessionUnavailableError],
+    ['InternalServiceError', 500, SessionUnavailableError],
   ])('classifies %s (HTTP %i) as %p', async (name, httpStatusCode, expected) => {
     // Prepare
     const answer = sdkError(name, httpStatusCode);
@@ -295,7 +295,7 @@ describe('the handlers with SESSION_SECRET_ARN (a deployed stack)', () => {
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toBe('session keys unavailable');
     expect(error.mock.calls[0][1]).toMatchObject({
-      errorName: 'SessionKeysUnavailableError',
+      errorName: 'SessionUnavailableError',
       cause: 'Error',
     });
   });

@@ -1,5 +1,5 @@
-import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/constants';
-import { SessionCookie } from '../../lambda/session/SessionCookie';
+import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/src/constants';
+import { SessionCookie } from '../../lambda/session/src/SessionCookie';
 
 const cookie = new SessionCookie();
 

@@ -3,20 +3,24 @@ import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/c
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   SessionDataError,
-  SessionKeysUnavailableError,
   SessionNotLoadedError,
-  SessionStoreUnavailableError,
+  SessionUnavailableError,
   SigningKeyError,
-} from '../../lambda/session/errors';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
-import { StaticKeys } from '../../lambda/session/keyProvider';
-import { initialSessionState, Session, type SessionState, sessionState } from '../../lambda/session/Session';
+} from '../../lambda/session/src/errors';
+import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import {
+  initialSessionState,
+  Session,
+  type SessionState,
+  sessionState,
+} from '../../lambda/session/src/Session';
 import {
   type SessionCommitEvent,
   SessionManager,
   type SessionRequest,
-} from '../../lambda/session/SessionManager';
-import { SessionSeal } from '../../lambda/session/SessionSeal';
+} from '../../lambda/session/src/SessionManager';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { testKey } from '../support/keys';
 import {
   CURRENT_KEY,
@@ -517,14 +521,14 @@ describe('SessionManager', () => {
       expect(ddb.calls()).toHaveLength(0);
     });
 
-    it('a store failure on load propagates as SessionStoreUnavailableError', async () => {
+    it('a store failure on load propagates as SessionUnavailableError', async () => {
       // Prepare
       ddb.on(GetCommand).rejects(throttled());
       const sessions = makeManager(clock);
 
       // Act & Assess
       await expect(sessions.load(request([current.sign(newToken())]))).rejects.toBeInstanceOf(
-        SessionStoreUnavailableError,
+        SessionUnavailableError,
       );
     });
 
@@ -539,7 +543,7 @@ describe('SessionManager', () => {
       const session = await sessions.load(req);
 
       // Act & Assess
-      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionUnavailableError);
     });
   });
 
@@ -646,7 +650,7 @@ describe('SessionManager', () => {
 
       // Act & Assess
       await expect((await login(makeManager(clock), req)).commit).rejects.toBeInstanceOf(
-        SessionStoreUnavailableError,
+        SessionUnavailableError,
       );
       expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 0);
     });
@@ -781,7 +785,7 @@ describe('SessionManager', () => {
       session.destroy();
 
       // Act & Assess
-      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+      await expect(sessions.commit(session, req)).rejects.toBeInstanceOf(SessionUnavailableError);
     });
   });
 
@@ -995,13 +999,13 @@ describe('onCommit', () => {
     session.set('username', 'admin');
 
     // Act & Assess
-    await expect(sessions.commit(session, request())).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    await expect(sessions.commit(session, request())).rejects.toBeInstanceOf(SessionUnavailableError);
     expect(onCommit).not.toHaveBeenCalled();
   });
 });
 
 describe('key providers', () => {
-  it('a provider that fails: SessionKeysUnavailableError with the cause, and no read', async () => {
+  it('a provider that fails: SessionUnavailableError with the cause, and no read', async () => {
     // Prepare
     const cause = new Error('vault sealed');
     const sessions = new SessionManager({
@@ -1014,12 +1018,12 @@ describe('key providers', () => {
     const error = await sessions.load(request([current.sign(newToken())])).catch((e: unknown) => e);
 
     // Assess
-    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect(error).toBeInstanceOf(SessionUnavailableError);
     expect((error as Error).cause).toBe(cause);
     expect(ddb.calls()).toHaveLength(0);
   });
 
-  it('a provider that hangs: the request stops waiting at its deadline (SessionKeysUnavailableError)', async () => {
+  it('a provider that hangs: the request stops waiting at its deadline (SessionUnavailableError)', async () => {
     // Prepare
     const sessions = new SessionManager({
       client: documentClient(),
@@ -1034,7 +1038,7 @@ describe('key providers', () => {
     const error = await pending.catch((e: unknown) => e);
 
     // Assess
-    expect(error).toBeInstanceOf(SessionKeysUnavailableError);
+    expect(error).toBeInstanceOf(SessionUnavailableError);
     expect(((error as Error).cause as Error).message).toBe('deadline');
     expect(ddb.calls()).toHaveLength(0);
   });
@@ -1044,7 +1048,7 @@ describe('key providers', () => {
     ['a save', 'UpdateCommand'],
     ['a logout', 'DeleteCommand'],
   ] as const)(
-    '%s that hangs: the request stops waiting at its deadline (SessionStoreUnavailableError)',
+    '%s that hangs: the request stops waiting at its deadline (SessionUnavailableError)',
     async (_label, hanging) => {
       // Prepare: every call answers at once except the hanging kind, which never answers.
       const token = newToken();
@@ -1073,7 +1077,7 @@ describe('key providers', () => {
       const error = await pending.catch((e: unknown) => e);
 
       // Assess
-      expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+      expect(error).toBeInstanceOf(SessionUnavailableError);
       expect(((error as Error).cause as Error).message).toBe('deadline');
     },
   );

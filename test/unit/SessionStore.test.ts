@@ -8,14 +8,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  SessionIdCollisionError,
-  SessionStoreRejectedError,
-  SessionStoreUnavailableError,
+  SessionRejectedError,
   SessionTooLargeError,
-} from '../../lambda/session/errors';
-import { newToken } from '../../lambda/session/KeyRing';
-import { SessionSeal } from '../../lambda/session/SessionSeal';
-import { type DataChange, type SessionRecord, SessionStore } from '../../lambda/session/SessionStore';
+  SessionUnavailableError,
+} from '../../lambda/session/src/errors';
+import { newToken } from '../../lambda/session/src/KeyRing';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { type DataChange, type SessionRecord, SessionStore } from '../../lambda/session/src/SessionStore';
 import { T0 } from '../support/clock';
 import {
   ABSOLUTE_MS,
@@ -217,21 +216,18 @@ describe('SessionStore', () => {
       expect(result).toEqual({ status: 'expired' });
     });
 
-    it.each(unavailableErrors)(
-      'maps %s to SessionStoreUnavailableError with the cause',
-      async (_label, make) => {
-        // Prepare
-        const sdkError = make();
-        ddb.on(GetCommand).rejects(sdkError);
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError with the cause', async (_label, make) => {
+      // Prepare
+      const sdkError = make();
+      ddb.on(GetCommand).rejects(sdkError);
 
-        // Act
-        const failure = makeStore(clock).load(anySeal());
+      // Act
+      const failure = makeStore(clock).load(anySeal());
 
-        // Assess
-        await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-        await expect(failure).rejects.toMatchObject({ operation: 'load', cause: sdkError });
-      },
-    );
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
+      await expect(failure).rejects.toMatchObject({ operation: 'load', cause: sdkError });
+    });
   });
 
   describe('create', () => {
@@ -322,31 +318,28 @@ describe('SessionStore', () => {
       expect(record.expiresAt).toBe(Math.floor((T0 + 60_000) / 1000));
     });
 
-    it('turns a failed condition into SessionIdCollisionError', async () => {
+    it('turns a failed condition into SessionRejectedError', async () => {
       // Prepare
       ddb.on(PutCommand).rejects(conditionFailed());
 
       // Act & Assess
       await expect(makeStore(clock).create(anySeal(), { username: 'admin' })).rejects.toBeInstanceOf(
-        SessionIdCollisionError,
+        SessionRejectedError,
       );
     });
 
-    it.each(unavailableErrors)(
-      'maps %s to SessionStoreUnavailableError with the cause',
-      async (_label, make) => {
-        // Prepare
-        const sdkError = make();
-        ddb.on(PutCommand).rejects(sdkError);
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError with the cause', async (_label, make) => {
+      // Prepare
+      const sdkError = make();
+      ddb.on(PutCommand).rejects(sdkError);
 
-        // Act
-        const failure = makeStore(clock).create(anySeal(), { username: 'admin' });
+      // Act
+      const failure = makeStore(clock).create(anySeal(), { username: 'admin' });
 
-        // Assess
-        await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-        await expect(failure).rejects.toMatchObject({ operation: 'create', cause: sdkError });
-      },
-    );
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
+      await expect(failure).rejects.toMatchObject({ operation: 'create', cause: sdkError });
+    });
 
     it('refuses data over the size limit with SessionTooLargeError and sends nothing', async () => {
       // Prepare
@@ -518,21 +511,18 @@ describe('SessionStore', () => {
       await expect(makeStore(clock).refresh(storedItem(newToken(), {}))).resolves.toBeUndefined();
     });
 
-    it.each(unavailableErrors)(
-      'maps %s to SessionStoreUnavailableError with the cause',
-      async (_label, make) => {
-        // Prepare
-        const sdkError = make();
-        ddb.on(UpdateCommand).rejects(sdkError);
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError with the cause', async (_label, make) => {
+      // Prepare
+      const sdkError = make();
+      ddb.on(UpdateCommand).rejects(sdkError);
 
-        // Act
-        const failure = makeStore(clock).refresh(storedItem(newToken(), {}));
+      // Act
+      const failure = makeStore(clock).refresh(storedItem(newToken(), {}));
 
-        // Assess
-        await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
-        await expect(failure).rejects.toMatchObject({ operation: 'refresh', cause: sdkError });
-      },
-    );
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
+      await expect(failure).rejects.toMatchObject({ operation: 'refresh', cause: sdkError });
+    });
   });
 
   describe('save', () => {
@@ -733,7 +723,7 @@ describe('SessionStore', () => {
       expect(ddb.calls()).toHaveLength(0);
     });
 
-    it.each(unavailableErrors)('maps %s to SessionStoreUnavailableError', async (_label, make) => {
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError', async (_label, make) => {
       // Prepare
       const sdkError = make();
       ddb.on(UpdateCommand).rejects(sdkError);
@@ -743,7 +733,7 @@ describe('SessionStore', () => {
       const failure = makeStore(clock).save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 }));
 
       // Assess
-      await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
       await expect(failure).rejects.toMatchObject({ operation: 'save', cause: sdkError });
     });
   });
@@ -763,7 +753,7 @@ describe('SessionStore', () => {
       expect(JSON.stringify(sentInputs())).not.toContain(token);
     });
 
-    it.each(unavailableErrors)('maps %s to SessionStoreUnavailableError', async (_label, make) => {
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError', async (_label, make) => {
       // Prepare
       const sdkError = make();
       ddb.on(DeleteCommand).rejects(sdkError);
@@ -772,7 +762,7 @@ describe('SessionStore', () => {
       const failure = makeStore(clock).destroy(newToken());
 
       // Assess
-      await expect(failure).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
       await expect(failure).rejects.toMatchObject({ operation: 'destroy', cause: sdkError });
     });
   });
@@ -789,7 +779,7 @@ describe('SessionStore: a request DynamoDB refuses for good', () => {
 
   describe.each(rejectedErrors)('%s', (_label, make) => {
     it.each(operations)(
-      '%s: SessionStoreRejectedError with the cause (a 500, not "try again")',
+      '%s: SessionRejectedError with the cause (a 500, not "try again")',
       async (operation, call) => {
         // Prepare
         const sdkError = make();
@@ -799,7 +789,7 @@ describe('SessionStore: a request DynamoDB refuses for good', () => {
         const failure = call(makeStore(clock));
 
         // Assess
-        await expect(failure).rejects.toBeInstanceOf(SessionStoreRejectedError);
+        await expect(failure).rejects.toBeInstanceOf(SessionRejectedError);
         await expect(failure).rejects.toMatchObject({ operation, cause: sdkError });
       },
     );

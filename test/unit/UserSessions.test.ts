@@ -1,9 +1,9 @@
 import 'aws-sdk-client-mock-jest';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { SessionStoreUnavailableError } from '../../lambda/session/errors';
-import { newPublicId } from '../../lambda/session/SessionStore';
-import { UserSessions } from '../../lambda/session/UserSessions';
+import { SessionUnavailableError } from '../../lambda/session/src/errors';
+import { newPublicId } from '../../lambda/session/src/SessionStore';
+import { UserSessions } from '../../lambda/session/src/UserSessions';
 import { T0 } from '../support/clock';
 import { documentClient, IDLE_MS, makeUserSessions, useMockedStore } from '../support/mockedStore';
 import { TABLE } from '../support/table';
@@ -152,10 +152,10 @@ describe('UserSessions', () => {
       expect(ddb.calls()).toHaveLength(0);
     });
 
-    it('turns a store failure into SessionStoreUnavailableError', async () => {
+    it('turns a store failure into SessionUnavailableError', async () => {
       ddb.on(QueryCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
       await expect(makeUserSessions(clock).list('alice')).rejects.toMatchObject({
-        constructor: SessionStoreUnavailableError,
+        constructor: SessionUnavailableError,
         operation: 'list',
       });
     });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deviceLabel } from '../../lambda/session/deviceLabel';
+import { deviceLabel } from '../../lambda/session/src/deviceLabel';
 
 // Real User-Agent strings, one per browser and system the label knows.
 const AGENTS: [string, string][] = [

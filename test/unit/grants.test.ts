@@ -1,16 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { OWNER_INDEX_ACTIONS, SESSION_TABLE_ACTIONS } from '@lambda-sessions/cdk';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createLambdaHandler, type Route } from '../../lambda/app/lambdaHandler';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { newToken } from '../../lambda/session/KeyRing';
-import { newPublicId } from '../../lambda/session/SessionStore';
+import { newToken } from '../../lambda/session/src/KeyRing';
+import { newPublicId } from '../../lambda/session/src/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { OWNER_INDEX_ACTIONS, SESSION_TABLE_ACTIONS } from '../../lib/ServerSessions';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
 
 // Every DynamoDB call a handler can make must be one its function is granted (lib/ServerSessions.ts):

@@ -20,10 +20,10 @@ import { type HttpResponse, htmlResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
 import { logoutRoute } from '../../lambda/logout';
-import { SessionStoreUnavailableError } from '../../lambda/session/errors';
-import { newToken } from '../../lambda/session/KeyRing';
-import { SessionSeal } from '../../lambda/session/SessionSeal';
-import type { SessionRecord } from '../../lambda/session/SessionStore';
+import { SessionUnavailableError } from '../../lambda/session/src/errors';
+import { newToken } from '../../lambda/session/src/KeyRing';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import type { SessionRecord } from '../../lambda/session/src/SessionStore';
 import { sessionsRoute } from '../../lambda/sessions';
 import { cookieJar, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { sha256Base64Url, storedItem, unitAppContext, useMockedApp } from '../support/mockedStore';
@@ -154,11 +154,11 @@ describe('createLambdaHandler', () => {
     expectHtmlHeaders(response);
   });
 
-  it('turns SessionStoreUnavailableError into a 503 with retry-after, no internals and no cookie', async () => {
+  it('turns SessionUnavailableError into a 503 with retry-after, no internals and no cookie', async () => {
     // Prepare
     const cause = throttled();
     const route = routeThat(async () => {
-      throw new SessionStoreUnavailableError('load', { cause });
+      throw new SessionUnavailableError('store', 'load', { cause });
     });
 
     // Act

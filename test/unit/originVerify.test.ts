@@ -8,7 +8,7 @@ import { originVerifier } from '../../lambda/app/originVerify';
 import { ORIGIN_VERIFY } from '../../lambda/contract';
 import { indexRoute } from '../../lambda/index';
 import { loginRoute } from '../../lambda/login';
-import { KeyRing, newToken } from '../../lambda/session/KeyRing';
+import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { storedItem, useMockedStore } from '../support/mockedStore';
 import { captureOutput } from '../support/output';

@@ -1,5 +1,5 @@
-import { requestDeadline } from '../../lambda/session/abort';
-import { type SessionMiddlewareRequest, sessionMiddleware } from '../../lambda/session/middy';
+import { type SessionMiddlewareRequest, sessionMiddleware } from '@lambda-sessions/dynamodb/middy';
+import { requestDeadline } from '../../lambda/session/src/abort';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { makeManager, useMockedStore } from '../support/mockedStore';

@@ -8,19 +8,19 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConfigError } from '../../lambda/app/config';
-import { readRotationConfig } from '../../lambda/app/rotationConfig';
+
+import { SigningKeyError } from '../../lambda/session/src/errors';
 import {
   KeyRotationError,
   type RotationEvent,
   rotateSigningKeys,
-} from '../../lambda/rotation/rotateSigningKeys';
-import { SigningKeyError } from '../../lambda/session/errors';
+} from '../../lambda/session/src/rotateSigningKeys';
 import {
   keyRotationDelays,
   parseSigningKeySet,
   rotateSigningKeySet,
-} from '../../lambda/session/signingKeySet';
+} from '../../lambda/session/src/signingKeySet';
+import { RotationConfigError, readRotationConfig } from '../../lib/construct/rotation/config';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';
 const TOKEN = 'c0ffee00-0000-4000-8000-000000000001';
@@ -294,7 +294,7 @@ describe('readRotationConfig', () => {
     [{ SESSION_KEY_PROMOTE_AFTER_SECONDS: '600' }, 'SESSION_KEY_PROMOTE_AFTER_SECONDS'],
     [{ SESSION_KEY_REFRESH_SECONDS: '90000' }, 'SESSION_KEY_PROMOTE_AFTER_SECONDS'],
   ])('refuses %p naming the variable', (env, variable) => {
-    expect(() => readRotationConfig(env)).toThrow(ConfigError);
+    expect(() => readRotationConfig(env)).toThrow(RotationConfigError);
     expect(() => readRotationConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });
 });

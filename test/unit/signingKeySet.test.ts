@@ -1,5 +1,5 @@
-import { SigningKeyError } from '../../lambda/session/errors';
-import { parseSigningKeys } from '../../lambda/session/keyProvider';
+import { SigningKeyError } from '../../lambda/session/src/errors';
+import { parseSigningKeys } from '../../lambda/session/src/keyProvider';
 import {
   formatSigningKeySet,
   keyRotationDelays,
@@ -8,7 +8,7 @@ import {
   rotateSigningKeySet,
   type SigningKeySet,
   signingKeysOf,
-} from '../../lambda/session/signingKeySet';
+} from '../../lambda/session/src/signingKeySet';
 import { testKey } from '../support/keys';
 
 const HOUR_MS = 3600 * 1000;

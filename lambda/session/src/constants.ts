@@ -20,6 +20,17 @@ export const TABLE_SCHEMA = {
 } as const;
 
 /**
+ * What a function does with sessions, and so the only table actions it needs:
+ * - `read-refresh`: load a session and push its idle expiry forward (`GetItem`, `UpdateItem`);
+ * - `login`: write a new session, delete the one it replaces, and read it back when a retried
+ *   put meets its own item (`PutItem`, `DeleteItem`, `GetItem`);
+ * - `logout`: delete the session (`DeleteItem`);
+ * - `manage`: load and refresh the session, list its owner's sessions through the owner index,
+ *   and delete them (`GetItem`, `UpdateItem`, `DeleteItem`; `Query` on the owner index).
+ */
+export type SessionAccess = 'read-refresh' | 'login' | 'logout' | 'manage';
+
+/**
  * The item's map of sealed values (name tag → sealed bytes). Items written before sealing hold a
  * plain `data` map instead, and read as absent.
  */

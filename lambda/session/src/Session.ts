@@ -6,12 +6,7 @@ import type { SessionData, SessionOwnership, SessionRecord } from './SessionStor
 import { assertStorable } from './storableValue.js';
 
 /** What `regenerate` records of the new session, so that its owner can list and revoke it. */
-export interface SessionOwnerOptions {
-  /** The user id the app logs in with: the new session is listed under it. */
-  owner: string;
-  /** A coarse label of the device, such as `deviceLabel(userAgent)` gives. @default 'Unknown device' */
-  device?: string;
-}
+type SessionOwnerOptions = Parameters<Session['regenerate']>[0] & {};
 
 /** The label of a session whose login gave none. */
 export const UNKNOWN_DEVICE = 'Unknown device';
@@ -201,8 +196,10 @@ export class Session {
    * Gives the session a new id on commit and deletes the old item: call it at login. With an
    * owner, the new session is recorded as theirs (with its device label and a new public id), so
    * `UserSessions` can list and revoke it. Without one, it is anonymous.
+   * `owner` is the user id the app logs in with: the new session is listed under it; `device` a
+   * coarse label of the device, such as `deviceLabel(userAgent)` gives (default 'Unknown device').
    */
-  regenerate(options?: SessionOwnerOptions): void {
+  regenerate(options?: { owner: string; device?: string }): void {
     const state = sessionState(this);
     state.ownership = options === undefined ? undefined : ownershipOf(options);
     state.regenerate = true;

@@ -1,5 +1,5 @@
 import { untilAborted } from './abort.js';
-import { SessionStoreRejectedError, SessionStoreUnavailableError } from './errors.js';
+import { SessionRejectedError, SessionUnavailableError } from './errors.js';
 import { isRejection } from './sdkErrors.js';
 
 /** Internal: a write's condition did not hold. Each caller turns it into its own outcome. */
@@ -24,7 +24,7 @@ export async function storeCall<T>(
     return await untilAborted(call(), signal);
   } catch (error) {
     if (isConditionalCheckFailure(error)) throw new ConditionFailed();
-    if (isRejection(error)) throw new SessionStoreRejectedError(operation, { cause: error });
-    throw new SessionStoreUnavailableError(operation, { cause: error });
+    if (isRejection(error)) throw new SessionRejectedError('store', operation, { cause: error });
+    throw new SessionUnavailableError('store', operation, { cause: error });
   }
 }

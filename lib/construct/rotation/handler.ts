@@ -1,15 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readRotationConfig } from './app/rotationConfig.js';
-import { type RotationEvent, rotateSigningKeys } from './rotation/rotateSigningKeys.js';
-import { boundedClientConfig } from './session/index.js';
+import {
+  createSecretsManagerClient,
+  type RotationEvent,
+  rotateSigningKeys,
+} from '@lambda-sessions/dynamodb/keys';
+import { readRotationConfig } from './config';
 
 // Built at init: bad configuration fails the first invocation with a message naming the variable.
 const config = readRotationConfig(process.env);
-const client = new SecretsManagerClient(boundedClientConfig());
+const client = createSecretsManagerClient();
 const logger = new Logger({ serviceName: config.serviceName });
 
-/** Secrets Manager's rotation function for the signing-key secret: one step per invocation. */
+/**
+ * Secrets Manager's rotation function for the signing-key secret: one step per invocation. The
+ * package ships it bundled (assets/key-rotation), so a stack needs no bundler for it.
+ */
 export async function handler(event: RotationEvent): Promise<void> {
   const step = { step: event.Step, secretId: event.SecretId, version: event.ClientRequestToken };
   try {

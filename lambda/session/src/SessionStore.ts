@@ -14,7 +14,7 @@ import {
   SEALED_ATTRIBUTE,
   TABLE_SCHEMA,
 } from './constants.js';
-import { SessionIdCollisionError, SessionTooLargeError } from './errors.js';
+import { SessionRejectedError, SessionTooLargeError } from './errors.js';
 import { hashToken } from './KeyRing.js';
 import type { SealedValues, SessionSeal } from './SessionSeal.js';
 import { assertStorable } from './storableValue.js';
@@ -166,7 +166,7 @@ export class SessionStore {
 
   /**
    * A new item for the seal's token holding `data` sealed (a conditional put); fails with
-   * `SessionIdCollisionError` if the id already holds another session. Costs one extra read only
+   * `SessionRejectedError` if the id already holds another session. Costs one extra read only
    * when the condition fails. With `ownership`, the item also holds its owner, device label and a
    * new public id, which puts it in the owner index (one more write there).
    */
@@ -208,7 +208,9 @@ export class SessionStore {
       // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
       // applied it; the retry then fails its own condition. That item is ours: the session exists.
       if (await this.holdsRecord(record, signal)) return record;
-      throw new SessionIdCollisionError();
+      throw new SessionRejectedError('store', 'create', {
+        cause: new Error('the new session id is already taken by another item'),
+      });
     }
     return record;
   }

@@ -16,12 +16,8 @@ export interface SessionSummary {
   validUntil: number;
 }
 
-export interface SessionList {
-  /** The user's live sessions, most recently active first. */
-  sessions: SessionSummary[];
-  /** True when the user has more live sessions than were listed. */
-  more: boolean;
-}
+/** What `list` returns: the live sessions, most recently active first, and whether there are more. */
+export type SessionList = Awaited<ReturnType<UserSessions['list']>>;
 
 export interface UserSessionsOptions {
   /** A DynamoDB document client (`createDocumentClient` gives one with bounded timeouts). */
@@ -30,11 +26,6 @@ export interface UserSessionsOptions {
   tableName: string;
   /** Epoch milliseconds; injectable so tests can move time. @default Date.now */
   now?: () => number;
-}
-
-/** Options of the calls: the request's deadline, as `SessionRequest.signal`. */
-export interface UserSessionsCallOptions {
-  signal?: AbortSignal;
 }
 
 const INDEX = TABLE_SCHEMA.ownerIndex;
@@ -117,8 +108,8 @@ export class UserSessions {
    */
   async list(
     owner: string,
-    options: UserSessionsCallOptions & { limit?: number } = {},
-  ): Promise<SessionList> {
+    options: { signal?: AbortSignal; limit?: number } = {},
+  ): Promise<{ sessions: SessionSummary[]; more: boolean }> {
     assertOwner(owner);
     const limit = options.limit ?? DEFAULT_SESSION_LIST_LIMIT;
     if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_LIST_LIMIT)) {
@@ -152,7 +143,7 @@ export class UserSessions {
    * gone). An index `Query` finds the item, then one `DeleteItem` conditional on the owner and the
    * public id. A malformed id costs nothing.
    */
-  async revoke(owner: string, publicId: string, options: UserSessionsCallOptions = {}): Promise<boolean> {
+  async revoke(owner: string, publicId: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     assertOwner(owner);
     if (typeof publicId !== 'string' || !PUBLIC_ID.test(publicId)) return false;
     let start: IndexItem | undefined;
@@ -180,10 +171,7 @@ export class UserSessions {
    * had not seen, until a pass finds nothing new (three passes at most): a login in the same
    * instant may still be missed (docs/security.md).
    */
-  async revokeAll(
-    owner: string,
-    options: UserSessionsCallOptions & { except?: string } = {},
-  ): Promise<number> {
+  async revokeAll(owner: string, options: { signal?: AbortSignal; except?: string } = {}): Promise<number> {
     assertOwner(owner);
     const seen = new Set<unknown>();
     let revoked = 0;

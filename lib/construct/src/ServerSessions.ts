@@ -1,27 +1,30 @@
 import * as path from 'node:path';
+import {
+  DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+  type SessionAccess,
+  TABLE_SCHEMA,
+} from '@lambda-sessions/dynamodb/table';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { SessionAccess } from '../lambda/contract';
-import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS, TABLE_SCHEMA } from '../lambda/session/index';
-import { FUNCTION_BUNDLING } from './bundling';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 const OWNER_INDEX = TABLE_SCHEMA.ownerIndex;
 
-/** The newest Node.js runtime aws-cdk-lib offers; the bundle targets the same version (lib/bundling.ts). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** The key rotation function's runtime; its bundle, built with the package, targets the same version. */
+export const KEY_ROTATION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The rotation function as the package ships it: bundled at build time (rotation/handler.ts), so
+ * a stack that uses the construct needs neither this package's sources nor a bundler.
+ */
+const KEY_ROTATION_ASSET = path.join(__dirname, '..', 'assets', 'key-rotation');
 
 /** How often the signing keys rotate unless told otherwise. */
 export const DEFAULT_KEY_ROTATION_INTERVAL = Duration.days(30);
-
-/** The key rotation function's entry (its module: lambda/rotation/). */
-const KEY_ROTATION_ENTRY = 'lambda/rotateKeys.ts';
 
 /** What the rotation function may do with the secret: the four rotation steps, nothing else. */
 export const KEY_ROTATION_ACTIONS = [
@@ -79,20 +82,20 @@ export interface ServerSessionsProps {
  * id with TTL on `expiresAt` and point-in-time recovery, and a Secrets Manager secret holding the
  * signing keys, generated at deploy time so no key appears in the template or in the repository.
  *
- * The keys rotate on a schedule, in two phases (docs/operations.md): a rotation function turns
+ * The keys rotate on a schedule, in two phases (the package README): a rotation function turns
  * the generated key into a key-set document (the key that signs, a verify-only `next` key, the
  * `previous` keys that still verify) and at each rotation promotes `next` to signing, so no
  * container meets a cookie signed with a key it has not picked up yet.
  *
  * @example
  * const sessions = new ServerSessions(this, 'Sessions', { disposable: false });
- * const index = new NodejsFunction(this, 'Index', { entry: 'lambda/index.ts' });
+ * const index = new NodejsFunction(this, 'Index', { entry: 'src/index.ts' });
  * sessions.grantSessionAccess(index, 'read-refresh'); // GetItem, UpdateItem, the secret; env vars
  */
 export class ServerSessions extends Construct {
   readonly table: dynamodb.TableV2;
   readonly secret: secretsmanager.Secret;
-  readonly rotationFunction: nodejs.NodejsFunction;
+  readonly rotationFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: ServerSessionsProps = {}) {
     super(scope, id);
@@ -149,10 +152,7 @@ export class ServerSessions extends Construct {
   }
 
   /** The rotation function: its own role (the four rotation steps on this secret), log group and bundle. */
-  private keyRotationFunction(
-    removalPolicy: RemovalPolicy,
-    absoluteTimeoutSeconds: number,
-  ): nodejs.NodejsFunction {
+  private keyRotationFunction(removalPolicy: RemovalPolicy, absoluteTimeoutSeconds: number): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'KeyRotationLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy,
@@ -166,12 +166,10 @@ export class ServerSessions extends Construct {
       new iam.PolicyStatement({ actions: [...KEY_ROTATION_ACTIONS], resources: [this.secret.secretArn] }),
     );
 
-    const fn = new nodejs.NodejsFunction(this, 'KeyRotationFunction', {
-      entry: path.join(PROJECT_ROOT, KEY_ROTATION_ENTRY),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: LAMBDA_RUNTIME,
+    const fn = new lambda.Function(this, 'KeyRotationFunction', {
+      code: lambda.Code.fromAsset(KEY_ROTATION_ASSET),
+      handler: 'index.handler',
+      runtime: KEY_ROTATION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // A step makes at most three Secrets Manager calls, each bounded to about four seconds.
@@ -182,10 +180,9 @@ export class ServerSessions extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: Stack.of(this).stackName,
         // The retire delay follows the handlers' absolute timeout; the refresh interval and the
-        // promote delay are the library's defaults (lambda/app/rotationConfig.ts).
+        // promote delay are the library's defaults (rotation/config.ts).
         SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(absoluteTimeoutSeconds),
       },
-      bundling: FUNCTION_BUNDLING,
     });
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaDLQ',

@@ -41,7 +41,7 @@ export interface SessionMiddlewareOptions {
   /**
    * The session's calls run under a deadline: the function's remaining time less this margin,
    * kept to answer. A store that hangs then fails the load or commit with
-   * `SessionStoreUnavailableError` in time for your error handling to answer. @default 500
+   * `SessionUnavailableError` in time for your error handling to answer. @default 500
    */
   deadlineMarginMs?: number;
 }

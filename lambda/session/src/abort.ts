@@ -1,3 +1,5 @@
+import { DEFAULT_DEADLINE_MARGIN_MS } from './constants.js';
+
 /**
  * `promise`, or a rejection with the signal's reason as soon as `signal` aborts, whichever comes
  * first. The work behind `promise` goes on; only the caller stops waiting for it.
@@ -16,27 +18,22 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
   });
 }
 
-/** A request's deadline: the signal its session calls run under, and `clear()` for when it ends. */
-export interface RequestDeadline {
-  /** Aborts with a `TimeoutError` when the deadline passes; undefined when there is none. */
-  readonly signal: AbortSignal | undefined;
-  /** Stops the timer: call it when the request ends, whatever its outcome. */
-  clear(): void;
-}
-
 /**
  * A deadline at the Lambda function's remaining time less `marginMs`, so a store or secret that
  * hangs fails the session call in time to answer (a 503 page), not in a Lambda timeout. None
  * without a Lambda context (a handler called directly). A plain timer cleared at the end of the
  * request: `AbortSignal.timeout` leaves its timer behind and costs several times more per call.
+ * Returns the signal the session calls run under (aborted with a `TimeoutError` when the deadline
+ * passes; undefined when there is none) and `clear()`, to call when the request ends, whatever
+ * its outcome.
  * @example
  * const deadline = requestDeadline(context, 500);
  * try { session = await sessions.load({ ...request, signal: deadline.signal }); } finally { deadline.clear(); }
  */
 export function requestDeadline(
   context: { getRemainingTimeInMillis?: () => number } | undefined,
-  marginMs: number,
-): RequestDeadline {
+  marginMs: number = DEFAULT_DEADLINE_MARGIN_MS,
+): { readonly signal: AbortSignal | undefined; clear(): void } {
   if (typeof context?.getRemainingTimeInMillis !== 'function') return NO_DEADLINE;
   const controller = new AbortController();
   const timer = setTimeout(
@@ -47,5 +44,8 @@ export function requestDeadline(
   timer.unref?.();
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
+
+/** What `requestDeadline` returns. */
+export type RequestDeadline = ReturnType<typeof requestDeadline>;
 
 const NO_DEADLINE: RequestDeadline = { signal: undefined, clear: () => undefined };

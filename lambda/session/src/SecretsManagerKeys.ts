@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { boundedClientConfig } from './clientConfig.js';
 import { DEFAULT_KEY_REFRESH_SECONDS } from './constants.js';
-import { boundedClientConfig } from './documentClient.js';
-import { SessionKeysRejectedError, SessionKeysUnavailableError } from './errors.js';
+import { SessionRejectedError, SessionUnavailableError } from './errors.js';
 import { type KeyProvider, parseSigningKeys } from './keyProvider.js';
 import { isRejection } from './sdkErrors.js';
 
@@ -26,8 +26,8 @@ const RETRY_AFTER_FAILED_REFRESH_MS = 30_000;
  * Signing keys held in a Secrets Manager secret, fetched at the first request and again every
  * `refreshSeconds`, so a rotated key is picked up without a deploy. Concurrent first requests
  * share one fetch. When a refresh fails the keys already held stay in use and the next request
- * after 30 seconds tries again (a rotation must not wait a whole interval more); with none held, the request fails with `SessionKeysUnavailableError`,
- * or `SessionKeysRejectedError` when Secrets Manager refused for good (no secret, no permission).
+ * after 30 seconds tries again (a rotation must not wait a whole interval more); with none held, the request fails with `SessionUnavailableError`,
+ * or `SessionRejectedError` when Secrets Manager refused for good (no secret, no permission).
  * @example
  * const keys = new SecretsManagerKeys({ secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys' });
  */
@@ -78,8 +78,8 @@ export class SecretsManagerKeys implements KeyProvider {
       );
       value = output.SecretString;
     } catch (error) {
-      if (isRejection(error)) throw new SessionKeysRejectedError({ cause: error });
-      throw new SessionKeysUnavailableError({ cause: error });
+      if (isRejection(error)) throw new SessionRejectedError('keys', undefined, { cause: error });
+      throw new SessionUnavailableError('keys', undefined, { cause: error });
     }
     // A secret that holds no usable key is a deployment fault: SigningKeyError, not "try again".
     const keys = Object.freeze(parseSigningKeys(value));

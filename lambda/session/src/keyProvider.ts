@@ -5,7 +5,7 @@ import { parseSigningKeySet, signingKeysOf } from './signingKeySet.js';
  * Where the signing keys come from. `getKeys` is called once per `load`/`attach`: cache inside and
  * return the same array while the keys are unchanged (the manager reuses its key ring per array).
  * Throw to fail the request: the manager reports any error but `SigningKeyError` as
- * `SessionKeysUnavailableError`.
+ * `SessionUnavailableError`.
  * @example
  * const keys: KeyProvider = { getKeys: async () => ['current-key', 'previous-key'] };
  */

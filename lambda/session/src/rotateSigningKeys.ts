@@ -2,10 +2,22 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  type SecretsManagerClient,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { formatSigningKeySet, parseSigningKeySet, rotateSigningKeySet } from '../session/index.js';
+import { boundedClientConfig } from './clientConfig.js';
+import { SessionError } from './errors.js';
+import { formatSigningKeySet, parseSigningKeySet, rotateSigningKeySet } from './signingKeySet.js';
+
+/**
+ * A Secrets Manager client with the library's bounded retries and per-attempt timeouts, so a
+ * rotation step that hangs ends in an error well inside its function's timeout.
+ * @example const client = createSecretsManagerClient(); // in the rotation function's module scope
+ */
+export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ ...config, ...boundedClientConfig() });
+}
 
 /** What Secrets Manager sends a rotation function, once per step. */
 export interface RotationEvent {
@@ -31,11 +43,8 @@ export type RotationStepResult =
   | 'already current';
 
 /** The rotation cannot go on: a disabled rotation, a token that is not a version of the secret, an unknown step. */
-export class KeyRotationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyRotationError';
-  }
+export class KeyRotationError extends SessionError {
+  readonly retryable = false;
 }
 
 const CURRENT = 'AWSCURRENT';

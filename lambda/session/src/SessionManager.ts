@@ -6,7 +6,7 @@ import {
   MAX_KEYS_PER_UPDATE,
   MAX_SESSION_DATA_BYTES,
 } from './constants.js';
-import { SessionError, SessionKeysUnavailableError } from './errors.js';
+import { SessionError, SessionUnavailableError } from './errors.js';
 import { KeyRing, newToken, wellFormedToken } from './KeyRing.js';
 import type { KeyProvider } from './keyProvider.js';
 import {
@@ -30,7 +30,7 @@ export interface SessionRequest {
   secure: boolean;
   /**
    * The request's deadline: when it aborts, the store and key calls still running end at once in
-   * `SessionStoreUnavailableError` or `SessionKeysUnavailableError` (a 503), not in a timeout of
+   * `SessionUnavailableError` (a 503), not in a timeout of
    * the whole function. For example `requestDeadline(context, DEFAULT_DEADLINE_MARGIN_MS).signal`.
    */
   signal?: AbortSignal;
@@ -267,7 +267,7 @@ export class SessionManager {
       keys = await untilAborted(this.keys.getKeys(), signal);
     } catch (error) {
       if (error instanceof SessionError) throw error;
-      throw new SessionKeysUnavailableError({ cause: error });
+      throw new SessionUnavailableError('keys', undefined, { cause: error });
     }
     let ring = this.rings.get(keys);
     if (ring === undefined) {
