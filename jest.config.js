@@ -10,7 +10,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.[jt]s$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   // A dynamic import of our own module names it as Node would run it (`./module.js`, tsconfig node16).
-  // @middy/core ships ES modules only: map it to its file and let swc transform it (DESIGN.md).
+  // @middy/core ships ES modules only: map it to its file and let swc transform it
+  // (docs/design.md, "Toolchain facts").
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@middy/(core|util)$': '<rootDir>/node_modules/@middy/$1/index.js',

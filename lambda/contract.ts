@@ -1,27 +1,18 @@
 /**
  * What the deployed stack (`lib/`), the local server and the handlers (`lambda/`) must agree on:
- * the functions, the routes each answers and the metric names. Dependency-free, so runtime code
- * may import it without pulling in any infrastructure code.
+ * the functions, the routes each answers, the environment variables and the metric names.
+ * Imports one type and nothing else, so runtime code may import it without pulling in any
+ * infrastructure code.
  */
 
-/**
- * What a function does with sessions, and so the only table actions its role is granted
- * (`lib/ServerSessions.ts` maps each to DynamoDB actions):
- * - `read-refresh`: load a session and push its idle expiry forward;
- * - `login`: write a new session, delete the one it replaces, and read it back when a retried
- *   put meets its own item (the answer to the first was lost);
- * - `logout`: delete the session;
- * - `manage`: load and refresh the session, list its owner's sessions through the owner index,
- *   and delete them (revoke one, the others, or all at logout everywhere).
- */
-export type SessionAccess = 'read-refresh' | 'login' | 'logout' | 'manage';
+import type { SessionAccess } from '@lambda-sessions/dynamodb/table';
 
 /** Each function's handler module and its session access. */
 export const FUNCTIONS = {
   index: { entry: 'lambda/index.ts', access: 'read-refresh' },
   login: { entry: 'lambda/login.ts', access: 'login' },
   logout: { entry: 'lambda/logout.ts', access: 'logout' },
-  sessions: { entry: 'lambda/sessions.ts', access: 'manage' },
+  sessions: { entry: 'lambda/manageSessions.ts', access: 'manage' },
 } as const satisfies Record<string, { entry: string; access: SessionAccess }>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -1,44 +1,5 @@
-import { deviceLabel } from '@lambda-sessions/dynamodb';
-import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
-import { validateUsername } from './app/username.js';
-import { refuseCrossSite } from './http/crossSite.js';
-import { readForm } from './http/form.js';
-import { HttpError } from './http/HttpError.js';
-import { loginPage } from './http/pages.js';
-import { htmlResponse, redirect } from './http/response.js';
+import { lambdaEntry } from './app/lambdaHandler.js';
+import { loginRoute } from './routes/loginRoute.js';
 
-/**
- * `GET /login`: the form. `POST /login`: a new session (new id, the old one deleted: no
- * fixation) holding the username, owned by it (with the browser's device label) so that it is
- * listed among the user's sessions, then 303 to `/`. No read: the old session's contents are discarded.
- */
-export const loginRoute: Route = {
-  name: 'login',
-  async handle(request, { sessions, log }) {
-    if (request.method === 'GET') return htmlResponse(200, loginPage());
-    refuseCrossSite(request, 'form posts');
-    let form: Map<string, string>;
-    try {
-      form = readForm(request);
-    } catch (error) {
-      // 400/413/415: show the form again with the reason, so the user can simply retry.
-      if (!(error instanceof HttpError)) throw error;
-      log.outcome = 'invalid-form';
-      return htmlResponse(error.status, loginPage({ error: error.message }), { headers: error.headers });
-    }
-    const check = validateUsername(form.get('username'));
-    if (!check.ok) {
-      log.outcome = 'invalid-username';
-      return htmlResponse(400, loginPage({ error: check.error }));
-    }
-    const session = await sessions.attach(request);
-    session.regenerate({ owner: check.username, device: deviceLabel(request.headers['user-agent']) });
-    session.clear();
-    session.set('username', check.username);
-    const cookies = await sessions.commit(session, request);
-    log.outcome = 'logged-in';
-    return redirect('/', cookies);
-  },
-};
-
-export const handler = createLambdaHandler(loginRoute);
+/** The login function's Lambda handler (`GET`/`POST /login`): its app context is built from the environment at init. */
+export const handler = lambdaEntry(loginRoute);

@@ -1,14 +1,5 @@
-import { createLambdaHandler, type Route } from './app/lambdaHandler.js';
-import { logOut } from './app/logOut.js';
+import { lambdaEntry } from './app/lambdaHandler.js';
+import { logoutRoute } from './routes/logoutRoute.js';
 
-/**
- * `GET /logout` from this site (the page's link): deletes the session item (no read) and clears
- * the cookie, then 303 to `/`. `POST /logout` runs in the sessions function, since its
- * `scope=everywhere` needs the owner index.
- */
-export const logoutRoute: Route = {
-  name: 'logout',
-  handle: (request, { sessions }) => logOut(request, sessions),
-};
-
-export const handler = createLambdaHandler(logoutRoute);
+/** The logout function's Lambda handler (`GET /logout`): its app context is built from the environment at init. */
+export const handler = lambdaEntry(logoutRoute);

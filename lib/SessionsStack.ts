@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ServerSessions } from '@lambda-sessions/cdk';
+import { ServerSessions, SessionAlarms, SessionsDashboard } from '@lambda-sessions/cdk';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import {
   CfnOutput,
@@ -27,11 +27,10 @@ import {
   FUNCTIONS,
   type FunctionName,
   ROUTES,
+  SESSION_METRICS,
 } from '../lambda/contract';
-import { SessionAlarms } from './alarms';
 import { FUNCTION_BUNDLING } from './bundling';
 import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
-import { SessionsDashboard } from './dashboard';
 import { SessionsEdge } from './edge';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -186,8 +185,11 @@ export class SessionsStack extends Stack {
       api: this.api,
       functions: this.functions,
       table: this.sessions.table,
-      metricsNamespace: DEFAULT_METRICS_NAMESPACE,
-      serviceName: this.stackName,
+      sessionMetrics: {
+        namespace: DEFAULT_METRICS_NAMESPACE,
+        dimensionsMap: { service: this.stackName },
+        metricNames: Object.values(SESSION_METRICS),
+      },
     });
 
     if (props.edge) {
@@ -272,7 +274,7 @@ export class SessionsStack extends Stack {
       memorySize: 1024,
       // Worst case, a cold index or login makes three store calls (Secrets Manager, then two
       // DynamoDB writes or a read and a refresh), each up to three 1 s attempts plus backoff
-      // (lambda/session/documentClient.ts): about 10 s. 15 s leaves room, so it ends in a 503, not a timeout.
+      // (lambda/session/src/clientConfig.ts): about 10 s. 15 s leaves room, so it ends in a 503, not a timeout.
       timeout: Duration.seconds(15),
       // Off by default. Set, it caps this function's share of the account's concurrency (and so
       // what a flood costs) and guarantees it that share; beyond it Lambda throttles (an alarm).

@@ -24,6 +24,10 @@ export const CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT = [
  * @example new nodejs.NodejsFunction(this, 'Fn', { entry, bundling: FUNCTION_BUNDLING });
  */
 export const FUNCTION_BUNDLING = {
+  // The workspace packages from their sources, as the tests and the local server run them: a
+  // deploy never ships a stale build of @lambda-sessions/dynamodb. The code is the same a user's
+  // bundler takes from the package's dist/esm.
+  esbuildArgs: { '--conditions': 'lambda-sessions-source' },
   minify: true,
   sourceMap: true,
   sourcesContent: false,

@@ -1,5 +1,5 @@
 /**
- * `npm run invoke -- <index|login|logout> events/<file>.json`: `sam local invoke` without Docker.
+ * `npm run invoke -- <index|login|logout|sessions> events/<file>.json`: `sam local invoke` without Docker.
  * Runs one handler in this process with the environment from events/env.json, against the local
  * store (the embedded dynalite in the data folder, or DYNAMODB_ENDPOINT from your shell), and
  * prints the result.
@@ -10,7 +10,7 @@ import { FUNCTIONS, type FunctionName } from '../lambda/contract';
 import { localLambdaContext } from '../lib/local/apiGateway';
 import { DEFAULT_DATA_FOLDER, type LambdaHandler, prepareLocalStore } from '../lib/local/localServer';
 
-const USAGE = 'usage: npm run invoke -- <index|login|logout> events/<file>.json';
+const USAGE = 'usage: npm run invoke -- <index|login|logout|sessions> events/<file>.json';
 
 function isFunctionName(name: string | undefined): name is FunctionName {
   return name !== undefined && Object.hasOwn(FUNCTIONS, name);

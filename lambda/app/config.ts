@@ -19,7 +19,7 @@ export class ConfigError extends Error {
 
 export const DEFAULT_TABLE_NAME = 'sessions';
 
-/** The app's configuration, read once from the environment (DESIGN's environment contract). */
+/** The app's configuration, read once from the environment (docs/design.md, "Environment contract"). */
 export interface AppConfig {
   tableName: string;
   /** DynamoDB endpoint override (dynalite, DynamoDB Local, `sam local`); unset means AWS. */

@@ -1,8 +1,7 @@
 import {
-  requestDeadline,
   SessionError,
-  type SessionManager,
   SessionRejectedError,
+  type SessionScope,
   SessionUnavailableError,
   SigningKeyError,
   type UserSessions,
@@ -27,7 +26,12 @@ import type { LogFields } from './requestLog.js';
 export const RETRY_AFTER_SECONDS = 5;
 
 export interface RouteContext {
-  sessions: SessionManager;
+  /**
+   * The request's session, opened by the route when it needs it (`load` or `attach`) and
+   * committed by the wrapper after the route answers, its cookies added to the response. A route
+   * that refuses the request before opening it costs no store call.
+   */
+  scope: SessionScope;
   /** The owner index: only for the function whose access is `manage`. */
   users?: UserSessions;
   /** Fields the route adds to the request's log line (never tokens, cookies or keys). */
@@ -53,18 +57,16 @@ export function unmatchedRouteError(path: string): HttpError {
  * `HttpError` into its page and an unavailable store or key provider into a 503 with
  * `Retry-After`, and writes one structured line per request, which also counts the session's
  * outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the page.
- * @example export const handler = createLambdaHandler(indexRoute);
+ * @example const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env)));
  */
-export function createLambdaHandler(
-  route: Route,
-  app: AppContext = containerAppContext({ userSessions: FUNCTIONS[route.name].access === 'manage' }),
-) {
+export function createLambdaHandler(route: Route, app: AppContext) {
   const methods = methodsOf(route.name);
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const started = performance.now();
     const request = parseRequest(event);
-    const deadline = requestDeadline(context);
-    request.signal = deadline.signal;
+    const scope = app.sessions.open(request, context);
+    // The same deadline for the route's other store calls (the owner index).
+    request.signal = scope.request.signal;
     const log: LogFields = {};
     let unavailable = false;
     let response: HttpResponse;
@@ -83,19 +85,16 @@ export function createLambdaHandler(
           allow: (allowed.length > 0 ? allowed : methods).join(', '),
         });
       }
-      response = await route.handle(request, {
-        sessions: app.sessions,
-        ...(app.users ? { users: app.users } : {}),
-        log,
-      });
+      response = await route.handle(request, { scope, ...(app.users ? { users: app.users } : {}), log });
+      response = { ...response, cookies: [...response.cookies, ...(await scope.commit())] };
     } catch (error) {
       response = errorToResponse(error, app, route, request);
       unavailable = isUnavailable(error);
     } finally {
-      deadline.clear();
+      scope.end();
     }
     response = withTransportSecurity(response, request.secure);
-    const commit = app.committed(request);
+    const commit = app.committed(scope.request);
     if (commit) {
       log.session = commit.outcome;
       if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
@@ -169,4 +168,17 @@ function errorToResponse(error: unknown, app: AppContext, route: Route, request:
     });
   }
   return errorResponse(500, 'Something went wrong on our side. Please try again.');
+}
+
+/**
+ * A function's Lambda handler, its app context built once per container from the environment
+ * (`process.env`, Lambda's): bad configuration fails at init, naming the variable. The one place
+ * a handler reads the environment; tests and the local server build theirs from a configuration.
+ * @example export const handler = lambdaEntry(indexRoute);
+ */
+export function lambdaEntry(route: Route) {
+  return createLambdaHandler(
+    route,
+    containerAppContext({ userSessions: FUNCTIONS[route.name].access === 'manage' }),
+  );
 }

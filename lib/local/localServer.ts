@@ -5,10 +5,15 @@ import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { DEFAULT_TABLE_NAME, readAppConfig } from '../../lambda/app/config';
-import { unmatchedRouteError } from '../../lambda/app/lambdaHandler';
-import { type FunctionName, ROUTES, routeKey } from '../../lambda/contract';
+import { type AppConfig, DEFAULT_TABLE_NAME, readAppConfig } from '../../lambda/app/config';
+import { type AppContext, createAppContext } from '../../lambda/app/context';
+import { createLambdaHandler, type Route, unmatchedRouteError } from '../../lambda/app/lambdaHandler';
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionName, ROUTES, routeKey } from '../../lambda/contract';
 import { errorResponse } from '../../lambda/http/response';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { localLambdaContext, toHttpApiEvent, writeHttpApiResult } from './apiGateway';
 import { localSigningKey, lockDataFolder, recordStoreEndpoint } from './dataFolder';
 import { startEmbeddedStore } from './embeddedStore';
@@ -36,14 +41,34 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Loads the real handler modules (they read their configuration from the environment at import). */
-function loadHandlers(): Record<FunctionName, LambdaHandler> {
-  // require, not import: the modules must load only now, after the environment is filled in.
-  const index: typeof import('../../lambda/index') = require('../../lambda/index');
-  const login: typeof import('../../lambda/login') = require('../../lambda/login');
-  const logout: typeof import('../../lambda/logout') = require('../../lambda/logout');
-  const sessions: typeof import('../../lambda/sessions') = require('../../lambda/sessions');
-  return { index: index.handler, login: login.handler, logout: logout.handler, sessions: sessions.handler };
+/** The route each function serves: the local server builds its handlers from them. */
+const ROUTE_OF: Record<FunctionName, Route> = {
+  index: indexRoute,
+  login: loginRoute,
+  logout: logoutRoute,
+  sessions: sessionsRoute,
+};
+
+/**
+ * The real handlers, each built from `config` as its Lambda entry builds it from the environment:
+ * one app context per kind (with the owner index for the function whose access is `manage`), as
+ * one container per function would hold.
+ */
+function buildHandlers(config: AppConfig): Record<FunctionName, LambdaHandler> {
+  const contexts = new Map<boolean, AppContext>();
+  const contextFor = (userSessions: boolean) => {
+    let context = contexts.get(userSessions);
+    if (context === undefined) {
+      context = createAppContext(config, { userSessions });
+      contexts.set(userSessions, context);
+    }
+    return context;
+  };
+  const handlers = {} as Record<FunctionName, LambdaHandler>;
+  for (const name of FUNCTION_NAMES) {
+    handlers[name] = createLambdaHandler(ROUTE_OF[name], contextFor(FUNCTIONS[name].access === 'manage'));
+  }
+  return handlers;
 }
 
 function sendError(
@@ -203,9 +228,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     const store = await prepareLocalStore(env, dataFolder, { expirySweep: options.expirySweep ?? {} });
     cleanups.push(store.close);
     if (!env.SESSION_SECRET?.trim()) env.SESSION_SECRET = localSigningKey(dataFolder);
-    readAppConfig(env); // bad configuration stops start-up here, naming the variable
-
-    const server = createLocalHttpServer(loadHandlers(), options.log);
+    // Bad configuration stops start-up here, naming the variable.
+    const server = createLocalHttpServer(buildHandlers(readAppConfig(env)), options.log);
     await listen(server, options.port, options.host ?? '127.0.0.1');
     cleanups.push(
       () =>

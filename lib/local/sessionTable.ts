@@ -40,7 +40,7 @@ export class OutdatedSessionTableError extends Error {
   constructor(readonly tableName: string) {
     super(
       `table ${tableName} has no ${INDEX.indexName} index (it predates listing sessions per user): ` +
-        'delete the table and start again, or add the index as lib/ServerSessions.ts defines it',
+        'delete the table and start again, or add the index as ServerSessions (@lambda-sessions/cdk) defines it',
     );
     this.name = 'OutdatedSessionTableError';
   }

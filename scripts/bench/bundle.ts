@@ -3,30 +3,18 @@ import * as path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { FUNCTION_BUNDLING } from '../../lib/bundling';
-import { PROJECT_ROOT } from './constants';
-
-/** What the Lambda Node.js runtime provides: left out of the bundle in the "SDK external" variant. */
-export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'];
+import { PROJECT_ROOT } from './common';
 
 /**
- * A bundle that only imports the DynamoDB client: what every function here (ours and the peer's)
- * loads; the load table shows it for information (it no longer has a target).
+ * `external`: the AWS SDK left to the Lambda runtime. Unused by the bench, which measures what
+ * deploys (`bundled`); kept for test/infra/sam.test.ts's call.
  */
-export const REFERENCE_ENTRY = {
-  name: 'reference',
-  source: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const c = DynamoDBClient;\n",
-} as const;
-
-/** The peer's Lambda entry (Express + express-session + connect-dynamodb via serverless-http). */
-export const PEER_ENTRY = 'scripts/bench/peer/index.ts';
-
-/** The index function on Middy with the session middleware: what Middy adds (information). */
-export const MIDDY_ENTRY = 'scripts/bench/middyEntry.ts';
-
 export type SdkMode = 'bundled' | 'external';
+const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'];
 
 /** The `bundling` props mirrored below; any other prop makes `esbuildOptionsFor` refuse. */
 const MIRRORED_PROPS = new Set([
+  'esbuildArgs',
   'minify',
   'sourceMap',
   'sourcesContent',
@@ -39,7 +27,7 @@ const MIRRORED_PROPS = new Set([
  * The esbuild build options NodejsFunction's local bundling derives from `bundling` (aws-cdk-lib
  * 2.276 `Bundling.buildEsbuildArgs`): `esbuild --bundle <entry> --target=<target> --platform=node
  * --outfile=<dir>/index.js [--minify] [--sourcemap] [--sources-content=false] [--external:<m>]…
- * [--main-fields=<f>,…]`,
+ * [--main-fields=<f>,…] [--conditions=<c>,…]`,
  * no `--format` (esbuild then emits CommonJS for platform node). A prop not mirrored here throws,
  * so lib/bundling.ts cannot change without the bench noticing.
  * @example await build(esbuildOptionsFor(FUNCTION_BUNDLING, '/tmp/out/index.js'));
@@ -65,21 +53,33 @@ export function esbuildOptionsFor(bundling: BundlingOptions, outfile: string): B
     external: bundling.externalModules,
     // Left out, esbuild uses its default for platform node (main, then module).
     ...(bundling.mainFields === undefined ? {} : { mainFields: bundling.mainFields }),
+    ...conditionsOf(bundling.esbuildArgs),
     absWorkingDir: PROJECT_ROOT,
     logLevel: 'error',
   };
 }
 
+/** `--conditions` of `esbuildArgs`, the only argument mirrored; any other throws. */
+function conditionsOf(args: BundlingOptions['esbuildArgs']): Pick<BuildOptions, 'conditions'> {
+  if (args === undefined) return {};
+  const { '--conditions': conditions, ...others } = args;
+  if (Object.keys(others).length > 0) {
+    throw new Error(
+      `scripts/bench/bundle.ts does not mirror the esbuild arguments: ${Object.keys(others).join(', ')}`,
+    );
+  }
+  return typeof conditions === 'string' ? { conditions: conditions.split(',') } : {};
+}
+
 export interface BuiltBundle {
   file: string;
   bytes: number;
-  mapBytes: number;
 }
 
 /**
- * Bundles `entry` (a path from the repository root, or a source like REFERENCE_ENTRY) as the stack does
- * (or with `bundling` instead), with the SDK bundled or left to the runtime, into `outdir/index.js`.
- * `plugins` change where modules come from, never the build options (the peer's dedupe.ts).
+ * Bundles `entry` (a path from the repository root, or a source) as the stack does (or with
+ * `bundling` instead) into `outdir/index.js`. `plugins` change where modules come from, never the
+ * build options (the peer's dedupe.ts).
  */
 export async function bundleFunction(
   entry: string | { name: string; source: string },
@@ -109,6 +109,5 @@ export async function bundleFunction(
           },
         }),
   });
-  const [js, map] = await Promise.all([stat(file), stat(`${file}.map`).catch(() => undefined)]);
-  return { file, bytes: js.size, mapBytes: map?.size ?? 0 };
+  return { file, bytes: (await stat(file)).size };
 }

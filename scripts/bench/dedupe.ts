@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Plugin } from 'esbuild';
-import { PROJECT_ROOT } from './constants';
+import { PROJECT_ROOT } from './common';
 
 /** A package copy the bundle took from another install folder of the same name and version. */
 export interface MergedCopy {
@@ -12,36 +12,23 @@ export interface MergedCopy {
   to: string;
 }
 
-/** For each installed folder, where the same name@version is installed first (in path order). */
-function canonicalFolders(lockFile: string): Map<string, string> {
-  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as {
+/** For each install folder in the lock file: its `name@version`, and where that is installed first (in path order). */
+function canonicalFolders(lockFile: string): Map<string, { key: string; target: string }> {
+  const { packages } = JSON.parse(readFileSync(lockFile, 'utf8')) as {
     packages: Record<string, { version?: string; name?: string; link?: boolean }>;
   };
   const first = new Map<string, string>();
-  const folders = Object.keys(lock.packages)
-    .filter((folder) => folder.includes('node_modules/') && !lock.packages[folder].link)
+  const canonical = new Map<string, { key: string; target: string }>();
+  const folders = Object.keys(packages)
+    .filter((folder) => folder.includes('node_modules/') && !packages[folder].link)
     .sort();
   for (const folder of folders) {
-    const key = `${lock.packages[folder].name ?? nameOf(folder)}@${lock.packages[folder].version}`;
+    const name = folder.slice(folder.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const key = `${packages[folder].name ?? name}@${packages[folder].version}`;
     if (!first.has(key)) first.set(key, folder);
-  }
-  const canonical = new Map<string, string>();
-  for (const folder of folders) {
-    const key = `${lock.packages[folder].name ?? nameOf(folder)}@${lock.packages[folder].version}`;
-    canonical.set(folder, first.get(key) ?? folder);
+    canonical.set(folder, { key, target: first.get(key) ?? folder });
   }
   return canonical;
-}
-
-/** `node_modules/a/node_modules/@s/b` → `@s/b` */
-function nameOf(folder: string): string {
-  return folder.slice(folder.lastIndexOf('node_modules/') + 'node_modules/'.length);
-}
-
-/** The install folder (relative to the repository) holding `file`, if it is under node_modules. */
-function installFolderOf(relative: string): string | undefined {
-  const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(relative);
-  return match?.[1];
 }
 
 /**
@@ -75,15 +62,12 @@ export function dedupePackages(lockFile = path.join(PROJECT_ROOT, 'package-lock.
         if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path))
           return resolved;
         const relative = path.relative(PROJECT_ROOT, resolved.path).split(path.sep).join('/');
-        const folder = installFolderOf(relative);
-        const target = folder === undefined ? undefined : canonical.get(folder);
-        if (folder === undefined || target === undefined || target === folder) return resolved;
-        merged.set(folder, {
-          package: `${nameOf(folder)}@${versionIn(folder)}`,
-          from: folder,
-          to: target,
-        });
-        return { ...resolved, path: path.join(PROJECT_ROOT, target, relative.slice(folder.length + 1)) };
+        // The install folder holding the file, if it is under node_modules.
+        const folder = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(relative)?.[1];
+        const copy = folder === undefined ? undefined : canonical.get(folder);
+        if (folder === undefined || copy === undefined || copy.target === folder) return resolved;
+        merged.set(folder, { package: copy.key, from: folder, to: copy.target });
+        return { ...resolved, path: path.join(PROJECT_ROOT, copy.target, relative.slice(folder.length + 1)) };
       });
     },
   };
@@ -93,10 +77,4 @@ export function dedupePackages(lockFile = path.join(PROJECT_ROOT, 'package-lock.
       return [...merged.values()].sort((a, b) => a.from.localeCompare(b.from));
     },
   };
-}
-
-function versionIn(folder: string): string {
-  return (
-    JSON.parse(readFileSync(path.join(PROJECT_ROOT, folder, 'package.json'), 'utf8')) as { version: string }
-  ).version;
 }

@@ -4,7 +4,7 @@
  * AWS. Variables that would change the session settings or the endpoint are removed, so the bench
  * runs at the defaults.
  */
-import { BENCH_TABLE, OFFLINE_AWS_ENV, randomSigningKey } from './constants';
+import { BENCH_TABLE, OFFLINE_AWS_ENV, randomSigningKey } from './common';
 
 for (const key of [
   'AWS_PROFILE',

@@ -1,48 +1,55 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '@lambda-sessions/dynamodb';
+import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type AppConfig, readAppConfig } from '../../lambda/app/config';
+import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import type { RequestLog } from '../../lambda/app/requestLog';
 import type { HttpResponse } from '../../lambda/http/response';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { logoutRoute } from '../../lambda/logout';
-import { createDocumentClient } from '../../lambda/session/src/documentClient';
-import { hashToken } from '../../lambda/session/src/KeyRing';
-import { type SealedValues, SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { sessionsRoute } from '../../lambda/sessions';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { startBenchStore } from './benchStore';
-import type { CompanionFactory, CompanionResult, FlowCompanion } from './companion';
-import { BENCH_TABLE, RESULTS_FOLDER, randomSigningKey } from './constants';
-import { BenchCheckError } from './errors';
+import {
+  BENCH_TABLE,
+  Checks,
+  describeResponse,
+  expectAnswer,
+  RESULTS_FOLDER,
+  randomSigningKey,
+  startBenchStore,
+} from './common';
 import { type HandlerOutputSummary, redirectHandlerOutput } from './handlerOutput';
 import { createMiddyIndex } from './middyIndex';
+import { PEER_NAME, type PeerFlow, type PeerRequestTypeResult, startPeer } from './peer/flow';
 import { RequestRecorder, type RequestSummary } from './recorder';
-import { type RatioInterval, ratioOfMedians, summarize } from './stats';
+import { type RatioInterval, ratioOfMedians } from './stats';
 
-export { OPERATION_KINDS, type OperationKind } from './recorder';
-
-/** The request types the bench times, in flow order, with the label printed for each. */
+/**
+ * The request types the bench times, in flow order: the label printed for each, and the DynamoDB
+ * operations each of its requests must make, in order. Every request is checked against them as
+ * it runs; the targets and `npm test` (test/bench/) report the same counts.
+ */
 export const REQUEST_TYPES = {
-  anonymousIndex: 'GET / anonymous',
-  loginForm: 'GET /login',
-  login: 'POST /login',
-  loggedInIndex: 'GET / logged in',
-  loggedInIndexNoLogLine: 'GET / logged in, no log line',
-  loggedInIndexOnMiddy: 'GET / logged in, on Middy (no log line)',
-  sessionsPage: 'GET /sessions',
-  revoke: 'POST /sessions/revoke',
-  badSignature: 'GET / bad signature',
-  loginReplacing: 'POST /login replacing',
-  logout: 'GET /logout',
-  afterLogout: 'GET / after logout',
-  floor: 'raw GetItem (floor)',
-} as const;
+  anonymousIndex: { label: 'GET / anonymous', operations: [] },
+  loginForm: { label: 'GET /login', operations: [] },
+  login: { label: 'POST /login', operations: ['PutItem'] },
+  loggedInIndex: { label: 'GET / logged in', operations: ['GetItem'] },
+  loggedInIndexNoLogLine: { label: 'GET / logged in, no log line', operations: ['GetItem'] },
+  loggedInIndexOnMiddy: { label: 'GET / logged in, on Middy (no log line)', operations: ['GetItem'] },
+  sessionsPage: { label: 'GET /sessions', operations: ['GetItem', 'Query'] },
+  revoke: { label: 'POST /sessions/revoke', operations: ['GetItem', 'Query', 'DeleteItem'] },
+  badSignature: { label: 'GET / bad signature', operations: [] },
+  loginReplacing: { label: 'POST /login replacing', operations: ['PutItem', 'DeleteItem'] },
+  logout: { label: 'GET /logout', operations: ['DeleteItem'] },
+  afterLogout: { label: 'GET / after logout', operations: ['GetItem'] },
+  floor: { label: 'raw GetItem (floor)', operations: ['GetItem'] },
+} as const satisfies Record<string, { label: string; operations: readonly string[] }>;
 
 export type RequestType = keyof typeof REQUEST_TYPES;
 
@@ -50,18 +57,15 @@ export type RequestType = keyof typeof REQUEST_TYPES;
 export const HANDLER_OUTPUT_FILE = path.join(RESULTS_FOLDER, 'handler-output.log');
 
 export interface FlowBenchOptions {
-  /** Timed flows. */
+  /** Timed flows, after `warmupFlows` that are checked but not recorded. */
   flows: number;
   /** Logged-in `GET /` requests per flow. */
   k: number;
-  /** Flows run first and not recorded (still checked). */
   warmupFlows: number;
-  /** Progress lines (printed with the real stdout even while handler output goes to the file). */
+  /** Progress lines (printed on the real stdout while the handlers' output goes to the file). */
   report?: (line: string) => void;
   /** Where the handlers' output is written (default HANDLER_OUTPUT_FILE; truncated first). */
   handlerOutputFile?: string;
-  /** Another implementation measured side by side with ours (the peer, in `npm run bench`). */
-  companion?: CompanionFactory;
 }
 
 export interface RequestTypeResult extends RequestSummary {
@@ -73,26 +77,22 @@ export interface FlowBenchResult {
   flows: number;
   k: number;
   warmupFlows: number;
-  /** Wall-clock time of the timed flows, the interleaved floor reads included. */
-  elapsedMs: number;
-  flowsPerSecond: number;
-  /** Flows per second of handler time alone (no floor reads, no bench bookkeeping). */
-  handlerFlowsPerSecond: number;
   requestTypes: RequestTypeResult[];
   /**
-   * Logged-in `GET /` median over the floor's, with a 95% bootstrap interval: each logged-in
-   * request and its floor read are resampled as a pair. The handler's log line is written to
-   * the output file, as Lambda writes it: the target applies to this one.
+   * Logged-in `GET /` median over the floor's, with a 95% bootstrap interval (each page view
+   * resampled with the floor read made next to it); the log line written, as deployed.
    */
   floorRatio: RatioInterval;
-  /** The same for our index handler with its logger at ERROR: the request line not produced at all. */
+  /** The same for our index handler with its logger at ERROR: no request line at all. */
   floorRatioWithoutLogLine: RatioInterval;
-  /** The median time the index's request line took to build and write, timed in the handler (µs). */
-  indexLineMedianUs: number;
   /** The page on Middy over ours, both without the log line (information, no target). */
   middyRatio: RatioInterval;
-  /** The companion's request types and our logged-in `GET /` over its (when there is one). */
-  companion?: CompanionResult;
+  peer: {
+    name: string;
+    requestTypes: PeerRequestTypeResult[];
+    /** Our logged-in `GET /` median over the peer's, each resampled with the peer's request made next to it. */
+    loggedInRatio: RatioInterval;
+  };
   /** Correctness checks that held (every one must, or the bench throws). */
   checks: number;
   /** What the handlers wrote during the flows (warm-up included). */
@@ -100,184 +100,115 @@ export interface FlowBenchResult {
 }
 
 type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
-
-interface Apps {
-  index: Handler;
-  login: Handler;
-  logout: Handler;
-  sessions: Handler;
-  /** The index handler with its logger at ERROR: no request line. */
-  indexNoLogLine: Handler;
-  /** `GET /` on Middy with the session middleware (no request line either). */
-  indexOnMiddy: Handler;
-}
-
-/**
- * Our four handlers built as in production: each function runs in containers of its own, so
- * each handler gets its own app context (DynamoDB client, key ring, logger), and the index's
- * client carries no login's or logout's writes. On the configuration's endpoint, with the
- * production logger at `logLevel`: INFO as deployed; ERROR leaves the per-request line out.
- * Explicit, so the suite's or the shell's POWERTOOLS_LOG_LEVEL cannot change what is measured.
- * @example const { index } = createBenchHandlers(config, 'INFO');
- */
-export function createBenchHandlers(
-  config: AppConfig,
-  logLevel: 'INFO' | 'ERROR',
-  /** Receives how long each of the index's request lines took to build and write, in ms. */
-  onIndexLine?: (ms: number) => void,
-): Record<'index' | 'login' | 'logout' | 'sessions', Handler> {
-  const context = (userSessions = false) =>
-    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }), userSessions });
-  const indexContext = context();
-  if (onIndexLine) indexContext.requestLog = timed(indexContext.requestLog, onIndexLine);
-  return {
-    index: createLambdaHandler(indexRoute, indexContext),
-    login: createLambdaHandler(loginRoute, context()),
-    logout: createLambdaHandler(logoutRoute, context()),
-    sessions: createLambdaHandler(sessionsRoute, context(true)),
-  };
-}
-
-/** `requestLog`, reporting each call's time: the line's cost where the handler pays it. */
-function timed(requestLog: RequestLog, report: (ms: number) => void): RequestLog {
-  return (fields, metricNames) => {
-    const started = performance.now();
-    requestLog(fields, metricNames);
-    report(performance.now() - started);
-  };
-}
+/** Our four functions, plus the index logging at ERROR (no request line) and the index on Middy. */
+type AppName = 'index' | 'login' | 'logout' | 'sessions' | 'indexNoLogLine' | 'indexOnMiddy';
+/** The handlers that log at INFO, as deployed: each request to them must write one line. */
+const LOGGING_APPS: ReadonlySet<AppName> = new Set(['index', 'login', 'logout', 'sessions']);
 
 const SITE = 'https://abc123.execute-api.us-east-1.amazonaws.com';
 /** What a browser adds to a same-site form post or link: the cross-site check runs as in production. */
 export const SAME_ORIGIN_HEADERS = { 'sec-fetch-site': 'same-origin', origin: SITE };
 export const SESSION_COOKIE = /^__Host-session=/;
 const NOT_LOGGED_IN = '<p>You are not logged in</p>';
-/**
- * Handler requests per flow besides the K logged-in reads: anonymous `GET /`, `GET /login`, two
- * logins, `GET /sessions`, the revoke, the revoked device's `GET /`, the bad signature, the
- * replacing login, the logout and the `GET /` after it.
- */
-export const HANDLER_REQUESTS_PER_FLOW = 11;
 
 /**
- * Runs `flows` timed flows (after `warmupFlows` untimed ones) through the four handlers,
- * built as in production, against an in-memory dynalite behind a counting proxy. Each flow:
- * anonymous `GET /`, `GET /login`, `POST /login`, K × logged-in `GET /` (each measured next to
- * a raw `GetItem` floor read of the same item, the same page from an index handler logging at
- * ERROR, and the companion's logged-in page if there is one, in rotating order), a second login
- * of the same user (another device), `GET /sessions` listing both, `POST /sessions/revoke` of the
- * other, `GET /` with a
- * bad signature, `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out
- * cookie. The handlers' output goes to a file, written as Lambda writes it (handlerOutput.ts).
- * Every response and every request's DynamoDB operations are checked; the first wrong one
- * throws `BenchCheckError`. Needs dummy AWS credentials and a region in `process.env`.
+ * The handlers built as in production on the bench store. Each function runs in containers of its
+ * own, so each handler gets its own app context (DynamoDB client, keys, logger). The configuration
+ * comes from a clean environment (default timeouts whatever the shell says) and the log level is
+ * explicit (INFO as deployed), so the shell's POWERTOOLS_LOG_LEVEL cannot change what is measured.
+ */
+async function createApps(endpoint: string): Promise<Record<AppName, Handler>> {
+  const config = readAppConfig({
+    TABLE_NAME: BENCH_TABLE,
+    DYNAMODB_ENDPOINT: endpoint,
+    SESSION_SECRET: randomSigningKey(),
+  });
+  const context = (logLevel: 'INFO' | 'ERROR', userSessions = false) =>
+    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }), userSessions });
+  return {
+    index: createLambdaHandler(indexRoute, context('INFO')),
+    login: createLambdaHandler(loginRoute, context('INFO')),
+    logout: createLambdaHandler(logoutRoute, context('INFO')),
+    sessions: createLambdaHandler(sessionsRoute, context('INFO', true)),
+    indexNoLogLine: createLambdaHandler(indexRoute, context('ERROR')),
+    indexOnMiddy: await createMiddyIndex(context('ERROR')),
+  };
+}
+
+/**
+ * Runs `warmupFlows` then `flows` timed flows through our handlers and the peer, against an
+ * in-memory dynalite behind the counting proxy. Each flow: anonymous `GET /`, `GET /login`,
+ * `POST /login`; K logged-in `GET /`, each next to a raw `GetItem` floor read of the same item,
+ * the same page without its log line and on Middy, and the peer's logged-in page (its login before,
+ * its logout after), in rotating order; a second login of the same user, `GET /sessions` listing
+ * both, `POST /sessions/revoke` of the other and its `GET /`; `GET /` with a bad signature,
+ * `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out cookie. The
+ * handlers' output goes to a file as Lambda writes it (handlerOutput.ts). Every response and every
+ * request's DynamoDB operations are checked; the first wrong one throws `BenchCheckError`.
  * @example const result = await runFlowBench({ flows: 300, k: 5, warmupFlows: 20 });
  */
 export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBenchResult> {
   const report = options.report ?? (() => undefined);
-  const cleanups: (() => unknown)[] = [];
+  const { proxy, close } = await startBenchStore();
+  const cleanups: (() => unknown)[] = [close];
   try {
-    const { proxy, close } = await startBenchStore();
-    cleanups.push(close);
-
-    // A clean environment, not process.env: default idle/absolute timeouts whatever the shell says.
-    const config = readAppConfig({
-      TABLE_NAME: BENCH_TABLE,
-      DYNAMODB_ENDPOINT: proxy.endpoint,
-      SESSION_SECRET: randomSigningKey(),
-    });
-    const indexLineMs: number[] = [];
-    const apps: Apps = {
-      ...createBenchHandlers(config, 'INFO', (ms) => recorder.recording && indexLineMs.push(ms)),
-      indexNoLogLine: createBenchHandlers(config, 'ERROR').index,
-      indexOnMiddy: await createMiddyIndex(
-        createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel: 'ERROR' }) }),
-      ),
-    };
-    // The floor gets its own client built by the same factory with the same endpoint: the
-    // identical SDK path (config, middleware, keep-alive pool to the proxy) without reaching into
-    // SessionStore's private client; both pools are warm after the warm-up flows.
+    const recorder = new RequestRecorder(proxy);
+    const checks = new Checks();
+    // The floor's client comes from the handlers' factory with their endpoint: the same SDK path
+    // (configuration, middleware, keep-alive pool to the proxy).
     const floorClient = createDocumentClient({ endpoint: proxy.endpoint });
     cleanups.push(() => floorClient.destroy());
+    const peer = await startPeer(proxy.endpoint, recorder, checks);
+    cleanups.push(() => peer.close());
+    const apps = await createApps(proxy.endpoint);
+    const runner = new FlowRunner(apps, recorder, checks, floorClient, peer, options.k);
 
-    const recorder = new RequestRecorder(proxy);
-    let bench: FlowRunner | undefined;
-    const companion = await options.companion?.({
-      endpoint: proxy.endpoint,
-      recorder,
-      check: (...args) => bench?.check(...args),
-    });
-    if (companion) cleanups.push(() => companion.close());
-    bench = new FlowRunner(apps, recorder, floorClient, options.k, companion);
     const output = redirectHandlerOutput(options.handlerOutputFile ?? HANDLER_OUTPUT_FILE);
-    let written: HandlerOutputSummary | undefined;
-    let timed: { elapsedMs: number };
+    let written: HandlerOutputSummary;
     try {
-      output.passThrough(() => report(`warm-up: ${options.warmupFlows} flows (not recorded)`));
-      for (let flow = 0; flow < options.warmupFlows; flow++) await bench.flow(`warm-up ${flow + 1}`);
+      output.passThrough(() => report(`warm-up: ${options.warmupFlows} flows (checked, not recorded)`));
+      for (let flow = 1; flow <= options.warmupFlows; flow++) await runner.flow(`warm-up ${flow}`);
       recorder.recording = true;
-      const started = performance.now();
       const every = Math.max(1, Math.ceil(options.flows / 10));
-      for (let flow = 0; flow < options.flows; flow++) {
-        await bench.flow(`flow ${flow + 1}`);
-        if ((flow + 1) % every === 0 || flow + 1 === options.flows) {
-          output.passThrough(() => report(`flows ${flow + 1}/${options.flows}`));
+      for (let flow = 1; flow <= options.flows; flow++) {
+        await runner.flow(`flow ${flow}`);
+        if (flow % every === 0 || flow === options.flows) {
+          output.passThrough(() => report(`flows ${flow}/${options.flows}`));
         }
       }
-      timed = { elapsedMs: performance.now() - started };
-    } catch (error) {
-      written = output.restore();
-      if (output.stderrTail.length > 0) {
-        process.stderr.write(`last stderr output of the handlers:\n${output.stderrTail.join('')}\n`);
-      }
-      throw error;
     } finally {
-      written ??= output.restore();
+      written = output.restore();
     }
-
-    // Every handler request wrote its line, and the ERROR-level index handler wrote none.
-    const handlerRequests = (options.warmupFlows + options.flows) * (HANDLER_REQUESTS_PER_FLOW + options.k);
-    bench.check(
+    // The log line is part of what is measured: proof that every INFO request wrote it, and the
+    // ERROR-level index and Middy none.
+    checks.check(
       'handler logging',
-      written.requestLogLines === handlerRequests,
-      `one "request" log line per handler request at INFO (${handlerRequests}) in ${written.file}: ` +
-        'the logging work is part of the measurement',
+      written.requestLogLines === runner.loggingRequests,
+      `one "request" line per request to an INFO handler (${runner.loggingRequests}) in ${written.file}`,
       () => `${written.requestLogLines}`,
     );
-    const results = bench.results();
-    const handlerMs =
-      results
-        .filter(
-          (result) => !['floor', 'loggedInIndexNoLogLine', 'loggedInIndexOnMiddy'].includes(result.type),
-        )
-        .reduce((total, result) => total + result.latencyUs.mean * result.requests, 0) / 1000;
+
     const floor = recorder.samplesOf('floor');
     const loggedIn = recorder.samplesOf('loggedInIndex');
+    const noLogLine = recorder.samplesOf('loggedInIndexNoLogLine');
     return {
       flows: options.flows,
       k: options.k,
       warmupFlows: options.warmupFlows,
-      elapsedMs: timed.elapsedMs,
-      flowsPerSecond: options.flows / (timed.elapsedMs / 1000),
-      handlerFlowsPerSecond: options.flows / (handlerMs / 1000),
-      requestTypes: results,
+      requestTypes: (Object.keys(REQUEST_TYPES) as RequestType[]).map((type) => ({
+        type,
+        label: REQUEST_TYPES[type].label,
+        ...recorder.summary(type),
+      })),
       floorRatio: ratioOfMedians(loggedIn, floor),
-      floorRatioWithoutLogLine: ratioOfMedians(recorder.samplesOf('loggedInIndexNoLogLine'), floor),
-      indexLineMedianUs: summarize(indexLineMs).median * 1000,
-      middyRatio: ratioOfMedians(
-        recorder.samplesOf('loggedInIndexOnMiddy'),
-        recorder.samplesOf('loggedInIndexNoLogLine'),
-      ),
-      ...(companion
-        ? {
-            companion: {
-              name: companion.name,
-              requestTypes: companion.requestTypes(),
-              loggedInRatio: ratioOfMedians(loggedIn, recorder.samplesOf(companion.pairedType)),
-            },
-          }
-        : {}),
-      checks: bench.checks,
+      floorRatioWithoutLogLine: ratioOfMedians(noLogLine, floor),
+      middyRatio: ratioOfMedians(recorder.samplesOf('loggedInIndexOnMiddy'), noLogLine),
+      peer: {
+        name: PEER_NAME,
+        requestTypes: peer.requestTypes(),
+        loggedInRatio: ratioOfMedians(loggedIn, recorder.samplesOf(peer.pairedType)),
+      },
+      checks: checks.count,
       output: written,
     };
   } finally {
@@ -285,296 +216,158 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
   }
 }
 
-/** One flow's requests, their timing and operation counts, and their checks. */
+/** One flow's requests: timed, their DynamoDB operations counted, their answers checked. */
 class FlowRunner {
-  checks = 0;
-  private userCounter = 0;
-  private readCounter = 0;
+  /** Requests to the INFO-level handlers, warm-up included: each must write one log line. */
+  loggingRequests = 0;
+  private flowName = '';
+  private users = 0;
+  private rotation = 0;
 
   constructor(
-    private readonly apps: Apps,
+    private readonly apps: Record<AppName, Handler>,
     private readonly recorder: RequestRecorder,
+    private readonly checks: Checks,
     private readonly floorClient: DynamoDBDocumentClient,
+    private readonly peer: PeerFlow,
     private readonly k: number,
-    private readonly companion: FlowCompanion | undefined,
   ) {}
 
-  check(step: string, condition: boolean, expected: string, got: () => string): void {
-    if (!condition) throw new BenchCheckError(step, expected, got());
-    this.checks++;
-  }
-
   async flow(name: string): Promise<void> {
-    const username = `bench-user-${++this.userCounter}`;
-    const at = (type: RequestType) => `${name}: ${REQUEST_TYPES[type]}`;
-
+    this.flowName = name;
+    const username = `bench-user-${++this.users}`;
     const anonymous = await this.send('anonymousIndex', 'index', httpEvent());
-    this.expectPage(at('anonymousIndex'), anonymous, NOT_LOGGED_IN);
-    this.expectOperations(at('anonymousIndex'), anonymous.operations, []);
-
+    this.expect('anonymousIndex', anonymous, [200, NOT_LOGGED_IN]);
     const form = await this.send('loginForm', 'login', httpEvent({ path: '/login' }));
-    this.expectPage(at('loginForm'), form, 'name="username"');
-    this.expectOperations(at('loginForm'), form.operations, []);
+    this.expect('loginForm', form, [200, 'name="username"']);
+    const cookie = await this.login('login', loginEvent(username, { headers: SAME_ORIGIN_HEADERS }));
 
-    const login = await this.send('login', 'login', loginEvent(username, { headers: SAME_ORIGIN_HEADERS }));
-    const cookie = this.expectLogin(at('login'), login);
-    this.expectOperations(at('login'), login.operations, ['PutItem']);
-
-    await this.companion?.beforeReads(name);
-    // Each logged-in read of ours is measured next to the floor read, the same page without its
-    // log line, and the companion's page: the i-th of each share the machine's noise.
+    await this.peer.login(name);
+    // The i-th of each of these runs next to the others, so they share the machine's noise.
     const reads = [
-      () => this.loggedInRead(name, cookie, username, 'loggedInIndex', 'index'),
-      () => this.loggedInRead(name, cookie, username, 'loggedInIndexNoLogLine', 'indexNoLogLine'),
-      () => this.loggedInRead(name, cookie, username, 'loggedInIndexOnMiddy', 'indexOnMiddy'),
-      () => this.floorRead(name, cookie, username),
-      ...(this.companion ? [() => this.companion?.read(name)] : []),
+      () => this.loggedInRead(cookie, username, 'loggedInIndex', 'index'),
+      () => this.loggedInRead(cookie, username, 'loggedInIndexNoLogLine', 'indexNoLogLine'),
+      () => this.loggedInRead(cookie, username, 'loggedInIndexOnMiddy', 'indexOnMiddy'),
+      () => this.floorRead(cookie, username),
+      () => this.peer.read(name),
     ];
     for (let read = 0; read < this.k; read++) {
       // Rotate the order, so none always goes first or runs on the connection another just used.
-      const first = this.readCounter++ % reads.length;
+      const first = this.rotation++ % reads.length;
       for (let next = 0; next < reads.length; next++) await reads[(first + next) % reads.length]();
     }
-    await this.companion?.afterReads(name);
+    await this.peer.logout(name);
 
-    await this.revokeAnotherDevice(name, cookie, username);
+    await this.revokeAnotherDevice(cookie, username);
 
     const forged = await this.send(
       'badSignature',
       'index',
       httpEvent({ cookies: [tamperSignature(cookie)] }),
     );
-    this.expectPage(at('badSignature'), forged, NOT_LOGGED_IN);
-    this.expectOperations(at('badSignature'), forged.operations, []);
-
-    const replacing = await this.send(
-      'loginReplacing',
-      'login',
-      loginEvent(`${username}-again`, { cookies: [cookie], headers: SAME_ORIGIN_HEADERS }),
-    );
-    const replaced = this.expectLogin(at('loginReplacing'), replacing);
-    this.check(
-      at('loginReplacing'),
-      tokenOf(replaced) !== tokenOf(cookie),
-      'a new session id',
-      () => 'the same id',
-    );
-    this.expectOperations(at('loginReplacing'), replacing.operations, ['PutItem', 'DeleteItem']);
-
-    const logout = await this.send(
-      'logout',
-      'logout',
-      httpEvent({ path: '/logout', cookies: [replaced], headers: SAME_ORIGIN_HEADERS }),
-    );
-    this.expectRedirect(at('logout'), logout.response);
-    this.check(
-      at('logout'),
-      logout.response.cookies.length === 1 &&
-        /^__Host-session=;.*Max-Age=0/i.test(logout.response.cookies[0]),
-      'the session cookie cleared (Max-Age=0)',
-      () => describe(logout.response),
-    );
-    this.expectOperations(at('logout'), logout.operations, ['DeleteItem']);
-
+    this.expect('badSignature', forged, [200, NOT_LOGGED_IN]);
+    const again = loginEvent(`${username}-again`, { cookies: [cookie], headers: SAME_ORIGIN_HEADERS });
+    const replaced = await this.login('loginReplacing', again);
+    this.check('loginReplacing', tokenOf(replaced) !== tokenOf(cookie), 'a new session id', 'the same id');
+    const logoutEvent = httpEvent({ path: '/logout', cookies: [replaced], headers: SAME_ORIGIN_HEADERS });
+    const logout = await this.send('logout', 'logout', logoutEvent);
+    this.expect('logout', logout, [303, '/']);
+    const cleared = logout.cookies.length === 1 && /^__Host-session=;.*Max-Age=0/i.test(logout.cookies[0]);
+    this.check('logout', cleared, 'the session cookie cleared (Max-Age=0)', logout);
     const after = await this.send('afterLogout', 'index', httpEvent({ cookies: [replaced] }));
-    this.expectPage(at('afterLogout'), after, NOT_LOGGED_IN);
-    const ops = after.operations.join(',');
-    this.check(
-      at('afterLogout'),
-      ops === '' || ops === 'GetItem',
-      'at most one GetItem and no write',
-      () => ops,
-    );
+    this.expect('afterLogout', after, [200, NOT_LOGGED_IN]);
   }
 
   /**
    * The user logs in on a second device; the first lists its sessions and logs the second out,
    * which is then logged out at its next request.
    */
-  private async revokeAnotherDevice(name: string, cookie: string, username: string): Promise<void> {
-    const at = (type: RequestType) => `${name}: ${REQUEST_TYPES[type]}`;
-    const second = await this.send('login', 'login', loginEvent(username, { headers: SAME_ORIGIN_HEADERS }));
-    const phone = this.expectLogin(at('login'), second);
-    this.expectOperations(at('login'), second.operations, ['PutItem']);
-
+  private async revokeAnotherDevice(cookie: string, username: string): Promise<void> {
+    const phone = await this.login('login', loginEvent(username, { headers: SAME_ORIGIN_HEADERS }));
     const page = await this.send(
       'sessionsPage',
       'sessions',
       httpEvent({ path: '/sessions', cookies: [cookie] }),
     );
-    this.expectPage(at('sessionsPage'), page, '(This device)');
-    const ids = [...page.response.body.matchAll(/name="session" value="([\w-]{22})"/g)].map(
-      (match) => match[1],
-    );
-    this.check(at('sessionsPage'), ids.length === 1, 'one other session to log out', () => `${ids.length}`);
-    this.expectOperations(at('sessionsPage'), page.operations, ['GetItem', 'Query']);
-
+    this.expect('sessionsPage', page, [200, '(This device)']);
+    const ids = [...page.body.matchAll(/name="session" value="([\w-]{22})"/g)].map((match) => match[1]);
+    this.check('sessionsPage', ids.length === 1, 'one other session to log out', `${ids.length}`);
+    const form = { cookies: [cookie], headers: SAME_ORIGIN_HEADERS };
     const revoke = await this.send(
       'revoke',
       'sessions',
-      formEvent('/sessions/revoke', { session: ids[0] }, { cookies: [cookie], headers: SAME_ORIGIN_HEADERS }),
+      formEvent('/sessions/revoke', { session: ids[0] }, form),
     );
-    this.check(
-      at('revoke'),
-      revoke.response.statusCode === 303 && revoke.response.headers.location === '/sessions',
-      '303 to /sessions',
-      () => describe(revoke.response),
-    );
-    this.expectOperations(at('revoke'), revoke.operations, ['GetItem', 'Query', 'DeleteItem']);
-
+    this.expect('revoke', revoke, [303, '/sessions']);
     const revoked = await this.send('afterLogout', 'index', httpEvent({ cookies: [phone] }));
-    this.expectPage(at('afterLogout'), revoked, NOT_LOGGED_IN);
+    this.expect('afterLogout', revoked, [200, NOT_LOGGED_IN]);
   }
 
-  results(): RequestTypeResult[] {
-    return (Object.keys(REQUEST_TYPES) as RequestType[]).map((type) => ({
-      type,
-      label: REQUEST_TYPES[type],
-      ...this.recorder.summary(type),
-    }));
-  }
-
-  /** One logged-in `GET /` through `app`: the user's page, no Set-Cookie, one read. */
-  private async loggedInRead(
-    name: string,
-    cookie: string,
-    username: string,
-    type: RequestType,
-    app: keyof Apps,
-  ): Promise<void> {
-    const step = `${name}: ${REQUEST_TYPES[type]}`;
-    const page = await this.send(type, app, httpEvent({ cookies: [cookie] }));
-    this.expectPage(step, page, `<p>Logged in as ${username}</p>`);
-    this.check(step, page.response.cookies.length === 0, 'no Set-Cookie', () => describe(page.response));
-    // Exactly one read; a write only when the sliding refresh is due.
-    const ops = page.operations.join(',');
-    this.check(step, ops === 'GetItem' || ops === 'GetItem,UpdateItem', 'GetItem[,UpdateItem]', () =>
-      ops === '' ? 'none' : ops,
-    );
-  }
-
-  /** Times one handler call (event and context built before the clock starts). */
-  private async send(
-    type: RequestType,
-    app: keyof Apps,
-    event: APIGatewayProxyEventV2,
-  ): Promise<{ response: HttpResponse; operations: string[] }> {
-    const lambdaContext = localLambdaContext(`sessions-${app}`);
-    const handler = this.apps[app];
-    const { result, operations } = await this.recorder.measure(type, () => handler(event, lambdaContext));
-    return { response: result, operations };
-  }
-
-  /** The floor: one `GetItem` with `ConsistentRead` of the flow's session item, nothing else. */
-  private async floorRead(name: string, cookie: string, username: string): Promise<void> {
-    const command = floorCommand(cookie);
-    const { result, operations } = await this.recorder.measure('floor', () => this.floorClient.send(command));
-    // The item holds the username sealed: it opens with the cookie's token, and only with it.
-    const sealed = (result.Item?.sealed ?? {}) as SealedValues;
-    const { data, rejected } = new SessionSeal(tokenOf(cookie)).openAll(sealed);
-    this.check(
-      `${name}: ${REQUEST_TYPES.floor}`,
-      rejected === 0 && Object.keys(data).length === 1 && data.username === username,
-      `the session item of ${username}, sealed`,
-      () => `${Object.keys(sealed).length} sealed values, ${rejected} not opening`,
-    );
-    const plain = Object.entries(sealed).some(
-      ([tag, value]) => tag.includes(username) || Buffer.from(value).includes(username),
-    );
-    this.check(`${name}: ${REQUEST_TYPES.floor}`, !plain, 'no plain username in the item', () => 'found');
-    this.expectOperations(`${name}: ${REQUEST_TYPES.floor}`, operations, ['GetItem']);
-  }
-
-  private expectPage(step: string, { response }: { response: HttpResponse }, text: string): void {
-    this.check(step, response.statusCode === 200 && response.body.includes(text), `200 with "${text}"`, () =>
-      describe(response),
-    );
-  }
-
-  private expectRedirect(step: string, response: HttpResponse): void {
-    this.check(step, response.statusCode === 303 && response.headers.location === '/', '303 to /', () =>
-      describe(response),
-    );
-  }
-
-  /** A 303 to `/` setting one session cookie; returns its `name=value`. */
-  private expectLogin(step: string, { response }: { response: HttpResponse }): string {
-    this.expectRedirect(step, response);
+  /** A login through the login handler: a 303 to `/` setting one session cookie; returns its `name=value`. */
+  private async login(type: 'login' | 'loginReplacing', event: APIGatewayProxyEventV2): Promise<string> {
+    const response = await this.send(type, 'login', event);
+    this.expect(type, response, [303, '/']);
     const cookies = response.cookies.filter((cookie) => SESSION_COOKIE.test(cookie));
-    this.check(step, cookies.length === 1 && !/Max-Age=0/i.test(cookies[0]), 'one session cookie set', () =>
-      describe(response),
+    this.check(
+      type,
+      cookies.length === 1 && !/Max-Age=0/i.test(cookies[0]),
+      'one session cookie set',
+      response,
     );
     return cookies[0].split(';')[0];
   }
 
-  private expectOperations(step: string, operations: readonly string[], expected: readonly string[]): void {
-    this.check(
-      step,
-      operations.join(',') === expected.join(','),
-      `DynamoDB operations [${expected.join(', ')}]`,
-      () => `[${operations.join(', ')}]`,
+  /** One logged-in `GET /` through `app`: the user's page and no Set-Cookie. */
+  private async loggedInRead(cookie: string, username: string, type: RequestType, app: AppName) {
+    const page = await this.send(type, app, httpEvent({ cookies: [cookie] }));
+    this.expect(type, page, [200, `<p>Logged in as ${username}</p>`]);
+    this.check(type, page.cookies.length === 0, 'no Set-Cookie', page);
+  }
+
+  /** The floor: one `GetItem` with `ConsistentRead` of the session item the page reads, nothing else. */
+  private async floorRead(cookie: string, username: string): Promise<void> {
+    const command = new GetCommand({
+      TableName: BENCH_TABLE,
+      Key: { [TABLE_SCHEMA.partitionKey]: itemKey(cookie) },
+      ConsistentRead: true,
+    });
+    const { result, operations } = await this.recorder.measure('floor', () => this.floorClient.send(command));
+    this.checkOperations('floor', operations);
+    const owner = result.Item?.[TABLE_SCHEMA.ownerIndex.partitionKey];
+    const got = result.Item === undefined ? 'no item' : `an item owned by ${String(owner)}`;
+    this.check('floor', owner === username, `the session item of ${username}`, got);
+  }
+
+  /** Times one handler call (event and context built before the clock starts); checks its operations. */
+  private async send(type: RequestType, app: AppName, event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+    const context = localLambdaContext(`sessions-${app}`);
+    const handler = this.apps[app];
+    if (LOGGING_APPS.has(app)) this.loggingRequests++;
+    const { result, operations } = await this.recorder.measure(type, () => handler(event, context));
+    this.checkOperations(type, operations);
+    return result;
+  }
+
+  private checkOperations(type: RequestType, operations: readonly string[]): void {
+    const expected: readonly string[] = REQUEST_TYPES[type].operations;
+    const got = `[${operations.join(', ')}]`;
+    this.check(type, got === `[${expected.join(', ')}]`, `DynamoDB operations [${expected.join(', ')}]`, got);
+  }
+
+  private step(type: RequestType): string {
+    return `${this.flowName}: ${REQUEST_TYPES[type].label}`;
+  }
+
+  /** `got`: what to show when the check fails (a response is described). */
+  private check(type: RequestType, condition: boolean, expected: string, got: string | HttpResponse): void {
+    this.checks.check(this.step(type), condition, expected, () =>
+      typeof got === 'string' ? got : describeResponse(got),
     );
   }
-}
 
-/** The floor read of a session cookie's item: one `GetItem` with `ConsistentRead`, nothing else. */
-function floorCommand(cookie: string): GetCommand {
-  return new GetCommand({
-    TableName: BENCH_TABLE,
-    Key: { id: hashToken(tokenOf(cookie)) },
-    ConsistentRead: true,
-  });
-}
-
-/** A logged-in user's page and floor read outside the flows (`--cpu-profile` loops over them). */
-export interface LoggedInProbe {
-  /** One logged-in `GET /` through our index handler, logging at INFO (to wherever stdout goes). */
-  page(): Promise<void>;
-  /** One raw `GetItem` of the same session item, through its own client: the floor. */
-  floor(): Promise<void>;
-  close(): void;
-}
-
-/**
- * Logs a user in through our login handler against `endpoint` (the bench store's table) and
- * returns its page and floor read; each call checks its answer and throws `BenchCheckError`.
- * @example const probe = await createLoggedInProbe(proxy.endpoint); await probe.page();
- */
-export async function createLoggedInProbe(endpoint: string): Promise<LoggedInProbe> {
-  const config = readAppConfig({
-    TABLE_NAME: BENCH_TABLE,
-    DYNAMODB_ENDPOINT: endpoint,
-    SESSION_SECRET: randomSigningKey(),
-  });
-  const handlers = createBenchHandlers(config, 'INFO');
-  const login = await handlers.login(
-    loginEvent('profile-user', { headers: SAME_ORIGIN_HEADERS }),
-    localLambdaContext('sessions-login'),
-  );
-  const cookie = login.cookies.find((value) => SESSION_COOKIE.test(value))?.split(';')[0];
-  if (login.statusCode !== 303 || cookie === undefined) {
-    throw new BenchCheckError('profile: POST /login', 'a 303 setting the session cookie', describe(login));
+  private expect(type: RequestType, response: HttpResponse, answer: [200 | 303, string]): void {
+    expectAnswer(this.checks, this.step(type), response, answer);
   }
-  const floorClient = createDocumentClient({ endpoint });
-  const command = floorCommand(cookie);
-  const context = localLambdaContext('sessions-index');
-  return {
-    async page() {
-      const response = await handlers.index(httpEvent({ cookies: [cookie] }), context);
-      if (response.statusCode !== 200 || !response.body.includes('<p>Logged in as profile-user</p>')) {
-        throw new BenchCheckError(
-          'profile: GET / logged in',
-          '200 "Logged in as profile-user"',
-          describe(response),
-        );
-      }
-    },
-    async floor() {
-      const { Item } = await floorClient.send(command);
-      if (Item === undefined) throw new BenchCheckError('profile: floor read', 'the session item', 'none');
-    },
-    close: () => floorClient.destroy(),
-  };
 }
 
 /** The token part of a `name=token.signature` cookie. */
@@ -582,21 +375,18 @@ function tokenOf(pair: string): string {
   return pair.slice(pair.indexOf('=') + 1).split('.')[0];
 }
 
+/**
+ * The table key of a cookie's session item, by the table's published format (`TABLE_SCHEMA` in
+ * `@lambda-sessions/dynamodb/table`: base64url SHA-256 of the token). The floor check confirms it
+ * finds this user's item.
+ */
+function itemKey(cookie: string): string {
+  return createHash('sha256').update(tokenOf(cookie)).digest('base64url');
+}
+
 /** The same cookie with one character of its signature changed: well-formed, wrongly signed. */
 function tamperSignature(pair: string): string {
   const dot = pair.lastIndexOf('.');
   const signature = pair.slice(dot + 1);
   return `${pair.slice(0, dot + 1)}${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`;
-}
-
-/** A response for an error message: status, location, cookie attributes (no values), the page's text. */
-function describe(response: HttpResponse): string {
-  const cookies = response.cookies.map((cookie) => cookie.replace(/=[^;]*/, '=…'));
-  const main = /<main>([\s\S]*?)<\/main>/.exec(response.body)?.[1] ?? response.body;
-  const body = main
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 160);
-  return `status ${response.statusCode}${response.headers.location ? ` → ${response.headers.location}` : ''}, set-cookie [${cookies.join(' | ')}], body "${body}"`;
 }

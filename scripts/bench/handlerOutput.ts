@@ -1,7 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { summarize } from './stats';
 
 /** What the handlers wrote while their output went to the file. */
 export interface HandlerOutputSummary {
@@ -9,13 +8,10 @@ export interface HandlerOutputSummary {
   file: string;
   /** Lines in the file: stdout and stderr together, as in a Lambda log stream. */
   lines: number;
-  bytes: number;
-  /** Lines in the file that are a handler's per-request log line (Powertools Logger, message "request"). */
+  /** Lines that are a handler's per-request log line (message "request"). */
   requestLogLines: number;
-  /** Lines written to stderr (counted as they were written). */
+  /** Lines written to stderr. */
   stderrLines: number;
-  /** The median time of one `write(2)` of the output, in µs, timed where the handlers make it. */
-  writeMedianUs: number;
 }
 
 export interface OutputRedirect {
@@ -23,37 +19,28 @@ export interface OutputRedirect {
   passThrough(write: () => void): void;
   /** Puts the real writers back, closes the file and counts what is in it. */
   restore(): HandlerOutputSummary;
-  /** The last few stderr writes, shown when a check fails. */
-  readonly stderrTail: readonly string[];
 }
 
 type Write = typeof process.stdout.write;
 
-const STDERR_TAIL = 5;
-const REQUEST_LOG_MARK = '"message":"request"';
+const countLines = (text: string, mark = '') =>
+  text.split('\n').filter((line) => line.length > 0 && line.includes(mark)).length;
 
 /**
- * A writable stream that writes each chunk to `fd` with one synchronous `write(2)`, as Node's own
- * `process.stdout` does when stdout is a file (its internal SyncWriteStream is this class), or a
- * pipe on Linux (libuv makes stdio pipes blocking). The Lambda Node.js runtime's stdout is such a
- * pipe to the runtime's log collector, and Powertools Logger prints through a `Console` bound to
- * `process.stdout`: so each log line costs the Writable bookkeeping plus one blocking write
- * system call, on the request's path. An asynchronous `fs.createWriteStream` would move the
- * write to the thread pool, off the request's path, and flatter the handlers.
+ * A stream that writes each chunk to `fd` with one synchronous `write(2)`, as Node's
+ * `process.stdout` does when stdout is a file, or a pipe on Linux (libuv makes stdio pipes
+ * blocking). Lambda's stdout is such a pipe, and Powertools Logger prints through a `Console` on
+ * `process.stdout`: each log line costs one blocking system call on the request's path. An
+ * asynchronous `fs.createWriteStream` would move the write off that path and flatter the handlers.
  */
 class SyncFileWriter extends Writable {
-  /** How long each `write(2)` took, in ms. */
-  readonly writeMs: number[] = [];
-
   constructor(private readonly fd: number) {
     super();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     try {
-      const started = performance.now();
       writeSync(this.fd, chunk);
-      this.writeMs.push(performance.now() - started);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -61,24 +48,10 @@ class SyncFileWriter extends Writable {
   }
 }
 
-function countLines(text: string, mark?: string): number {
-  let lines = 0;
-  for (let start = 0; start < text.length; ) {
-    const end = text.indexOf('\n', start);
-    const line = text.slice(start, end < 0 ? text.length : end);
-    if (mark === undefined ? line.length > 0 : line.includes(mark)) lines++;
-    if (end < 0) break;
-    start = end + 1;
-  }
-  return lines;
-}
-
 /**
  * Sends `process.stdout.write` and `process.stderr.write` to `file` (truncated first) until
- * `restore()`: the handlers' log lines are built, stringified and written to a real file
- * descriptor, synchronously, as the Lambda runtime would write them (see `SyncFileWriter`), so
- * the time the line costs is in the measurement. `restore()` counts the lines in the file: the
- * proof that they were written.
+ * `restore()`, written synchronously as the Lambda runtime writes them (`SyncFileWriter`), so the
+ * log line's cost is in the measurement; `restore()` counts the lines, the proof they were written.
  * @example
  * const output = redirectHandlerOutput('bench-results/handler-output.log');
  * try { await work(); } finally { const written = output.restore(); }
@@ -87,31 +60,23 @@ export function redirectHandlerOutput(file: string): OutputRedirect {
   mkdirSync(path.dirname(file), { recursive: true });
   const fd = openSync(file, 'w');
   const writer = new SyncFileWriter(fd);
-  const realStdout = process.stdout.write;
-  const realStderr = process.stderr.write;
-  const stderrTail: string[] = [];
+  const real = { stdout: process.stdout.write, stderr: process.stderr.write };
   let stderrLines = 0;
-
   const toFile = writer.write.bind(writer) as Write;
   const stderrToFile = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    stderrLines += countLines(text);
-    stderrTail.push(text.slice(0, 500));
-    if (stderrTail.length > STDERR_TAIL) stderrTail.shift();
+    stderrLines += countLines(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
     return (writer.write as (...args: unknown[]) => boolean)(chunk, ...rest);
   }) as Write;
-
   const install = () => {
     process.stdout.write = toFile;
     process.stderr.write = stderrToFile;
   };
   const uninstall = () => {
-    process.stdout.write = realStdout;
-    process.stderr.write = realStderr;
+    process.stdout.write = real.stdout;
+    process.stderr.write = real.stderr;
   };
   install();
   return {
-    stderrTail,
     passThrough(write) {
       uninstall();
       try {
@@ -128,10 +93,8 @@ export function redirectHandlerOutput(file: string): OutputRedirect {
       return {
         file: relative.startsWith('..') ? file : relative,
         lines: countLines(text),
-        bytes: Buffer.byteLength(text),
-        requestLogLines: countLines(text, REQUEST_LOG_MARK),
+        requestLogLines: countLines(text, '"message":"request"'),
         stderrLines,
-        writeMedianUs: summarize(writer.writeMs).median * 1000,
       };
     },
   };

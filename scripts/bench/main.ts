@@ -1,24 +1,20 @@
 /**
  * `npm run bench` (issue #5): the four handlers in-process against dynalite behind a counting
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
- * (Express + express-session + connect-dynamodb), what sealing adds to a page view (issue #13),
- * then the bundles' size and load time in fresh processes, ours and the peer's. Prints tables, writes JSON to bench-results/, and exits
- * non-zero when a correctness check fails.
+ * (Express + express-session + connect-dynamodb); the sliding refresh's writes over simulated
+ * time; then the bundles' size and load time in fresh processes, ours and the peer's. Prints
+ * tables, writes JSON to bench-results/, and exits non-zero when a correctness check fails.
  */
 // First, for its side effect: the handler modules read the environment when they are imported.
 import './environment';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runColdStart } from './coldStart';
-import { runCpuProfile } from './cpuProfile';
-import { BenchCheckError } from './errors';
+import { BenchCheckError } from './common';
 import { runFlowBench } from './flows';
 import { parseBenchOptions, USAGE } from './options';
-import { peerCompanion } from './peer/peerFlow';
 import { runRefreshBench, THINK_SECONDS } from './refresh';
-import { type BenchResult, formatReport, writeResults } from './report';
-import { runSealingBench, SEALING_ROUNDS } from './sealing';
-import { evaluateTargets } from './targets';
+import { type BenchResult, evaluateTargets, formatReport, writeResults } from './report';
 
 const progress = (line: string) => console.log(`  ${line}`);
 
@@ -41,30 +37,12 @@ async function main(): Promise<void> {
 
   const benchStarted = performance.now();
   console.log('flows: the handlers and the peer in-process, dynalite on loopback behind the counting proxy');
-  const flows = await runFlowBench({
-    flows: options.flows,
-    k: options.k,
-    warmupFlows: options.warmupFlows,
-    report: progress,
-    companion: peerCompanion(),
-  });
-  let cpuProfile: Awaited<ReturnType<typeof runCpuProfile>> | undefined;
-  if (options.cpuProfileRequests > 0) {
-    console.log('CPU profile: logged-in GET / in a loop, each next to one floor read');
-    cpuProfile = await runCpuProfile({
-      requests: options.cpuProfileRequests,
-      warmup: 200,
-      top: 12,
-      report: progress,
-    });
-  }
+  const flows = await runFlowBench({ ...options, report: progress });
   console.log(`sliding refresh: ${options.browsingMinutes} min of simulated browsing per page-view interval`);
   const refresh = await runRefreshBench({
     thinkSeconds: THINK_SECONDS,
     browsingMinutes: options.browsingMinutes,
   });
-  console.log(`sealing: ${options.sealingIterations} page views per loop, ${SEALING_ROUNDS} rounds`);
-  const sealing = runSealingBench({ iterations: options.sealingIterations, rounds: SEALING_ROUNDS });
   console.log('cold start');
   const coldStart = await runColdStart({ runs: options.loadRuns, report: progress });
 
@@ -81,11 +59,8 @@ async function main(): Promise<void> {
     },
     flows,
     refresh,
-    sealing,
     coldStart,
-    ...(cpuProfile ? { cpuProfile } : {}),
     durationSeconds: (performance.now() - benchStarted) / 1000,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
     targets: evaluateTargets(flows, coldStart),
   };
   console.log(`\n${formatReport(result)}\n`);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
-  /** Timed flows. */
+  /** Timed flows, after `warmupFlows` that are checked but not recorded. */
   flows: number;
   /** Logged-in `GET /` requests per flow. */
   k: number;
@@ -10,47 +10,23 @@ export interface BenchOptions {
   loadRuns: number;
   /** Simulated browsing per page-view interval in the sliding-refresh part. */
   browsingMinutes: number;
-  /** Logged-in `GET /` requests (and floor reads) profiled with V8's CPU profiler; 0: no profile. */
-  cpuProfileRequests: number;
-  /** Page views per loop in the sealing part (key derivation and opening, no store). */
-  sealingIterations: number;
   quick: boolean;
   help: boolean;
 }
 
-export const DEFAULTS = {
-  flows: 300,
-  k: 5,
-  warmupFlows: 20,
-  loadRuns: 31,
-  browsingMinutes: 120,
-  cpuProfileRequests: 2000,
-  sealingIterations: 50_000,
-} as const;
-export const QUICK = {
-  flows: 50,
-  k: 5,
-  warmupFlows: 10,
-  loadRuns: 5,
-  browsingMinutes: 30,
-  cpuProfileRequests: 500,
-  sealingIterations: 10_000,
-} as const;
+export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31, browsingMinutes: 120 } as const;
+export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5, browsingMinutes: 30 } as const;
 
-export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--cpu-profile] [--help]
+export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--help]
 
   --flows N   timed flows (default ${DEFAULTS.flows}; --quick ${QUICK.flows})
   --k N       logged-in GET / requests per flow (default ${DEFAULTS.k})
   --runs N    fresh node processes per bundle for the load time (default ${DEFAULTS.loadRuns}; --quick ${QUICK.loadRuns})
   --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs,
-              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes}),
-              ${QUICK.sealingIterations} page views per sealing loop (default ${DEFAULTS.sealingIterations})
-  --cpu-profile
-              also profile ${DEFAULTS.cpuProfileRequests} logged-in GET / (--quick: ${QUICK.cpuProfileRequests}) and as many floor reads
-              with V8's CPU profiler: bench-results/cpu-profile-*.cpuprofile and a self-time summary
+              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes})
   --help      this text
 
-Results: a table on stdout and JSON in bench-results/ (bench-<time>.json and latest.json); the
+Results: tables on stdout and JSON in bench-results/ (bench-<time>.json and latest.json); the
 handlers' log lines in bench-results/handler-output.log.
 Exits non-zero when a correctness check fails; a missed performance target is only reported.`;
 
@@ -77,7 +53,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       k: { type: 'string' },
       runs: { type: 'string' },
       quick: { type: 'boolean', default: false },
-      'cpu-profile': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -88,8 +63,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     warmupFlows: base.warmupFlows,
     loadRuns: positiveInteger('runs', values.runs, base.loadRuns),
     browsingMinutes: base.browsingMinutes,
-    cpuProfileRequests: values['cpu-profile'] === true ? base.cpuProfileRequests : 0,
-    sealingIterations: base.sealingIterations,
     quick: values.quick === true,
     help: values.help === true,
   };

@@ -2,21 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { DEFAULT_IDLE_TIMEOUT_SECONDS, REFRESH_FRACTION } from '../../lambda/session/src/constants';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { startBenchStore } from './benchStore';
-import { BENCH_TABLE, randomSigningKey } from './constants';
-import { BenchCheckError } from './errors';
+import { BENCH_TABLE, BenchCheckError, randomSigningKey, startBenchStore } from './common';
 import { SAME_ORIGIN_HEADERS, SESSION_COOKIE } from './flows';
-
-export interface RefreshBenchOptions {
-  /** Seconds between one user's page views, one row each. */
-  thinkSeconds: readonly number[];
-  /** Simulated browsing time per row. */
-  browsingMinutes: number;
-}
 
 export interface RefreshRow {
   thinkSeconds: number;
@@ -28,8 +18,9 @@ export interface RefreshRow {
 
 export interface RefreshBenchResult {
   browsingMinutes: number;
-  /** The default settings the rows ran at. */
+  /** The idle timeout the rows ran at: the app's default. */
   idleTimeoutSeconds: number;
+  /** The shortest simulated time seen between two writes of one session (the login's included). */
   refreshEverySeconds: number;
   rows: RefreshRow[];
 }
@@ -40,28 +31,31 @@ export const THINK_SECONDS = [10, 30, 45, 60, 300, 1200] as const;
 /**
  * What the sliding refresh writes at the default settings: per row, one user logs in and views
  * `GET /` every `thinkSeconds` for `browsingMinutes` of simulated time (the handlers' clock is
- * injected, nothing sleeps), against dynalite behind the counting proxy. Every view must still
- * be logged in and make one `GetItem`, plus at most one `UpdateItem`; otherwise it throws
+ * injected, nothing sleeps), against dynalite behind the counting proxy. Every view must still be
+ * logged in and make one `GetItem`, plus at most one `UpdateItem`; otherwise it throws
  * `BenchCheckError`. Timings are not measured here.
  * @example const { rows } = await runRefreshBench({ thinkSeconds: [30], browsingMinutes: 120 });
  */
-export async function runRefreshBench(options: RefreshBenchOptions): Promise<RefreshBenchResult> {
+export async function runRefreshBench(options: {
+  thinkSeconds: readonly number[];
+  browsingMinutes: number;
+}): Promise<RefreshBenchResult> {
   const { proxy, close } = await startBenchStore();
   try {
     let clock = Date.UTC(2030, 0, 1);
-    const context = createAppContext(
-      readAppConfig({
-        TABLE_NAME: BENCH_TABLE,
-        DYNAMODB_ENDPOINT: proxy.endpoint,
-        SESSION_SECRET: randomSigningKey(),
-      }),
-      // Only errors would be worth seeing here; the per-request lines belong to the timed flows.
-      { now: () => clock, logger: new Logger({ serviceName: 'sessions', logLevel: 'ERROR' }) },
-    );
+    const config = readAppConfig({
+      TABLE_NAME: BENCH_TABLE,
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      SESSION_SECRET: randomSigningKey(),
+    });
+    // Only errors would be worth seeing here; the per-request lines belong to the timed flows.
+    const logger = new Logger({ serviceName: 'sessions', logLevel: 'ERROR' });
+    const context = createAppContext(config, { now: () => clock, logger });
     const index = createLambdaHandler(indexRoute, context);
     const login = createLambdaHandler(loginRoute, context);
 
     const rows: RefreshRow[] = [];
+    let refreshEverySeconds = Number.POSITIVE_INFINITY;
     for (const thinkSeconds of options.thinkSeconds) {
       const step = (view: number) => `refresh, a view every ${thinkSeconds} s: view ${view}`;
       const loggedIn = await login(loginEvent(`refresh-${thinkSeconds}`, { headers: SAME_ORIGIN_HEADERS }));
@@ -75,6 +69,7 @@ export async function runRefreshBench(options: RefreshBenchOptions): Promise<Ref
       }
       const pageViews = Math.floor((options.browsingMinutes * 60) / thinkSeconds);
       let writes = 0;
+      let lastWrite = clock;
       for (let view = 1; view <= pageViews; view++) {
         clock += thinkSeconds * 1000;
         proxy.reset();
@@ -86,15 +81,19 @@ export async function runRefreshBench(options: RefreshBenchOptions): Promise<Ref
         if (operations !== 'GetItem' && operations !== 'GetItem,UpdateItem') {
           throw new BenchCheckError(step(view), 'GetItem[,UpdateItem]', `[${operations}]`);
         }
-        if (operations.endsWith('UpdateItem')) writes++;
+        if (operations.endsWith('UpdateItem')) {
+          writes++;
+          refreshEverySeconds = Math.min(refreshEverySeconds, (clock - lastWrite) / 1000);
+          lastWrite = clock;
+        }
       }
       rows.push({ thinkSeconds, pageViews, writes, writesPerView: writes / pageViews });
       clock += 24 * 3600 * 1000; // the next row's user starts on a later day
     }
     return {
       browsingMinutes: options.browsingMinutes,
-      idleTimeoutSeconds: DEFAULT_IDLE_TIMEOUT_SECONDS,
-      refreshEverySeconds: DEFAULT_IDLE_TIMEOUT_SECONDS * REFRESH_FRACTION,
+      idleTimeoutSeconds: config.idleTimeoutSeconds,
+      refreshEverySeconds,
       rows,
     };
   } finally {

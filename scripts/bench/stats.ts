@@ -3,9 +3,6 @@ export interface Summary {
   count: number;
   median: number;
   p99: number;
-  mean: number;
-  min: number;
-  max: number;
 }
 
 /**
@@ -21,20 +18,12 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 }
 
 /**
- * Median, p99, mean and range of `samples`.
+ * Count, median and p99 of `samples`.
  * @example summarize([120, 80, 100]).median // 100
  */
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
-  const sum = sorted.reduce((total, value) => total + value, 0);
-  return {
-    count: sorted.length,
-    median: quantile(sorted, 0.5),
-    p99: quantile(sorted, 0.99),
-    mean: sorted.length === 0 ? Number.NaN : sum / sorted.length,
-    min: sorted.length === 0 ? Number.NaN : sorted[0],
-    max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1],
-  };
+  return { count: sorted.length, median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
 }
 
 /** A ratio of medians with its bootstrap confidence interval. */

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { readAppConfig } from '../../lambda/app/config';
+import { createAppContext } from '../../lambda/app/context';
 import { escapeHtml } from '../../lambda/http/html';
-import { SessionCookie } from '../../lambda/session/src/SessionCookie';
 import { startLocalApp } from '../../lib/local/localServer';
 import type { LoadOptions } from './options';
 
@@ -122,6 +123,15 @@ export async function runLoad(
   }
 }
 
+/**
+ * The session cookie's name as the app's own session manager gives it (over HTTPS, `__Host-session`).
+ * Built from a throwaway configuration: nothing reaches a store.
+ */
+function appCookieName(secure: boolean): string {
+  const config = readAppConfig({ SESSION_SECRET: randomBytes(32).toString('base64url') });
+  return createAppContext(config).sessions.cookieName(secure);
+}
+
 async function runAgainst(
   target: string,
   local: boolean,
@@ -129,8 +139,7 @@ async function runAgainst(
   onProgress: (progress: LoadProgress) => void,
 ): Promise<LoadResult> {
   const url = new URL(target);
-  // The app's cookie has the default options.
-  const cookieName = new SessionCookie().nameFor(url.protocol === 'https:');
+  const cookieName = appCookieName(url.protocol === 'https:');
   const runId = randomBytes(3).toString('hex');
   let nextUser = 0;
   const issued = new Set<string>();

@@ -1,58 +1,91 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { FUNCTION_NAMES, FUNCTIONS } from '../../lambda/contract';
 import { CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT, FUNCTION_BUNDLING } from '../../lib/bundling';
-import { esbuildOptionsFor } from '../../scripts/bench/bundle';
-import { type FlowBenchResult, type RequestType, runFlowBench } from '../../scripts/bench/flows';
-import { peerCompanion } from '../../scripts/bench/peer/peerFlow';
+import { bundleFunction, esbuildOptionsFor } from '../../scripts/bench/bundle';
+import { runColdStart } from '../../scripts/bench/coldStart';
+import { dedupePackages } from '../../scripts/bench/dedupe';
+import { type RequestType, runFlowBench } from '../../scripts/bench/flows';
+import { parseBenchOptions } from '../../scripts/bench/options';
 import { runRefreshBench } from '../../scripts/bench/refresh';
-import { runSealingBench } from '../../scripts/bench/sealing';
-import { evaluateTargets } from '../../scripts/bench/targets';
+import {
+  type BenchResult,
+  coldStartTargets,
+  evaluateTargets,
+  formatReport,
+  TARGETS,
+  writeResults,
+} from '../../scripts/bench/report';
 
-// The flow part of `npm run bench`, tiny, with the peer side by side: its checks must hold and its
-// counts must say what the targets say, so the bench cannot rot. Timing targets are not asserted
-// (a shared machine is noisy).
-let result: FlowBenchResult;
+// The whole of `npm run bench`, tiny, as main.ts runs it: its checks must hold, its counts must say
+// what the targets say, the peer's entry must bundle and load as our functions do, and the report
+// must show every part, so the bench cannot rot. Timings are not asserted (a shared machine is noisy).
+let result: BenchResult;
 let folder: string;
 const handlerOutputFile = () => path.join(folder, 'handler-output.log');
 
 beforeAll(async () => {
   folder = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
-  result = await runFlowBench({
+  const flows = await runFlowBench({
     flows: 5,
     k: 2,
     warmupFlows: 1,
     handlerOutputFile: handlerOutputFile(),
-    companion: peerCompanion(),
   });
-});
+  const refresh = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
+  const coldStart = await runColdStart({ runs: 1 });
+  result = {
+    startedAt: new Date().toISOString(),
+    options: { ...parseBenchOptions(['--quick']) },
+    machine: {
+      node: process.version,
+      platform: 'test',
+      arch: 'test',
+      cpus: 1,
+      cpuModel: 'test',
+      loadAverage: [],
+    },
+    flows,
+    refresh,
+    coldStart,
+    durationSeconds: 1,
+    targets: evaluateTargets(flows, coldStart),
+  };
+}, 120_000);
 
 afterAll(() => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function peerType(type: string) {
-  const found = result.companion?.requestTypes.find((candidate) => candidate.type === type);
-  if (!found) throw new Error(`no peer ${type}`);
-  return found;
-}
-
-function byType(type: RequestType) {
-  const found = result.requestTypes.find((candidate) => candidate.type === type);
+const byType = (type: RequestType) => {
+  const found = result.flows.requestTypes.find((candidate) => candidate.type === type);
   if (!found) throw new Error(`no ${type}`);
   return found;
-}
+};
+const peerType = (type: string) => {
+  const found = result.flows.peer.requestTypes.find((candidate) => candidate.type === type);
+  if (!found) throw new Error(`no peer ${type}`);
+  return found;
+};
+const bundled = (name: string) => result.coldStart.entries.find((entry) => entry.name === name);
+const NONE = { GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, Query: 0, other: 0 };
 
 describe('npm run bench: flows', () => {
   test('every request was checked and recorded', () => {
-    // Prepare: 6 flows (1 warm-up) of 11 + K handler requests and K floor reads, several checks each
-    // Assess
-    expect(result.checks).toBeGreaterThan(6 * (11 + 2 * 2));
-    expect(byType('loggedInIndex').requests).toBe(5 * 2);
-    expect(byType('loggedInIndexNoLogLine').requests).toBe(5 * 2);
-    expect(byType('loggedInIndexOnMiddy').requests).toBe(5 * 2);
-    expect(byType('floor').requests).toBe(5 * 2);
-    for (const type of result.requestTypes) {
+    // Prepare: 6 flows (1 warm-up) of 11 + 3K handler requests, K floor reads and the peer's requests
+    expect(result.flows.checks).toBeGreaterThan(6 * (11 + 4 * 2));
+    for (const type of [
+      'loggedInIndex',
+      'loggedInIndexNoLogLine',
+      'loggedInIndexOnMiddy',
+      'floor',
+    ] as const) {
+      expect(byType(type).requests).toBe(5 * 2);
+    }
+    expect(byType('sessionsPage').requests).toBe(5);
+    expect(byType('revoke').requests).toBe(5);
+    for (const type of result.flows.requestTypes) {
       expect(type.latencyUs.median).toBeGreaterThan(0);
       expect(type.latencyUs.p99).toBeGreaterThanOrEqual(type.latencyUs.median);
     }
@@ -60,90 +93,28 @@ describe('npm run bench: flows', () => {
 
   test('DynamoDB operations per request type are what the targets say', () => {
     const ops = (type: RequestType) => byType(type).operationsPerRequest;
-    expect(ops('anonymousIndex')).toEqual({
-      GetItem: 0,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('badSignature')).toEqual({
-      GetItem: 0,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('loggedInIndex')).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('loggedInIndexNoLogLine')).toEqual(ops('loggedInIndex'));
-    expect(ops('loggedInIndexOnMiddy')).toEqual(ops('loggedInIndex'));
-    expect(ops('login')).toEqual({
-      GetItem: 0,
-      PutItem: 1,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('loginReplacing')).toEqual({
-      GetItem: 0,
-      PutItem: 1,
-      UpdateItem: 0,
-      DeleteItem: 1,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('logout')).toEqual({
-      GetItem: 0,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 1,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('afterLogout').GetItem).toBeLessThanOrEqual(1);
-    expect(byType('afterLogout').writesPerRequest).toBe(0);
-    expect(ops('floor')).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
-    expect(ops('sessionsPage')).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 0,
-      Query: 1,
-      other: 0,
-    });
-    expect(ops('revoke')).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 1,
-      Query: 1,
-      other: 0,
-    });
-    expect(byType('sessionsPage').requests).toBe(5);
-    expect(byType('revoke').requests).toBe(5);
+    for (const type of ['anonymousIndex', 'loginForm', 'badSignature'] as const)
+      expect(ops(type)).toEqual(NONE);
+    for (const type of [
+      'loggedInIndex',
+      'loggedInIndexNoLogLine',
+      'loggedInIndexOnMiddy',
+      'floor',
+    ] as const) {
+      expect(ops(type)).toEqual({ ...NONE, GetItem: 1 });
+    }
+    expect(ops('login')).toEqual({ ...NONE, PutItem: 1 });
+    expect(ops('loginReplacing')).toEqual({ ...NONE, PutItem: 1, DeleteItem: 1 });
+    expect(ops('logout')).toEqual({ ...NONE, DeleteItem: 1 });
+    expect(ops('afterLogout')).toEqual({ ...NONE, GetItem: 1 });
+    expect(ops('sessionsPage')).toEqual({ ...NONE, GetItem: 1, Query: 1 });
+    expect(ops('revoke')).toEqual({ ...NONE, GetItem: 1, Query: 1, DeleteItem: 1 });
   });
 
   test('the floor ratio comes with an interval that holds it, with the log line written and without it', () => {
     for (const [interval, page] of [
-      [result.floorRatio, 'loggedInIndex'],
-      [result.floorRatioWithoutLogLine, 'loggedInIndexNoLogLine'],
+      [result.flows.floorRatio, 'loggedInIndex'],
+      [result.flows.floorRatioWithoutLogLine, 'loggedInIndexNoLogLine'],
     ] as const) {
       expect(interval.ratio).toBeCloseTo(
         byType(page).latencyUs.median / byType('floor').latencyUs.median,
@@ -155,19 +126,18 @@ describe('npm run bench: flows', () => {
   });
 
   test('every operation-count target passes', () => {
-    const targets = evaluateTargets(result, undefined).filter((target) => !target.name.includes('median'));
-    expect(targets.length).toBeGreaterThanOrEqual(6);
+    const targets = result.targets.filter((target) => target.name.includes('DynamoDB operations'));
+    expect(targets).toHaveLength(7);
     expect(targets.filter((target) => !target.pass)).toEqual([]);
   });
 
   test('the handlers wrote one line per request to the output file, the ERROR-level one none, and nothing to stderr', () => {
-    // Prepare: 6 flows of 11 + K requests to the INFO handlers; K more to the ERROR-level index handler
+    // Prepare: 6 flows of 11 + K requests to the INFO handlers; 2K more to the ERROR-level index and Middy
     const lines = readFileSync(handlerOutputFile(), 'utf8').trimEnd().split('\n');
     const requestLines = lines.map((line) => JSON.parse(line)).filter((line) => line.message === 'request');
 
-    // Assess
     expect(requestLines).toHaveLength(6 * (11 + 2));
-    expect(result.output).toMatchObject({
+    expect(result.flows.output).toMatchObject({
       requestLogLines: 6 * (11 + 2),
       lines: lines.length,
       stderrLines: 0,
@@ -175,16 +145,12 @@ describe('npm run bench: flows', () => {
     expect(new Set(requestLines.map((line) => line.route))).toEqual(
       new Set(['index', 'login', 'logout', 'sessions']),
     );
-    // The line's own cost is timed where the handler pays it, and its write within that.
-    expect(result.indexLineMedianUs).toBeGreaterThan(0);
-    expect(result.output.writeMedianUs).toBeGreaterThan(0);
   });
 });
 
 describe('npm run bench: the peer side by side', () => {
   test('logs in, shows the name, logs out, in every flow, each logged-in page next to one of ours', () => {
-    // Assess: 5 timed flows, one login/logout each and K = 2 pages (checked as they ran: a wrong page throws)
-    expect(result.companion?.name).toMatch(/Express/);
+    expect(result.flows.peer.name).toMatch(/Express/);
     expect(peerType('login').requests).toBe(5);
     expect(peerType('loggedInIndex').requests).toBe(5 * 2);
     expect(peerType('logout').requests).toBe(5);
@@ -192,77 +158,101 @@ describe('npm run bench: the peer side by side', () => {
   });
 
   test('its DynamoDB operations are counted: a touch per page view, a read before the delete at logout', () => {
-    expect(peerType('loggedInIndex').operationsPerRequest).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 1,
-      DeleteItem: 0,
-      Query: 0,
-      other: 0,
-    });
+    expect(peerType('loggedInIndex').operationsPerRequest).toEqual({ ...NONE, GetItem: 1, UpdateItem: 1 });
     expect(peerType('loggedInIndex').writesPerRequest).toBe(1);
     // regenerate() deletes the (unsaved) old id, save() and the end of the response each put it.
-    expect(peerType('login').operationsPerRequest).toEqual({
-      GetItem: 0,
-      PutItem: 2,
-      UpdateItem: 0,
-      DeleteItem: 1,
-      Query: 0,
-      other: 0,
-    });
-    expect(peerType('logout').operationsPerRequest).toEqual({
-      GetItem: 1,
-      PutItem: 0,
-      UpdateItem: 0,
-      DeleteItem: 1,
-      Query: 0,
-      other: 0,
-    });
-    expect(peerType('afterLogout').operationsPerRequest.GetItem).toBe(1);
-    expect(peerType('afterLogout').writesPerRequest).toBe(0);
+    expect(peerType('login').operationsPerRequest).toEqual({ ...NONE, PutItem: 2, DeleteItem: 1 });
+    expect(peerType('logout').operationsPerRequest).toEqual({ ...NONE, GetItem: 1, DeleteItem: 1 });
+    expect(peerType('afterLogout').operationsPerRequest).toEqual({ ...NONE, GetItem: 1 });
   });
 
   test('ours over the peer comes with an interval that holds it, and a target row', () => {
-    const peer = result.companion;
-    if (!peer) throw new Error('no peer');
-    expect(peer.loggedInRatio.ratio).toBeCloseTo(
+    const { loggedInRatio } = result.flows.peer;
+    expect(loggedInRatio.ratio).toBeCloseTo(
       byType('loggedInIndex').latencyUs.median / peerType('loggedInIndex').latencyUs.median,
       10,
     );
-    expect(peer.loggedInRatio.low).toBeLessThanOrEqual(peer.loggedInRatio.ratio);
-    expect(peer.loggedInRatio.high).toBeGreaterThanOrEqual(peer.loggedInRatio.ratio);
-    expect(evaluateTargets(result, undefined).map((target) => target.name)).toContain(
+    expect(loggedInRatio.low).toBeLessThanOrEqual(loggedInRatio.ratio);
+    expect(loggedInRatio.high).toBeGreaterThanOrEqual(loggedInRatio.ratio);
+    expect(result.targets.map((target) => target.name)).toContain(
       'GET / logged in: median, ours vs peer (paired)',
     );
   });
 });
 
 describe('npm run bench: sliding refresh', () => {
-  test('writes once per 15 minutes of browsing, and on every view when views are 15 minutes or more apart', async () => {
-    // Prepare: 40 simulated minutes; the refresh is due 15 min after the last write (idle 60 min / 4)
-    // Act
-    const result = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
-
-    // Assess: views at 1, 2, … 40 min refresh at 15 and 30 min; views at 20 and 40 min both refresh
-    expect(result.refreshEverySeconds).toBe(900);
-    expect(result.rows).toEqual([
+  test('writes once per 15 minutes of browsing, and on every view when views are 15 minutes or more apart', () => {
+    // Views at 1, 2, … 40 min refresh at 15 and 30 min; views at 20 and 40 min both refresh
+    expect(result.refresh.refreshEverySeconds).toBe(900);
+    expect(result.refresh.rows).toEqual([
       { thinkSeconds: 60, pageViews: 40, writes: 2, writesPerView: 0.05 },
       { thinkSeconds: 1200, pageViews: 2, writes: 2, writesPerView: 1 },
     ]);
   });
 });
 
-describe('npm run bench: sealing', () => {
-  test('times opening a page view’s sealed username, and reports what it adds over the item key alone', () => {
-    // Act: the loops check every page view's opened value (a wrong one throws)
-    const sealing = runSealingBench({ iterations: 300, rounds: 3 });
-
-    // Assess
-    expect(sealing).toMatchObject({ iterations: 300, rounds: 3 });
-    for (const micros of [sealing.openUs, sealing.itemKeyUs, sealing.sealUs])
-      expect(micros).toBeGreaterThan(0);
-    expect(sealing.addedPerViewUs).toBeCloseTo(sealing.openUs - sealing.itemKeyUs, 10);
+describe('npm run bench: cold start', () => {
+  test('bundles and loads ours, the index on Middy, the peer and the reference', () => {
+    expect(result.coldStart.entries.map((entry) => entry.name)).toEqual([
+      ...FUNCTION_NAMES,
+      'middy',
+      'peer',
+      'reference',
+    ]);
+    const { entries, indexWithoutSourceMaps, indexCommonJsBuilds } = result.coldStart;
+    for (const measurement of [...entries, indexWithoutSourceMaps, indexCommonJsBuilds]) {
+      expect(measurement.bytes).toBeGreaterThan(0);
+      expect(measurement.loadMs.count).toBe(1);
+    }
+    expect(indexWithoutSourceMaps.bytes).toBe(bundled('index')?.bytes);
+    expect(indexCommonJsBuilds.bytes).toBeGreaterThan(bundled('index')?.bytes ?? 0);
   });
+
+  test('compares our largest bundle and slowest load with the peer, on the bundles that deploy', () => {
+    const { largest, bytesRatio, slowest, loadRatio } = result.coldStart.peerComparison;
+    const ours = FUNCTION_NAMES.map((name) => bundled(name));
+    expect(bundled(largest)?.bytes).toBe(Math.max(...ours.map((entry) => entry?.bytes ?? 0)));
+    expect(bytesRatio).toBeCloseTo((bundled(largest)?.bytes ?? 0) / (bundled('peer')?.bytes ?? 1), 10);
+    expect(bundled(slowest)?.loadMs.median).toBe(Math.max(...ours.map((entry) => entry?.loadMs.median ?? 0)));
+    expect(loadRatio.ratio).toBeCloseTo(
+      (bundled(slowest)?.loadMs.median ?? 0) / (bundled('peer')?.loadMs.median ?? 1),
+      10,
+    );
+  });
+
+  test('has targets for each bundle and ours against the peer, none against the reference', () => {
+    const { largest, slowest, bytesRatio } = result.coldStart.peerComparison;
+    const targets = coldStartTargets(result.coldStart);
+    expect(targets.map((target) => [target.name, target.target])).toEqual([
+      ...FUNCTION_NAMES.map((name) => [`${name}: bundle (SDK bundled)`, '≤ 600 KB']),
+      [`bundle bytes: ours (largest, ${largest}) vs peer`, `≤ ${TARGETS.bundleVsPeer}×`],
+      [`load time: ours (slowest, ${slowest}) vs peer`, `≤ ${TARGETS.loadVsPeer}×`],
+    ]);
+    expect(targets[FUNCTION_NAMES.length].pass).toBe(bytesRatio <= TARGETS.bundleVsPeer);
+  });
+});
+
+describe('npm run bench: the peer bundled as a project of its own', () => {
+  test("takes one copy of each of the peer's packages that this repository installs several times", () => {
+    expect(result.coldStart.peerMergedCopies.map((copy) => copy.package)).toContain('mime-types@3.0.2');
+    for (const copy of result.coldStart.peerMergedCopies) {
+      expect(copy.from).not.toBe(copy.to);
+      expect(copy.to).toMatch(new RegExp(`node_modules/${copy.package.replace(/@[^@]*$/, '')}$`));
+    }
+  });
+
+  test('would merge nothing in our bundles: they are bundled exactly as the stack bundles them', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'bench-dedupe-test-'));
+    try {
+      for (const { entry } of Object.values(FUNCTIONS)) {
+        const dedupe = dedupePackages();
+        await bundleFunction(entry, out, 'bundled', FUNCTION_BUNDLING, [dedupe.plugin]);
+        expect(dedupe.merged).toEqual([]);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('npm run bench: bundling options', () => {
@@ -286,3 +276,34 @@ describe('npm run bench: bundling options', () => {
     );
   });
 });
+
+describe('npm run bench: report', () => {
+  test('shows the floor both ways, the peer side by side, the bundles and every target with PASS or MISS', () => {
+    const report = formatReport(result);
+
+    expect(report).toMatch(/log line written \(.*handler-output\.log.*\): \d+\.\d{3}× .*95% interval/);
+    expect(report).toMatch(/no log line \(the index handler with its logger at ERROR\): \d+\.\d{3}×/);
+    expect(report).toMatch(/Side by side with the peer: Express/);
+    expect(report).toMatch(/GET \/ logged in +\d+ +\d+ +\d\.\d\d .*1 GetItem +1 GetItem \+ 1 UpdateItem/);
+    expect(report).toMatch(/peer \(Express, one function\)/);
+    expect(report).toMatch(/the refresh wrote at most every 15 min/);
+    for (const target of result.targets) {
+      expect(report).toMatch(new RegExp(`${escapeRegExp(target.name)} .* (PASS|MISS)\\n?`));
+    }
+    expect(report).not.toMatch(/reference\)? *≤/);
+  });
+
+  test('writes the JSON with the peer and both floor ratios', async () => {
+    const { latest } = await writeResults(result, folder);
+    const written = JSON.parse(readFileSync(latest, 'utf8'));
+
+    expect(written.flows.peer.loggedInRatio.ratio).toBeGreaterThan(0);
+    expect(written.flows.floorRatioWithoutLogLine.ratio).toBeGreaterThan(0);
+    expect(written.coldStart.peerComparison.bytesRatio).toBeGreaterThan(0);
+    expect(written.options).toMatchObject({ quick: true, flows: 50 });
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -43,9 +43,6 @@ describe('handler output written to a file', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ message: 'request', route: 'index', service: 'test' });
     expect(lines[3]).toBe('an error line');
     expect(written).toMatchObject({ lines: 4, requestLogLines: 2, stderrLines: 1 });
-    expect(written.bytes).toBe(readFileSync(file).length);
-    expect(written.writeMedianUs).toBeGreaterThan(0); // each write(2) is timed
-    expect(output.stderrTail).toEqual(['an error line\n']);
     expect(passedThrough).toBe(true);
     expect(process.stdout.write).toBe(realStdout);
   });

@@ -1,15 +1,23 @@
 import { parseBenchOptions } from '../../scripts/bench/options';
 
 describe('bench options', () => {
-  test('--cpu-profile profiles the default or quick number of requests; off by default', () => {
-    expect(parseBenchOptions([]).cpuProfileRequests).toBe(0);
-    expect(parseBenchOptions(['--cpu-profile']).cpuProfileRequests).toBe(2000);
-    expect(parseBenchOptions(['--quick', '--cpu-profile']).cpuProfileRequests).toBe(500);
-    expect(() => parseBenchOptions(['--cpu-profiles'])).toThrow(/cpu-profiles/);
+  test('--quick shortens the run; --flows, --k and --runs override it', () => {
+    expect(parseBenchOptions([])).toMatchObject({
+      flows: 300,
+      k: 5,
+      warmupFlows: 20,
+      loadRuns: 31,
+      quick: false,
+    });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ flows: 50, loadRuns: 5, browsingMinutes: 30 });
+    expect(parseBenchOptions(['--quick', '--flows', '20', '--runs', '3'])).toMatchObject({
+      flows: 20,
+      loadRuns: 3,
+    });
   });
 
-  test('the sealing loops run 50,000 page views each, 10,000 with --quick', () => {
-    expect(parseBenchOptions([]).sealingIterations).toBe(50_000);
-    expect(parseBenchOptions(['--quick']).sealingIterations).toBe(10_000);
+  test('refuses unknown flags and bad numbers, naming the flag', () => {
+    expect(() => parseBenchOptions(['--cpu-profile'])).toThrow(/cpu-profile/);
+    expect(() => parseBenchOptions(['--k', '0'])).toThrow(/--k/);
   });
 });

@@ -58,7 +58,7 @@ describe.each(documents.map((file) => [relative(file), file]))('%s', (_name, fil
   });
 
   test('holds no TypeScript example unless it is docs/library.md, whose examples a test runs', () => {
-    // test/library/liftOut.test.ts compiles and runs every TypeScript block of docs/library.md.
+    // test/library/tarballs.test.ts and construct.test.ts compile and run every TypeScript block of docs/library.md.
     const typescript = codeBlocks(text).filter((block) =>
       /^(ts|typescript|js|javascript)$/.test(block.language),
     );

@@ -7,7 +7,7 @@ import { HttpError } from '../../lambda/http/HttpError';
 import { type HttpRequest, parseRequest } from '../../lambda/http/request';
 import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/src/constants';
 import { sessionRequestFromEvent } from '../../lambda/session/src/httpApiEvent';
-import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { sessionState } from '../../lambda/session/src/Session';
 import { SessionCookie } from '../../lambda/session/src/SessionCookie';
 import { SessionManager } from '../../lambda/session/src/SessionManager';

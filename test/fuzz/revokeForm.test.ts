@@ -1,9 +1,8 @@
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { newToken } from '../../lambda/session/src/KeyRing';
-import { newPublicId } from '../../lambda/session/src/SessionStore';
-import { sessionsRoute } from '../../lambda/sessions';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { storedItem, useMockedApp } from '../support/mockedStore';
 import { base64UrlOf, fuzzAsync, textWith } from './fuzz';

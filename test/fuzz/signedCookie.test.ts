@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/src/constants';
-import { KeyRing } from '../../lambda/session/src/KeyRing';
-import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { sessionState } from '../../lambda/session/src/Session';
 import { SessionCookie } from '../../lambda/session/src/SessionCookie';
 import { SessionManager, type SessionRequest } from '../../lambda/session/src/SessionManager';

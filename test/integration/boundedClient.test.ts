@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../../lambda/session/src/clientConfig';
-import { createDocumentClient } from '../../lambda/session/src/documentClient';
+import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import type { FaultKind } from '../../lib/local/storeProxy';
 import { useStore } from '../support/store';
 import { getItem, TABLE } from '../support/table';

@@ -5,10 +5,10 @@ import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { ROUTES, routeKey } from '../../lambda/contract';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { logoutRoute } from '../../lambda/logout';
-import { sessionsRoute } from '../../lambda/sessions';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { useStore } from '../support/store';
 
 // The sample events for `sam local invoke` and `npm run invoke`, run through their handlers with

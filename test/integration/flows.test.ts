@@ -1,4 +1,4 @@
-import { hashToken } from '../../lambda/session/src/KeyRing';
+import { hashToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boundedClientConfig } from '../../lambda/session/src/clientConfig';
-import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
-import { rotateSigningKeys } from '../../lambda/session/src/rotateSigningKeys';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { rotateSigningKeys } from '../../lambda/session/src/keys/rotateSigningKeys';
+import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/src/keys/signingKeySet';
 import { type SealedValues, SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/src/signingKeySet';
+import { newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';

@@ -5,11 +5,11 @@ import {
   sessionMiddleware,
 } from '@lambda-sessions/dynamodb/middy';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createDocumentClient } from '../../lambda/session/src/documentClient';
 import { SessionUnavailableError } from '../../lambda/session/src/errors';
-import { hashToken } from '../../lambda/session/src/KeyRing';
-import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { SessionManager } from '../../lambda/session/src/SessionManager';
+import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
+import { hashToken } from '../../lambda/session/src/tokens';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { tokenOf } from '../support/responses';
 import { openedData } from '../support/sealed';
@@ -19,7 +19,7 @@ import { getItem, TABLE } from '../support/table';
 // The Middy adapter with real middy() handlers against dynalite: the session is loaded before the
 // handler, committed after it, and its Set-Cookie values reach the result.
 
-// @middy/core is an ES module: its types resolve as an import's would (DESIGN.md, toolchain facts).
+// @middy/core is an ES module: its types resolve as an import's would (docs/design.md, "Toolchain facts").
 type Middy = typeof import('@middy/core', { with: { 'resolution-mode': 'import' }}).default;
 type SessionResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; cookies: string[] };
 type Handle = (event: APIGatewayProxyEventV2, context: SessionContext) => Promise<SessionHandlerResult>;
@@ -154,6 +154,7 @@ describe('sessionMiddleware', () => {
     // Prepare
     const stringLogin = handler(
       async (_event, { session }) => {
+        session.regenerate();
         session.clear();
         session.set('username', 'text');
         return '{"ok":true}';

@@ -1,4 +1,5 @@
-import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { testKey } from '../support/keys';

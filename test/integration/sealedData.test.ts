@@ -1,6 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { hashToken, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { hashToken, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';

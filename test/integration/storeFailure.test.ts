@@ -1,9 +1,10 @@
 import type { HttpResponse } from '../../lambda/http/response';
-import { createDocumentClient } from '../../lambda/session/src/documentClient';
 import { SessionRejectedError } from '../../lambda/session/src/errors';
-import { hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { SessionStore } from '../../lambda/session/src/SessionStore';
+import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
+import { SessionStore } from '../../lambda/session/src/store/SessionStore';
+import { hashToken, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../lambda/session/src/documentClient';
-import { UserSessions } from '../../lambda/session/src/UserSessions';
+import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
+import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';

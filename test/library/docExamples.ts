@@ -37,8 +37,9 @@ const IMPORT = /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'([^']+)';$/;
 
 /**
  * One module from API snippets: their imports merged at the top (with `prelude`'s), and each
- * snippet's body as a function of `scope`, in its own block so it may shadow the scope's names.
- * Only named imports are supported: a snippet with another kind fails here, loudly.
+ * snippet as `{ line, run }`: the line of its fence in the page, and its body as a function of
+ * `scope`, in its own block so it may shadow the scope's names. Only named imports are supported:
+ * a snippet with another kind fails here, loudly.
  */
 export function snippetModule(prelude: string[], snippets: CodeBlock[], scope: string): string {
   const names = new Map<string, Set<string>>();
@@ -57,7 +58,7 @@ export function snippetModule(prelude: string[], snippets: CodeBlock[], scope: s
     const lines = block.code.split('\n');
     for (const line of lines.filter((text) => text.startsWith('import '))) addImport(line);
     const body = lines.filter((text) => !text.startsWith('import ')).join('\n');
-    return `  // docs line ${block.line}\n  async (${scope}) => {\n    {\n${body}\n    }\n  },`;
+    return `  {\n    line: ${block.line},\n    run: async (${scope}) => {\n      {\n${body}\n      }\n    },\n  },`;
   });
   const imports = [...names].map(([from, set]) => {
     // A name imported both as a type and as a value is a value import.

@@ -2,7 +2,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { realSearchEnvironment, searchChromium } from '../../scripts/browser/findChromium';
 
 /**
- * The launch flags from DESIGN.md ("Toolchain facts"). The host resolver rule keeps Chromium from
+ * The launch flags of docs/design.md ("Toolchain facts"). The host resolver rule keeps Chromium from
  * looking up any remote host: only the local server is reachable.
  */
 export const CHROMIUM_ARGS = [

@@ -11,12 +11,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { type AppContext, createAppContext } from '../../lambda/app/context';
-import { KeyRing } from '../../lambda/session/src/KeyRing';
-import { StaticKeys } from '../../lambda/session/src/keyProvider';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/src/SessionManager';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { type SessionRecord, SessionStore } from '../../lambda/session/src/SessionStore';
-import { UserSessions } from '../../lambda/session/src/UserSessions';
+import { type SessionRecord, SessionStore } from '../../lambda/session/src/store/SessionStore';
+import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { T0, TestClock } from './clock';
 import { testKey } from './keys';
 import { TABLE } from './table';

@@ -1,5 +1,5 @@
 import type { HttpResponse } from '../../lambda/http/response';
-import { hashToken } from '../../lambda/session/src/KeyRing';
+import { hashToken } from '../../lambda/session/src/tokens';
 
 /** The session `Set-Cookie` value of a response (the one carrying `session=`), or undefined. */
 export function sessionSetCookie(response: HttpResponse): string | undefined {

@@ -4,11 +4,11 @@ import { readAppConfig } from '../../lambda/app/config';
 import { type AppContext, createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import type { HttpResponse } from '../../lambda/http/response';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { logoutRoute } from '../../lambda/logout';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import type { SessionManager } from '../../lambda/session/src/SessionManager';
-import { sessionsRoute } from '../../lambda/sessions';
 
 export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
 

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SigningKeyError } from '../../lambda/session/src/errors';
-import { assertSigningKeys, hashToken, KeyRing, newToken } from '../../lambda/session/src/KeyRing';
+import { assertSigningKeys, KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { hashToken, newToken } from '../../lambda/session/src/tokens';
 import { testKey } from '../support/keys';
 
 const CURRENT = testKey('current');

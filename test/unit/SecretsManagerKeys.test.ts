@@ -6,15 +6,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { readAppConfig } from '../../lambda/app/config';
 import { createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { indexRoute } from '../../lambda/index';
+import { indexRoute } from '../../lambda/routes/indexRoute';
 import { DEFAULT_KEY_REFRESH_SECONDS } from '../../lambda/session/src/constants';
 import {
   SessionRejectedError,
   SessionUnavailableError,
   SigningKeyError,
 } from '../../lambda/session/src/errors';
-import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
-import { SecretsManagerKeys } from '../../lambda/session/src/SecretsManagerKeys';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { SecretsManagerKeys } from '../../lambda/session/src/keys/SecretsManagerKeys';
+import { newToken } from '../../lambda/session/src/tokens';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { testKey } from '../support/keys';
 

@@ -7,20 +7,21 @@ import {
   SessionUnavailableError,
   SigningKeyError,
 } from '../../lambda/session/src/errors';
-import { KeyRing, newToken } from '../../lambda/session/src/KeyRing';
-import { StaticKeys } from '../../lambda/session/src/keyProvider';
-import {
-  initialSessionState,
-  Session,
-  type SessionState,
-  sessionState,
-} from '../../lambda/session/src/Session';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
+import { type Session, sessionOver, sessionState } from '../../lambda/session/src/Session';
 import {
   type SessionCommitEvent,
   SessionManager,
   type SessionRequest,
 } from '../../lambda/session/src/SessionManager';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import {
+  initialSessionState,
+  loaded as markLoaded,
+  type SessionState,
+} from '../../lambda/session/src/sessionState';
+import { newToken } from '../../lambda/session/src/tokens';
 import { testKey } from '../support/keys';
 import {
   CURRENT_KEY,
@@ -812,24 +813,51 @@ describe('SessionManager', () => {
       expect((await sessions.attach(request(['garbage']))).outcome).toBe('bad-signature');
     });
 
-    it('allows clear() then set() without a read', async () => {
+    it('allows regenerate(), clear() then set() without a read', async () => {
       // Prepare
       const session = await makeManager(clock).attach(request([current.sign(newToken())]));
 
       // Act
+      session.regenerate();
       session.clear();
       session.set('username', 'admin');
 
       // Assess
       expect(session.get('username')).toBe('admin');
     });
+
+    it('refuses clear() unread without regenerate(): it would write nothing, or replace the session unasked', async () => {
+      // Prepare
+      const sessions = makeManager(clock);
+      const session = await sessions.attach(request([current.sign(newToken())]));
+
+      // Act & Assess
+      expect(() => session.clear()).toThrow(SessionNotLoadedError);
+      expect(() => session.clear()).toThrow(
+        /load\(\) the session to read or change it, or regenerate\(\) and clear\(\)/,
+      );
+      expect(() => session.set('username', 'admin')).toThrow(SessionNotLoadedError);
+      expect(await sessions.commit(session, request())).toEqual([]);
+      expect(ddb.calls()).toHaveLength(0);
+    });
   });
 });
 
 describe('Session', () => {
+  /** A session whose read found `data`, built through the state's own transition. */
   function loaded(data: Record<string, unknown> = {}): Session {
-    const state: SessionState = { ...initialSessionState(current), data, outcome: 'found' };
-    return new Session(state);
+    const state: SessionState = initialSessionState(current);
+    const record = {
+      id: 'id',
+      sealed: {},
+      createdAt: 0,
+      refreshedAt: 0,
+      absoluteExpiresAt: 1,
+      validUntil: 1,
+      expiresAt: 0,
+    };
+    markLoaded(state, undefined, { status: 'found', record, data, rejectedValues: 0 });
+    return sessionOver(state);
   }
 
   it('get returns a value, undefined when absent', () => {
@@ -995,6 +1023,7 @@ describe('onCommit', () => {
     const onCommit = jest.fn();
     const sessions = makeManager(clock, { onCommit });
     const session = await sessions.attach(request());
+    session.regenerate();
     session.clear();
     session.set('username', 'admin');
 

@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
-import { newToken } from '../../lambda/session/src/KeyRing';
 import { hkdfExpand, hkdfExtract, SEALED_FORMAT, SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { newToken } from '../../lambda/session/src/tokens';
 import { sha256Base64Url } from '../support/mockedStore';
 
 const token = newToken();

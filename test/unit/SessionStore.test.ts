@@ -12,9 +12,13 @@ import {
   SessionTooLargeError,
   SessionUnavailableError,
 } from '../../lambda/session/src/errors';
-import { newToken } from '../../lambda/session/src/KeyRing';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { type DataChange, type SessionRecord, SessionStore } from '../../lambda/session/src/SessionStore';
+import {
+  type DataChange,
+  type SessionRecord,
+  SessionStore,
+} from '../../lambda/session/src/store/SessionStore';
+import { newToken } from '../../lambda/session/src/tokens';
 import { T0 } from '../support/clock';
 import {
   ABSOLUTE_MS,

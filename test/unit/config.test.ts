@@ -1,6 +1,6 @@
 import { type AppConfig, ConfigError, getIntegerFromEnv, readAppConfig } from '../../lambda/app/config';
 import { SigningKeyError } from '../../lambda/session/src/errors';
-import { parseSigningKeys } from '../../lambda/session/src/keyProvider';
+import { parseSigningKeys } from '../../lambda/session/src/keys/keyProvider';
 import { testKey } from '../support/keys';
 
 const SECRET = testKey('config');

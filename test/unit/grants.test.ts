@@ -4,12 +4,11 @@ import { OWNER_INDEX_ACTIONS, SESSION_TABLE_ACTIONS } from '@lambda-sessions/cdk
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createLambdaHandler, type Route } from '../../lambda/app/lambdaHandler';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { logoutRoute } from '../../lambda/logout';
-import { newToken } from '../../lambda/session/src/KeyRing';
-import { newPublicId } from '../../lambda/session/src/SessionStore';
-import { sessionsRoute } from '../../lambda/sessions';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
 

@@ -2,13 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { indexRoute } from '../../lambda/index';
-import { loginRoute } from '../../lambda/login';
-import { logoutRoute } from '../../lambda/logout';
-import { newToken } from '../../lambda/session/src/KeyRing';
+import { indexRoute } from '../../lambda/routes/indexRoute';
+import { loginRoute } from '../../lambda/routes/loginRoute';
+import { logoutRoute } from '../../lambda/routes/logoutRoute';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { SessionSeal } from '../../lambda/session/src/SessionSeal';
-import { newPublicId } from '../../lambda/session/src/SessionStore';
-import { sessionsRoute } from '../../lambda/sessions';
+import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
 

@@ -44,6 +44,26 @@ describe('requestDeadline', () => {
     expect(deadline.signal?.aborted).toBe(true);
   });
 
+  it('has no deadline, rather than one that fires at once, when the context gives no time (NaN)', () => {
+    // Act
+    const deadline = requestDeadline({ getRemainingTimeInMillis: () => Number.NaN }, 500);
+    jest.advanceTimersByTime(10_000);
+
+    // Assess
+    expect(deadline.signal).toBeUndefined();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('waits at most a Node.js timer’s longest delay, rather than firing at once past it', () => {
+    // Act
+    const deadline = requestDeadline({ getRemainingTimeInMillis: () => 2 ** 40 }, 500);
+    jest.advanceTimersByTime(1_000);
+
+    // Assess
+    expect(deadline.signal?.aborted).toBe(false);
+    deadline.clear();
+  });
+
   it('has no signal and no timer without a Lambda context', () => {
     const deadline = requestDeadline(undefined, 500);
     expect(deadline.signal).toBeUndefined();

@@ -14,12 +14,12 @@ import {
   KeyRotationError,
   type RotationEvent,
   rotateSigningKeys,
-} from '../../lambda/session/src/rotateSigningKeys';
+} from '../../lambda/session/src/keys/rotateSigningKeys';
 import {
   keyRotationDelays,
   parseSigningKeySet,
   rotateSigningKeySet,
-} from '../../lambda/session/src/signingKeySet';
+} from '../../lambda/session/src/keys/signingKeySet';
 import { RotationConfigError, readRotationConfig } from '../../lib/construct/rotation/config';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:session-keys-AbCdEf';

@@ -1,9 +1,8 @@
 import 'aws-sdk-client-mock-jest';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { newToken } from '../../lambda/session/src/KeyRing';
-import { newPublicId } from '../../lambda/session/src/SessionStore';
-import { sessionsRoute } from '../../lambda/sessions';
+import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, sha256Base64Url, useMockedApp } from '../support/mockedStore';
 import { TABLE } from '../support/table';

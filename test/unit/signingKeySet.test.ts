@@ -1,5 +1,5 @@
 import { SigningKeyError } from '../../lambda/session/src/errors';
-import { parseSigningKeys } from '../../lambda/session/src/keyProvider';
+import { parseSigningKeys } from '../../lambda/session/src/keys/keyProvider';
 import {
   formatSigningKeySet,
   keyRotationDelays,
@@ -8,7 +8,7 @@ import {
   rotateSigningKeySet,
   type SigningKeySet,
   signingKeysOf,
-} from '../../lambda/session/src/signingKeySet';
+} from '../../lambda/session/src/keys/signingKeySet';
 import { testKey } from '../support/keys';
 
 const HOUR_MS = 3600 * 1000;

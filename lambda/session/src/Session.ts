@@ -1,9 +1,17 @@
 import { MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES } from './constants.js';
-import { SessionNotLoadedError } from './errors.js';
-import type { KeyRing } from './KeyRing.js';
-import type { SessionSeal } from './SessionSeal.js';
-import type { SessionData, SessionOwnership, SessionRecord } from './SessionStore.js';
+import {
+  cleared,
+  destroyed,
+  knownData,
+  regenerated,
+  type SessionOutcome,
+  type SessionState,
+  type SessionWrite,
+  valuePopped,
+  valueSet,
+} from './sessionState.js';
 import { assertStorable } from './storableValue.js';
+import type { SessionOwnership } from './store/SessionStore.js';
 
 /** What `regenerate` records of the new session, so that its owner can list and revoke it. */
 type SessionOwnerOptions = Parameters<Session['regenerate']>[0] & {};
@@ -11,85 +19,20 @@ type SessionOwnerOptions = Parameters<Session['regenerate']>[0] & {};
 /** The label of a session whose login gave none. */
 export const UNKNOWN_DEVICE = 'Unknown device';
 
-/** What the request's cookie led to; `not-read`: a verified cookie whose session was attached, not read. */
-export type SessionOutcome = 'no-cookie' | 'bad-signature' | 'absent' | 'expired' | 'found' | 'not-read';
-
-/**
- * What a commit did to the store. `gone`: a save or refresh found the item deleted (a concurrent
- * logout), so nothing was written.
- */
-export type SessionWrite = 'created' | 'destroyed' | 'saved' | 'refreshed' | 'gone';
-
-/** What only the manager sees of a session: never reachable from the `Session` object itself. */
-export interface SessionState {
-  keyRing: KeyRing;
-  /** The verified token from the request's cookie, if any. */
-  token: string | undefined;
-  /**
-   * Tokens of well-formed cookie values no key verified. Only `destroy` acts on them: knowing a
-   * token already gives its session, and a cookie signed with a key this process does not hold
-   * yet (a rotation in progress) must still be logged out.
-   */
-  unverifiedTokens: string[];
-  signedWithOldKey: boolean;
-  /** Seals and opens the verified token's values: made by `load`, so undefined on an attached session. */
-  seal: SessionSeal | undefined;
-  record: SessionRecord | undefined;
-  /** undefined: the session was attached without a read, so its data is unknown. */
-  data: SessionData | undefined;
-  /** Stored values that failed authentication at the read, and so were left out of `data`. */
-  rejectedValues: number;
-  outcome: SessionOutcome;
-  modified: boolean;
-  /** Keys set or popped since the read: a commit writes only these. */
-  changed: Set<string>;
-  /** `clear()` was called: a commit replaces the whole stored map. */
-  cleared: boolean;
-  regenerate: boolean;
-  /** Who the regenerated session belongs to (`regenerate({ owner })`); undefined: anonymous. */
-  ownership: SessionOwnership | undefined;
-  destroy: boolean;
-  writes: SessionWrite[];
-}
-
-/** The state of a request's session before its cookie is read: nothing verified, nothing to write. */
-export function initialSessionState(keyRing: KeyRing): SessionState {
-  return {
-    keyRing,
-    token: undefined,
-    unverifiedTokens: [],
-    signedWithOldKey: false,
-    seal: undefined,
-    record: undefined,
-    data: undefined,
-    rejectedValues: 0,
-    outcome: 'no-cookie',
-    modified: false,
-    changed: new Set(),
-    cleared: false,
-    regenerate: false,
-    ownership: undefined,
-    destroy: false,
-    writes: [],
-  };
-}
-
 const states = new WeakMap<Session, SessionState>();
 
-/** The manager's view of a session (internal: not exported by the library's entry). */
+/** The state behind a session (internal: only the manager and the state's transitions use it). */
 export function sessionState(session: Session): SessionState {
   const state = states.get(session);
   if (state === undefined) throw new TypeError('not a session made by a SessionManager');
   return state;
 }
 
-/**
- * A null-prototype copy of `data`: keys such as `__proto__` or `constructor` are ordinary keys,
- * never Object.prototype's members (a plain object would let `set('__proto__', …)` swap the
- * prototype and `get('constructor')` return a function for a key that was never set).
- */
-export function dictionary(data: SessionData = {}): SessionData {
-  return Object.assign(Object.create(null) as SessionData, data);
+/** A session over `state`, which it takes over: the manager's only way to make one. */
+export function sessionOver(state: SessionState): Session {
+  const session = Object.create(Session.prototype) as Session;
+  states.set(session, state);
+  return session;
 }
 
 function hasControlCharacter(text: string): boolean {
@@ -119,12 +62,6 @@ function ownershipOf(options: SessionOwnerOptions): SessionOwnership {
   return { owner, device };
 }
 
-function loaded(session: Session): SessionData {
-  const { data } = sessionState(session);
-  if (data === undefined) throw new SessionNotLoadedError();
-  return data;
-}
-
 /**
  * A request's session with the tutorial's dictionary feel. It records what changed, so that
  * `SessionManager.commit` writes only what is due. Made by `SessionManager.load` / `attach`.
@@ -133,23 +70,20 @@ function loaded(session: Session): SessionData {
  * session.get('username'); // 'admin'
  */
 export class Session {
-  /** @internal Use `SessionManager.load` or `attach`: the session takes `state` over. */
-  constructor(state: SessionState) {
-    if (state.data !== undefined) state.data = dictionary(state.data);
-    states.set(this, state);
-  }
+  /** Made by `SessionManager.load` or `attach` only. */
+  private constructor() {}
 
   get(key: string): unknown {
-    return loaded(this)[key];
+    return knownData(sessionState(this))[key];
   }
 
   has(key: string): boolean {
-    return Object.hasOwn(loaded(this), key);
+    return Object.hasOwn(knownData(sessionState(this)), key);
   }
 
   /** The keys the session holds. */
   keys(): string[] {
-    return Object.keys(loaded(this));
+    return Object.keys(knownData(sessionState(this)));
   }
 
   /**
@@ -159,37 +93,23 @@ export class Session {
    * when `set` again.
    */
   set(key: string, value: unknown): void {
-    const data = loaded(this);
-    assertStorable(key, value);
-    data[key] = value;
     const state = sessionState(this);
-    state.modified = true;
-    state.changed.add(key);
+    knownData(state);
+    assertStorable(key, value);
+    valueSet(state, key, value);
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
   pop(key: string): unknown {
-    const data = loaded(this);
-    if (!Object.hasOwn(data, key)) return undefined;
-    const value = data[key];
-    delete data[key];
-    const state = sessionState(this);
-    state.modified = true;
-    state.changed.add(key);
-    return value;
+    return valuePopped(sessionState(this), key);
   }
 
   /**
-   * Empties the session: the commit replaces the whole stored map. Allowed without a read: the old
-   * contents no longer matter.
+   * Empties the session: the commit replaces the whole stored map. On a session attached without
+   * a read, only after `regenerate()` (a new session starting empty); else `SessionNotLoadedError`.
    */
   clear(): void {
-    const state = sessionState(this);
-    if (state.data !== undefined && Object.keys(state.data).length === 0) return;
-    state.data = dictionary();
-    state.modified = true;
-    state.cleared = true;
-    state.changed.clear();
+    cleared(sessionState(this));
   }
 
   /**
@@ -200,14 +120,12 @@ export class Session {
    * coarse label of the device, such as `deviceLabel(userAgent)` gives (default 'Unknown device').
    */
   regenerate(options?: { owner: string; device?: string }): void {
-    const state = sessionState(this);
-    state.ownership = options === undefined ? undefined : ownershipOf(options);
-    state.regenerate = true;
+    regenerated(sessionState(this), options === undefined ? undefined : ownershipOf(options));
   }
 
   /** Deletes the session and clears the cookie on commit: call it at logout. */
   destroy(): void {
-    sessionState(this).destroy = true;
+    destroyed(sessionState(this));
   }
 
   /** The owner of the session as read by `load` (undefined: anonymous, or not read). */

@@ -3,38 +3,31 @@ import { untilAborted } from './abort.js';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
-  MAX_KEYS_PER_UPDATE,
   MAX_SESSION_DATA_BYTES,
 } from './constants.js';
 import { SessionError, SessionUnavailableError } from './errors.js';
-import { KeyRing, newToken, wellFormedToken } from './KeyRing.js';
-import type { KeyProvider } from './keyProvider.js';
+import { KeyRing } from './keys/KeyRing.js';
+import type { KeyProvider } from './keys/keyProvider.js';
+import { type Session, sessionOver, sessionState } from './Session.js';
+import { openScope, type SessionRequest, type SessionScope } from './SessionScope.js';
+
+export type { SessionRequest } from './SessionScope.js';
+
+import { SessionCookie, type SessionCookieOptions } from './SessionCookie.js';
+import { SessionSeal } from './SessionSeal.js';
 import {
-  dictionary,
+  type CommitPlan,
+  cookieVerified,
+  foundGone,
   initialSessionState,
-  Session,
+  loaded,
+  planCommit,
   type SessionOutcome,
   type SessionState,
   type SessionWrite,
-  sessionState,
-} from './Session.js';
-import { SessionCookie, type SessionCookieOptions } from './SessionCookie.js';
-import { SessionSeal } from './SessionSeal.js';
-import { type DataChange, type SessionData, type SessionRecord, SessionStore } from './SessionStore.js';
-
-/** The parts of a request the session needs. */
-export interface SessionRequest {
-  /** `name=value` entries, as API Gateway's payload 2.0 `cookies` delivers them. */
-  cookies: readonly string[];
-  /** HTTPS: the cookie gets `Secure` (and the `__Host-` prefix). */
-  secure: boolean;
-  /**
-   * The request's deadline: when it aborts, the store and key calls still running end at once in
-   * `SessionUnavailableError` (a 503), not in a timeout of
-   * the whole function. For example `requestDeadline(context, DEFAULT_DEADLINE_MARGIN_MS).signal`.
-   */
-  signal?: AbortSignal;
-}
+} from './sessionState.js';
+import { type SessionRecord, SessionStore } from './store/SessionStore.js';
+import { newToken, wellFormedToken } from './tokens.js';
 
 /** What one commit did, given to `onCommit`: how the cookie was read and what was written. */
 export interface SessionCommitEvent {
@@ -67,21 +60,6 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
-}
-
-/**
- * What a commit writes of the data: the keys changed since the read, one path each, or the whole
- * map after `clear()` (or when more keys changed than one update should carry).
- */
-function dataChange(state: SessionState, data: SessionData): DataChange {
-  if (state.cleared || state.changed.size > MAX_KEYS_PER_UPDATE) return { kind: 'whole', data };
-  const set = dictionary();
-  const removed: string[] = [];
-  for (const key of state.changed) {
-    if (Object.hasOwn(data, key)) set[key] = data[key];
-    else removed.push(key);
-  }
-  return { kind: 'keys', set, removed };
 }
 
 /** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */
@@ -151,27 +129,36 @@ export class SessionManager {
   /** The request's session, read with one strongly consistent `GetItem` when the cookie's signature holds. */
   async load(request: SessionRequest): Promise<Session> {
     const state = await this.verify(request);
-    state.data = {};
-    if (state.token === undefined) return new Session(state);
-    state.seal = new SessionSeal(state.token);
-    const result = await this.store.load(state.seal, request.signal);
-    if (result.status === 'found') {
-      state.record = result.record;
-      state.data = result.data;
-      state.rejectedValues = result.rejectedValues;
+    if (state.token === undefined) {
+      loaded(state, undefined, undefined);
+    } else {
+      const seal = new SessionSeal(state.token);
+      loaded(state, seal, await this.store.load(seal, request));
     }
-    state.outcome = result.status;
-    return new Session(state);
+    return sessionOver(state);
   }
 
   /**
-   * The request's session without reading it: enough to `destroy()` it (logout) or to
-   * `regenerate()` + `clear()` it (login), with no DynamoDB read. `get` on it throws.
+   * The request's session without reading it, with no DynamoDB read: enough to `destroy()` it
+   * (logout), or to `regenerate()` it, `clear()` it and `set()` new values (login). Reading it,
+   * or changing it any other way, throws `SessionNotLoadedError`.
    */
   async attach(request: SessionRequest): Promise<Session> {
-    const state = await this.verify(request);
-    if (state.token !== undefined) state.outcome = 'not-read';
-    return new Session(state);
+    return sessionOver(await this.verify(request));
+  }
+
+  /**
+   * One request's session lifecycle: its deadline (the Lambda `context`'s remaining time less
+   * `deadlineMarginMs`), the session opened once, one commit. What `withSession` and the Middy
+   * middleware use; use it for an adapter of your own.
+   * @example const scope = sessions.open(sessionRequestFromEvent(event), context);
+   */
+  open(
+    request: SessionRequest,
+    context?: { getRemainingTimeInMillis?: () => number },
+    options: { deadlineMarginMs?: number } = {},
+  ): SessionScope {
+    return openScope(this, request, context, options.deadlineMarginMs);
   }
 
   /**
@@ -190,72 +177,69 @@ export class SessionManager {
     return cookies;
   }
 
+  /** Carries out the commit's plan (`planCommit`): the writes, then the `Set-Cookie` values. */
   private async write(state: SessionState, request: SessionRequest): Promise<string[]> {
-    const { store } = this;
-    const { token, record, signedWithOldKey, keyRing } = state;
-
-    if (state.destroy) {
-      // The verified session, and any session whose token came with a signature this process
-      // cannot check: a logout always ends the session, whatever keys this container holds.
-      const doomed = new Set([...(token === undefined ? [] : [token]), ...state.unverifiedTokens]);
-      for (const doomedToken of doomed) {
-        await store.destroy(doomedToken, request.signal);
-        state.writes.push('destroyed');
+    const { store, cookie } = this;
+    const plan: CommitPlan = planCommit(state, (record) => store.isRefreshDue(record));
+    switch (plan.kind) {
+      case 'destroy':
+        for (const token of plan.tokens) {
+          await store.destroy(token, request);
+          state.writes.push('destroyed');
+        }
+        return [cookie.clear(request.secure)];
+      case 'create': {
+        const fresh = newToken();
+        await store.create(new SessionSeal(fresh), plan.data, plan.ownership, request);
+        state.writes.push('created');
+        // Delete only after the new session exists: a failure here must not leave the user with neither.
+        if (plan.replaces !== undefined) {
+          await store.destroy(plan.replaces, request);
+          state.writes.push('destroyed');
+        }
+        return [cookie.serialize(state.keyRing.sign(fresh), request.secure)];
       }
-      return [this.cookie.clear(request.secure)];
-    }
-
-    const data = state.modified || state.regenerate ? dictionary(state.data) : undefined;
-    if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
-      const fresh = newToken();
-      await store.create(new SessionSeal(fresh), data ?? {}, state.ownership, request.signal);
-      state.writes.push('created');
-      // Delete only after the new session exists: a failure here must not leave the user with neither.
-      if (token !== undefined) {
-        await store.destroy(token, request.signal);
-        state.writes.push('destroyed');
+      case 'save':
+      case 'refresh': {
+        const updated: SessionRecord | undefined =
+          plan.kind === 'save'
+            ? await store.save(state.seal as SessionSeal, plan.record, plan.change, request)
+            : await store.refresh(plan.record, request);
+        if (updated === undefined) {
+          foundGone(state);
+          return [];
+        }
+        state.writes.push(plan.kind === 'save' ? 'saved' : 'refreshed');
+        return this.resigned(state, plan.resign, request);
       }
-      return [this.cookie.serialize(keyRing.sign(fresh), request.secure)];
+      case 'none':
+        return this.resigned(state, plan.resign, request);
     }
+  }
 
-    if (record === undefined || token === undefined || state.seal === undefined) return [];
-
-    let updated: SessionRecord | undefined = record;
-    if (data !== undefined) {
-      updated = await store.save(state.seal, record, dataChange(state, data), request.signal);
-      if (updated) state.writes.push('saved');
-    } else if (store.isRefreshDue(record)) {
-      updated = await store.refresh(record, request.signal);
-      if (updated) state.writes.push('refreshed');
-    }
-    if (updated === undefined) {
-      state.writes.push('gone');
-      state.data = dictionary();
-      state.modified = false;
-      state.changed.clear();
-      state.cleared = false;
-      return [];
-    }
-    return signedWithOldKey ? [this.cookie.serialize(keyRing.sign(token), request.secure)] : [];
+  /** The cookie again, signed with the current key, when it verified with an old one. */
+  private resigned(state: SessionState, resign: boolean, request: SessionRequest): string[] {
+    return resign && state.token !== undefined
+      ? [this.cookie.serialize(state.keyRing.sign(state.token), request.secure)]
+      : [];
   }
 
   private async verify(request: SessionRequest): Promise<SessionState> {
     const keyRing = await this.keyRing(request.signal);
     const state = initialSessionState(keyRing);
     const values = this.cookie.read(request.cookies, request.secure);
+    let verified: { token: string; signedWithOldKey: boolean } | undefined;
+    const unverified: string[] = [];
     for (const value of values) {
-      const verified = keyRing.verify(value);
-      if (verified && state.token === undefined) {
-        state.token = verified.token;
-        state.signedWithOldKey = verified.signedWithOldKey;
-      } else if (!verified) {
-        const unverified = wellFormedToken(value);
-        if (unverified !== undefined && !state.unverifiedTokens.includes(unverified)) {
-          state.unverifiedTokens.push(unverified);
-        }
+      const result = keyRing.verify(value);
+      if (result) {
+        verified ??= result;
+      } else {
+        const token = wellFormedToken(value);
+        if (token !== undefined && !unverified.includes(token)) unverified.push(token);
       }
     }
-    if (state.token === undefined && values.length > 0) state.outcome = 'bad-signature';
+    cookieVerified(state, verified, unverified, values.length);
     return state;
   }
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { hashToken } from './KeyRing.js';
+import { hashToken } from './tokens.js';
 
 /** Sealed session values as stored: keyed-hash name tag → sealed bytes. */
 export type SealedValues = Record<string, Uint8Array>;

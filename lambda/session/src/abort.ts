@@ -35,15 +35,21 @@ export function requestDeadline(
   marginMs: number = DEFAULT_DEADLINE_MARGIN_MS,
 ): { readonly signal: AbortSignal | undefined; clear(): void } {
   if (typeof context?.getRemainingTimeInMillis !== 'function') return NO_DEADLINE;
+  const remainingMs = context.getRemainingTimeInMillis() - marginMs;
+  // Not a time (an emulator's context): no deadline, rather than one that fires at once.
+  if (!Number.isFinite(remainingMs)) return NO_DEADLINE;
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new DOMException('the request deadline passed', 'TimeoutError')),
-    Math.max(1, context.getRemainingTimeInMillis() - marginMs),
+    Math.min(Math.max(1, remainingMs), MAX_TIMER_MS),
   );
   // A request that never clears it (a crash between load and commit) must not keep a process alive.
   timer.unref?.();
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
+
+/** The longest delay a Node.js timer takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What `requestDeadline` returns. */
 export type RequestDeadline = ReturnType<typeof requestDeadline>;

@@ -91,11 +91,17 @@ export class SessionTooLargeError extends SessionError {
   }
 }
 
-/** Session data was read before it was loaded (a session attached without a read). Not retryable. */
+/**
+ * The data of a session attached without a read was read or changed: `load()` the session to
+ * read or change it; an attached session can only be destroyed, or regenerated and then cleared
+ * before new values are set. Not retryable.
+ */
 export class SessionNotLoadedError extends SessionError {
   readonly retryable = false;
 
   constructor() {
-    super('session data was not loaded: use load(), not attach(), to read a session');
+    super(
+      'session data was not loaded: load() the session to read or change it, or regenerate() and clear() it to start a new one',
+    );
   }
 }

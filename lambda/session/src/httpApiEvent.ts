@@ -1,5 +1,8 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { SessionRequest } from './SessionManager.js';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { SessionRequest } from './SessionScope.js';
+
+/** What an HTTP API (payload 2.0) handler may return: a structured result, or a bare body. */
+export type HttpApiResult = APIGatewayProxyStructuredResultV2 | string | undefined | null;
 
 /**
  * The session's view of an API Gateway HTTP API (payload 2.0) event: its cookies, and whether the
@@ -22,4 +25,17 @@ function forwardedProto(headers: unknown): string | undefined {
     if (typeof value === 'string' && name.toLowerCase() === 'x-forwarded-proto') proto = value;
   }
   return proto;
+}
+
+/**
+ * `result` with `setCookies` appended to its `cookies`, where payload 2.0 wants them. A bare
+ * string (or nothing) becomes what API Gateway makes of it: a 200 JSON body.
+ */
+export function withCookies(result: HttpApiResult, setCookies: readonly string[]): HttpApiResult {
+  if (setCookies.length === 0) return result;
+  const structured: APIGatewayProxyStructuredResultV2 =
+    typeof result === 'string' || result === undefined || result === null
+      ? { statusCode: 200, headers: { 'content-type': 'application/json' }, body: result ?? '' }
+      : result;
+  return { ...structured, cookies: [...(structured.cookies ?? []), ...setCookies] };
 }

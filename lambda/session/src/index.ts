@@ -1,15 +1,14 @@
 /**
  * Server-side sessions for AWS Lambda: session data in DynamoDB, a signed random id in the cookie.
  * What a handler needs; the rest is behind subpaths: `./middy` (the Middy middleware), `./keys`
- * (Secrets Manager keys, the key-set document and its rotation) and `./table` (the table's schema
- * and the defaults, without the AWS SDK). The API reference is the package's README.
+ * (Secrets Manager keys, the key-set document and its rotation as pure functions), `./rotation`
+ * (the Secrets Manager rotation step) and `./table` (the table's schema and the defaults, without
+ * the AWS SDK). The API reference is docs/library.md in the repository.
  *
  * @packageDocumentation
  */
 
-export { requestDeadline } from './abort.js';
 export { deviceLabel } from './deviceLabel.js';
-export { createDocumentClient } from './documentClient.js';
 export {
   SessionDataError,
   SessionError,
@@ -20,14 +19,13 @@ export {
   SigningKeyError,
 } from './errors.js';
 export { sessionRequestFromEvent } from './httpApiEvent.js';
-export { type KeyProvider, StaticKeys } from './keyProvider.js';
-export type { Session, SessionOutcome, SessionWrite } from './Session.js';
+export { type KeyProvider, StaticKeys } from './keys/keyProvider.js';
+export type { Session } from './Session.js';
 export type { SessionCookieOptions } from './SessionCookie.js';
-export {
-  type SessionCommitEvent,
-  SessionManager,
-  type SessionManagerOptions,
-  type SessionRequest,
-} from './SessionManager.js';
-export type { SessionData } from './SessionStore.js';
-export { type SessionSummary, UserSessions, type UserSessionsOptions } from './UserSessions.js';
+export { type SessionCommitEvent, SessionManager, type SessionManagerOptions } from './SessionManager.js';
+export type { SessionRequest, SessionScope } from './SessionScope.js';
+export type { SessionOutcome, SessionWrite } from './sessionState.js';
+export { createDocumentClient } from './store/documentClient.js';
+export type { SessionData } from './store/SessionStore.js';
+export { type SessionSummary, UserSessions } from './store/UserSessions.js';
+export { withSession } from './withSession.js';

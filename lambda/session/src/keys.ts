@@ -1,23 +1,15 @@
 /**
  * Signing keys beyond `StaticKeys`: keys read from Secrets Manager, the versioned key-set
- * document, and the two-phase rotation (the pure lifecycle functions and the Secrets Manager
- * rotation step that applies them). Needs `@aws-sdk/client-secrets-manager` only for
- * `SecretsManagerKeys`, `rotateSigningKeys` and `createSecretsManagerClient`.
+ * document, and its two-phase rotation as pure functions (the Secrets Manager rotation step that
+ * applies them is `./rotation`). Loads without `@aws-sdk/client-secrets-manager`:
+ * `SecretsManagerKeys` imports it at its first read.
  *
  * @packageDocumentation
  */
 
 export { DEFAULT_KEY_REFRESH_SECONDS } from './constants.js';
-export { parseSigningKeys } from './keyProvider.js';
-export {
-  createSecretsManagerClient,
-  KeyRotationError,
-  type KeyRotationSettings,
-  type RotationEvent,
-  type RotationStepResult,
-  rotateSigningKeys,
-} from './rotateSigningKeys.js';
-export { SecretsManagerKeys, type SecretsManagerKeysOptions } from './SecretsManagerKeys.js';
+export { parseSigningKeys } from './keys/keyProvider.js';
+export { SecretsManagerKeys, type SecretsManagerKeysOptions } from './keys/SecretsManagerKeys.js';
 export {
   DEFAULT_KEY_PROMOTE_AFTER_SECONDS,
   formatSigningKeySet,
@@ -31,4 +23,4 @@ export {
   type SigningKeyEntry,
   type SigningKeySet,
   signingKeysOf,
-} from './signingKeySet.js';
+} from './keys/signingKeySet.js';

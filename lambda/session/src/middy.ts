@@ -1,15 +1,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { type RequestDeadline, requestDeadline } from './abort.js';
-import { DEFAULT_DEADLINE_MARGIN_MS } from './constants.js';
-import { sessionRequestFromEvent } from './httpApiEvent.js';
+import { sessionRequestFromEvent, withCookies } from './httpApiEvent.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
+import { deadlineMargin, type SessionScope } from './SessionScope.js';
+import { openMode } from './withSession.js';
 
 /** The handler's context once the middleware ran: `context.session`. */
 export interface SessionContext extends Context {
   session: Session;
 }
 
+/** What the handler may return: a structured result, or a bare body (API Gateway's 200 JSON). */
 export type SessionHandlerResult = APIGatewayProxyStructuredResultV2 | string | undefined | null;
 
 /**
@@ -34,8 +35,8 @@ export interface SessionMiddleware {
 export interface SessionMiddlewareOptions {
   /**
    * `load` (the default) reads the session before the handler: one `GetItem` when a cookie verifies.
-   * `attach` reads nothing: enough for a handler that only calls `destroy()` or
-   * `regenerate()` + `clear()` + `set()`, and `get` on it throws.
+   * `attach` reads nothing: enough for a handler that only calls `destroy()`, or `regenerate()`
+   * and `clear()` before `set()`; `get` on it throws.
    */
   mode?: 'load' | 'attach';
   /**
@@ -51,6 +52,7 @@ export interface SessionMiddlewareOptions {
  * before the handler, commits it after, and appends the `Set-Cookie` values to the response's
  * `cookies`. When the handler (or a later middleware) throws, nothing is committed and the error
  * goes to your own error handling; so do the library's errors thrown by the load or the commit.
+ * The same lifecycle as `withSession` (`SessionScope`), driven by Middy's steps.
  * @example
  * export const handler = middy<APIGatewayProxyEventV2, SessionHandlerResult, Error, SessionContext>()
  *   .use(sessionMiddleware(sessions))
@@ -60,50 +62,29 @@ export function sessionMiddleware(
   sessions: SessionManager,
   options: SessionMiddlewareOptions = {},
 ): SessionMiddleware {
-  const mode = options.mode ?? 'load';
-  if (mode !== 'load' && mode !== 'attach') {
-    throw new TypeError(`mode: expected 'load' or 'attach', got ${JSON.stringify(mode)}`);
-  }
-  const margin = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
-  if (!(Number.isFinite(margin) && margin >= 0)) {
-    throw new TypeError(`deadlineMarginMs: expected a number of milliseconds, got ${margin}`);
-  }
-  // One deadline per request, from `before` to the end of `after` or `onError`.
-  const deadlines = new WeakMap<SessionMiddlewareRequest, RequestDeadline>();
-  const end = (request: SessionMiddlewareRequest) => {
-    deadlines.get(request)?.clear();
-    deadlines.delete(request);
-  };
+  const mode = openMode(options.mode);
+  deadlineMargin(options.deadlineMarginMs);
+  // Each request's scope, from `before` to the end of `after` or `onError`.
+  const scopes = new WeakMap<SessionMiddlewareRequest, SessionScope>();
   return {
     before: async (request) => {
-      const deadline = requestDeadline(request.context, margin);
-      deadlines.set(request, deadline);
-      const loaded = { ...sessionRequestFromEvent(request.event), signal: deadline.signal };
-      request.context.session = mode === 'load' ? await sessions.load(loaded) : await sessions.attach(loaded);
+      const scope = sessions.open(sessionRequestFromEvent(request.event), request.context, options);
+      scopes.set(request, scope);
+      request.context.session = mode === 'load' ? await scope.load() : await scope.attach();
     },
     after: async (request) => {
+      const scope = scopes.get(request);
+      if (scope === undefined) return;
+      scopes.delete(request);
       try {
-        const committed = {
-          ...sessionRequestFromEvent(request.event),
-          signal: deadlines.get(request)?.signal,
-        };
-        const setCookies = await sessions.commit(request.context.session, committed);
-        request.response = withCookies(request.response, setCookies);
+        request.response = withCookies(request.response, await scope.commit());
       } finally {
-        end(request);
+        scope.end();
       }
     },
-    onError: async (request) => end(request),
+    onError: async (request) => {
+      scopes.get(request)?.end();
+      scopes.delete(request);
+    },
   };
-}
-
-/** The result with `setCookies` appended to its `cookies`; a bare string becomes what API Gateway makes of it. */
-function withCookies(response: SessionHandlerResult, setCookies: string[]): SessionHandlerResult {
-  if (setCookies.length === 0) return response;
-  const structured: APIGatewayProxyStructuredResultV2 =
-    typeof response === 'string' || response === undefined || response === null
-      ? // API Gateway reads a bare string (or nothing) as a 200 JSON body.
-        { statusCode: 200, headers: { 'content-type': 'application/json' }, body: response ?? '' }
-      : response;
-  return { ...structured, cookies: [...(structured.cookies ?? []), ...setCookies] };
 }

@@ -3,7 +3,7 @@ import {
   createSecretsManagerClient,
   type RotationEvent,
   rotateSigningKeys,
-} from '@lambda-sessions/dynamodb/keys';
+} from '@lambda-sessions/dynamodb/rotation';
 import { readRotationConfig } from './config';
 
 // Built at init: bad configuration fails the first invocation with a message naming the variable.

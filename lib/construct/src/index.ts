@@ -1,7 +1,7 @@
 /**
  * A CDK construct for `@lambda-sessions/dynamodb`: the session table, the signing-key secret with
  * its scheduled two-phase rotation (the rotation function ships built), and per-function grants by
- * access level.
+ * access level; as options, the alarms (`SessionAlarms`) and the dashboard (`SessionsDashboard`).
  *
  * @packageDocumentation
  */
@@ -16,3 +16,11 @@ export {
   ServerSessions,
   type ServerSessionsProps,
 } from './ServerSessions';
+export {
+  ALARM_PERIOD,
+  API_5XX_THRESHOLD,
+  SESSION_OPERATIONS,
+  SessionAlarms,
+  type SessionAlarmsProps,
+} from './SessionAlarms';
+export { SessionsDashboard, type SessionsDashboardProps } from './SessionsDashboard';

@@ -1,0 +1,343 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from '../constants.js';
+import { SessionRejectedError, SessionTooLargeError } from '../errors.js';
+import type { SealedValues, SessionSeal } from '../SessionSeal.js';
+import { assertStorable } from '../storableValue.js';
+import { hashToken, newPublicId } from '../tokens.js';
+import { attributeNames } from './attributes.js';
+import { ConditionFailed, type Deadline, storeCall } from './storeCall.js';
+
+/** JSON-serialisable session data. */
+export type SessionData = Record<string, unknown>;
+
+/**
+ * A session as stored. Times are epoch milliseconds except the TTL attribute. The values are
+ * sealed (`SessionSeal`): the item alone reveals neither names nor values.
+ */
+export interface SessionRecord {
+  id: string;
+  /** Name tag → sealed value. Always present, empty for an empty session. */
+  sealed: SealedValues;
+  createdAt: number;
+  refreshedAt: number;
+  /** Created + absolute timeout: never extended. */
+  absoluteExpiresAt: number;
+  /** min(refreshed + idle, absolute): the session is dead from this instant on. */
+  validUntil: number;
+  /** TTL attribute, epoch seconds (floor of validUntil): only DynamoDB's garbage collector. */
+  expiresAt: number;
+  /** The user the session was created for at login: puts it in the owner index. Absent: anonymous. */
+  owner?: string;
+  /** A coarse label such as `Firefox on Linux`; only with an owner. */
+  device?: string;
+  /** The session's public id (random, neither token nor key), for listing and revoking; only with an owner. */
+  publicId?: string;
+}
+
+/** Who a session is created for: its owner and a device label (see `SessionOwnerOptions`). */
+export interface SessionOwnership {
+  owner: string;
+  device: string;
+}
+
+export type LoadResult =
+  | {
+      status: 'found';
+      record: SessionRecord;
+      /** The values that opened, by their real names. */
+      data: SessionData;
+      /** Stored values that failed authentication (tampered, or moved): left out of `data`. */
+      rejectedValues: number;
+    }
+  | { status: 'absent' }
+  | { status: 'expired' };
+
+/**
+ * What a commit writes of the data: the keys set and removed (each one path in the stored map, so
+ * concurrent commits of other keys are kept), or the whole map (after `clear()`).
+ */
+export type DataChange =
+  | { kind: 'keys'; set: SessionData; removed: readonly string[] }
+  | { kind: 'whole'; data: SessionData };
+
+export interface SessionStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+  /** Epoch milliseconds; injectable so tests can move time. */
+  now?: () => number;
+  maxDataBytes?: number;
+}
+
+const KEY = TABLE_SCHEMA.partitionKey;
+/** Updates apply only to an item that still exists and has not expired: no resurrection. */
+const LIVE_ITEM_CONDITION = 'attribute_exists(#id) AND #validUntil > :now';
+
+/** A stored map of sealed values; items written before sealing hold a plain `data` map instead. */
+function isSealedMap(value: unknown): value is SealedValues {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+/** The bytes the sealed values take in the item: each name tag and its sealed value. */
+function sealedBytes(sealed: SealedValues): number {
+  let bytes = 0;
+  for (const [tag, value] of Object.entries(sealed)) bytes += Buffer.byteLength(tag) + value.byteLength;
+  return bytes;
+}
+
+/** One `UpdateItem`'s expression parts, built up clause by clause. */
+class UpdateParts {
+  readonly sets: string[] = [];
+  readonly removes: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+
+  get expression(): string {
+    const remove = this.removes.length > 0 ? ` REMOVE ${this.removes.join(', ')}` : '';
+    return `SET ${this.sets.join(', ')}${remove}`;
+  }
+}
+
+/**
+ * The one DynamoDB access path for sessions. Items are keyed by the SHA-256 of the token and hold
+ * their values sealed with keys derived from it; expiry is checked on every read; every update is
+ * conditional on the item being alive. SDK errors are translated here into the module's own errors.
+ * @example
+ * const store = new SessionStore({ client, tableName: 'sessions', idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 43200 });
+ * const result = await store.load(new SessionSeal(token));
+ */
+export class SessionStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly idleMs: number;
+  private readonly absoluteMs: number;
+  private readonly maxDataBytes: number;
+  readonly now: () => number;
+
+  constructor(options: SessionStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.idleMs = options.idleTimeoutSeconds * 1000;
+    this.absoluteMs = options.absoluteTimeoutSeconds * 1000;
+    this.maxDataBytes = options.maxDataBytes ?? MAX_SESSION_DATA_BYTES;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * One strongly consistent `GetItem`, then the values opened. An item past its expiry counts as
+   * absent, and so does one written before sealing (a plain `data` map): taking plain values would
+   * let whoever can write the table plant session data.
+   */
+  async load(seal: SessionSeal, deadline: Deadline = {}): Promise<LoadResult> {
+    const output = await storeCall('load', deadline, () =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { [KEY]: seal.itemKey }, ConsistentRead: true }),
+      ),
+    );
+    const record = output.Item as SessionRecord | undefined;
+    if (record === undefined) return { status: 'absent' };
+    if (!(record.validUntil > this.now())) return { status: 'expired' };
+    if (!isSealedMap(record.sealed)) return { status: 'absent' };
+    const { data, rejected } = seal.openAll(record.sealed);
+    return { status: 'found', record, data, rejectedValues: rejected };
+  }
+
+  /**
+   * A new item for the seal's token holding `data` sealed (a conditional put); fails with
+   * `SessionRejectedError` if the id already holds another session. Costs one extra read only
+   * when the condition fails. With `ownership`, the item also holds its owner, device label and a
+   * new public id, which puts it in the owner index (one more write there).
+   */
+  async create(
+    seal: SessionSeal,
+    data: SessionData,
+    ownership?: SessionOwnership,
+    deadline: Deadline = {},
+  ): Promise<SessionRecord> {
+    const sealed = this.withinLimit(this.sealAll(seal, data));
+    const now = this.now();
+    const absoluteExpiresAt = now + this.absoluteMs;
+    const validUntil = Math.min(now + this.idleMs, absoluteExpiresAt);
+    const record: SessionRecord = {
+      id: seal.itemKey,
+      sealed,
+      createdAt: now,
+      refreshedAt: now,
+      absoluteExpiresAt,
+      validUntil,
+      expiresAt: Math.floor(validUntil / 1000),
+      ...(ownership === undefined
+        ? {}
+        : { owner: ownership.owner, device: ownership.device, publicId: newPublicId() }),
+    };
+    try {
+      await storeCall('create', deadline, () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: record,
+            ConditionExpression: 'attribute_not_exists(#id)',
+            ExpressionAttributeNames: attributeNames('attribute_not_exists(#id)'),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
+      // applied it; the retry then fails its own condition. That item is ours: the session exists.
+      if (await this.holdsRecord(record, deadline)) return record;
+      throw new SessionRejectedError('store', 'create', {
+        cause: new Error('the new session id is already taken by another item'),
+      });
+    }
+    return record;
+  }
+
+  /** True once a quarter of the idle window has passed and the expiry can still move forward. */
+  isRefreshDue(record: SessionRecord): boolean {
+    const now = this.now();
+    return (
+      now - record.refreshedAt >= this.idleMs * REFRESH_FRACTION &&
+      this.nextValidUntil(record, now) > record.validUntil
+    );
+  }
+
+  /** Pushes the idle expiry forward. Returns undefined when the session is gone (logged out). */
+  async refresh(record: SessionRecord, deadline: Deadline = {}): Promise<SessionRecord | undefined> {
+    return this.update('refresh', record, new UpdateParts(), record.sealed, deadline);
+  }
+
+  /**
+   * Writes `change` and refreshes the expiry, in one conditional `UpdateItem`: each key set is a
+   * `SET` of its path in the sealed map and each key removed a `REMOVE`, so keys other requests
+   * write meanwhile are kept; a whole change replaces the map. The size limit is checked on the
+   * map as it becomes with this change applied to what was read. Returns undefined when the
+   * session is gone.
+   */
+  async save(
+    seal: SessionSeal,
+    record: SessionRecord,
+    change: DataChange,
+    deadline: Deadline = {},
+  ): Promise<SessionRecord | undefined> {
+    const parts = new UpdateParts();
+    let sealed: SealedValues;
+    if (change.kind === 'whole') {
+      sealed = this.sealAll(seal, change.data);
+      parts.sets.push('#sealed = :sealed');
+      parts.values[':sealed'] = sealed;
+    } else {
+      const written = this.sealAll(seal, change.set);
+      sealed = { ...record.sealed, ...written };
+      let index = 0;
+      for (const [tag, value] of Object.entries(written)) {
+        parts.sets.push(`#sealed.#k${index} = :k${index}`);
+        parts.names[`#k${index}`] = tag;
+        parts.values[`:k${index}`] = value;
+        index++;
+      }
+      for (const name of change.removed) {
+        const tag = seal.nameTag(name);
+        delete sealed[tag];
+        parts.removes.push(`#sealed.#k${index}`);
+        parts.names[`#k${index}`] = tag;
+        index++;
+      }
+    }
+    return this.update('save', record, parts, this.withinLimit(sealed), deadline);
+  }
+
+  /** Deletes the session for `token` (idempotent). */
+  async destroy(token: string, deadline: Deadline = {}): Promise<void> {
+    await storeCall('destroy', deadline, () =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { [KEY]: hashToken(token) } })),
+    );
+  }
+
+  /** Sends `parts` with the new times, conditional on the item being alive. */
+  private async update(
+    operation: 'save' | 'refresh',
+    record: SessionRecord,
+    parts: UpdateParts,
+    sealed: SealedValues,
+    deadline: Deadline,
+  ): Promise<SessionRecord | undefined> {
+    const now = this.now();
+    const validUntil = this.nextValidUntil(record, now);
+    const next: SessionRecord = {
+      ...record,
+      sealed,
+      refreshedAt: now,
+      validUntil,
+      expiresAt: Math.floor(validUntil / 1000),
+    };
+    parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl');
+    try {
+      await storeCall(operation, deadline, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [KEY]: record.id },
+            UpdateExpression: parts.expression,
+            ConditionExpression: LIVE_ITEM_CONDITION,
+            // The table's names for the placeholders used, and the sealed values' name tags.
+            ExpressionAttributeNames: {
+              ...attributeNames(parts.expression, LIVE_ITEM_CONDITION),
+              ...parts.names,
+            },
+            ExpressionAttributeValues: {
+              ':now': now,
+              ':validUntil': validUntil,
+              ':ttl': next.expiresAt,
+              ...parts.values,
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ConditionFailed) return undefined;
+      throw error;
+    }
+    return next;
+  }
+
+  /** True when the stored item for `record.id` is `record` as this store just wrote it. */
+  private async holdsRecord(record: SessionRecord, deadline: Deadline): Promise<boolean> {
+    const output = await storeCall('create', deadline, () =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
+      ),
+    );
+    return isDeepStrictEqual(output?.Item, record);
+  }
+
+  private nextValidUntil(record: SessionRecord, now: number): number {
+    return Math.min(now + this.idleMs, record.absoluteExpiresAt);
+  }
+
+  /**
+   * Every value of `data` sealed under its name tag, or SessionDataError before anything reaches
+   * DynamoDB: checked again here, since a value may have been changed in place after `set`.
+   */
+  private sealAll(seal: SessionSeal, data: SessionData): SealedValues {
+    for (const [key, value] of Object.entries(data)) assertStorable(key, value);
+    return seal.sealAll(data);
+  }
+
+  /** `sealed`, or SessionTooLargeError when it would take more than the limit in the item. */
+  private withinLimit(sealed: SealedValues): SealedValues {
+    const bytes = sealedBytes(sealed);
+    if (bytes > this.maxDataBytes) throw new SessionTooLargeError(bytes, this.maxDataBytes);
+    return sealed;
+  }
+}

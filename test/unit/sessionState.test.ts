@@ -1,0 +1,185 @@
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import {
+  cleared,
+  cookieVerified,
+  destroyed,
+  foundGone,
+  initialSessionState,
+  loaded,
+  planCommit,
+  regenerated,
+  type SessionState,
+  valuePopped,
+  valueSet,
+} from '../../lambda/session/src/sessionState';
+import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
+import { newToken } from '../../lambda/session/src/tokens';
+import { testKey } from '../support/keys';
+
+// The commit decision is a pure function of the session's state: each case below is decided
+// without a store, a clock or a cookie.
+
+const ring = new KeyRing([testKey('current')]);
+const due = () => true;
+const notDue = () => false;
+
+function record(): SessionRecord {
+  return {
+    id: 'item-key',
+    sealed: {},
+    createdAt: 1,
+    refreshedAt: 1,
+    absoluteExpiresAt: 100,
+    validUntil: 50,
+    expiresAt: 0,
+  };
+}
+
+/** A request whose cookie verified and whose read found `data`. */
+function found(data: Record<string, unknown>, signedWithOldKey = false): SessionState {
+  const state = initialSessionState(ring);
+  const token = newToken();
+  cookieVerified(state, { token, signedWithOldKey }, [], 1);
+  loaded(state, new SessionSeal(token), { status: 'found', record: record(), data, rejectedValues: 0 });
+  return state;
+}
+
+/** A request whose cookie verified and whose session was attached, not read. */
+function attached(): SessionState {
+  const state = initialSessionState(ring);
+  cookieVerified(state, { token: newToken(), signedWithOldKey: false }, [], 1);
+  return state;
+}
+
+describe('planCommit', () => {
+  it('writes nothing for a session read and left alone while the refresh is not due', () => {
+    expect(planCommit(found({ username: 'admin' }), notDue)).toEqual({ kind: 'none', resign: false });
+  });
+
+  it('only refreshes an unchanged session whose refresh is due', () => {
+    const state = found({ username: 'admin' });
+    expect(planCommit(state, due)).toEqual({ kind: 'refresh', record: state.record, resign: false });
+  });
+
+  it('re-signs a cookie verified with an old key, written or not', () => {
+    expect(planCommit(found({}, true), notDue)).toEqual({ kind: 'none', resign: true });
+    expect(planCommit(found({}, true), due)).toMatchObject({ kind: 'refresh', resign: true });
+  });
+
+  it('saves only the keys set or popped since the read', () => {
+    // Prepare
+    const state = found({ username: 'admin', theme: 'dark', cart: 3 });
+
+    // Act
+    valueSet(state, 'theme', 'light');
+    valuePopped(state, 'cart');
+    valuePopped(state, 'never-there');
+
+    // Assess
+    expect(planCommit(state, notDue)).toEqual({
+      kind: 'save',
+      record: state.record,
+      change: { kind: 'keys', set: { theme: 'light' }, removed: ['cart'] },
+      resign: false,
+    });
+  });
+
+  it('replaces the whole map after clear(), and when more than 100 keys changed', () => {
+    const clearedState = found({ username: 'admin' });
+    cleared(clearedState);
+    valueSet(clearedState, 'username', 'other');
+    expect(planCommit(clearedState, notDue)).toMatchObject({
+      kind: 'save',
+      change: { kind: 'whole', data: { username: 'other' } },
+    });
+
+    const many = found({});
+    for (let i = 0; i < 101; i++) valueSet(many, `key${i}`, i);
+    expect(planCommit(many, notDue)).toMatchObject({ kind: 'save', change: { kind: 'whole' } });
+  });
+
+  it('creates a session, replacing the old one, at a regenerate with its owner', () => {
+    // Prepare
+    const state = found({ username: 'admin' });
+    regenerated(state, { owner: 'admin', device: 'Firefox on Linux' });
+
+    // Act
+    const plan = planCommit(state, notDue);
+
+    // Assess
+    expect(plan).toEqual({
+      kind: 'create',
+      data: { username: 'admin' },
+      ownership: { owner: 'admin', device: 'Firefox on Linux' },
+      replaces: state.token,
+    });
+  });
+
+  it('creates a session for an anonymous visitor only once a value is set', () => {
+    const anonymous = initialSessionState(ring);
+    loaded(anonymous, undefined, undefined);
+    expect(planCommit(anonymous, due)).toEqual({ kind: 'none', resign: false });
+
+    valueSet(anonymous, 'theme', 'dark');
+    expect(planCommit(anonymous, due)).toEqual({
+      kind: 'create',
+      data: { theme: 'dark' },
+      ownership: undefined,
+      replaces: undefined,
+    });
+  });
+
+  it('writes nothing for an attached session left alone, and never creates one from it unasked', () => {
+    expect(planCommit(attached(), due)).toEqual({ kind: 'none', resign: false });
+  });
+
+  it('destroys the verified session and every well-formed token no key verified, each once', () => {
+    // Prepare: a verified cookie, and two copies of one a key this process lacks signed.
+    const state = initialSessionState(ring);
+    cookieVerified(state, { token: 'verified', signedWithOldKey: false }, ['unverified', 'verified'], 3);
+
+    // Act
+    destroyed(state);
+
+    // Assess
+    expect(planCommit(state, due)).toEqual({ kind: 'destroy', tokens: ['verified', 'unverified'] });
+  });
+
+  it('lets destroy win over every other change', () => {
+    const state = found({ username: 'admin' });
+    valueSet(state, 'username', 'other');
+    regenerated(state, undefined);
+    destroyed(state);
+    expect(planCommit(state, due)).toMatchObject({ kind: 'destroy' });
+  });
+});
+
+describe('the session state transitions', () => {
+  it('record how the cookie was read', () => {
+    const none = initialSessionState(ring);
+    cookieVerified(none, undefined, [], 0);
+    expect(none.outcome).toBe('no-cookie');
+
+    const forged = initialSessionState(ring);
+    cookieVerified(forged, undefined, [], 1);
+    expect(forged.outcome).toBe('bad-signature');
+
+    expect(attached().outcome).toBe('not-read');
+    expect(found({}).outcome).toBe('found');
+  });
+
+  it('empty a session whose save found its item gone, so nothing more is written', () => {
+    // Prepare
+    const state = found({ username: 'admin' });
+    valueSet(state, 'theme', 'dark');
+
+    // Act
+    foundGone(state);
+
+    // Assess
+    expect(state.writes).toEqual(['gone']);
+    expect({ ...state.data }).toEqual({});
+    expect(planCommit(state, notDue)).toEqual({ kind: 'none', resign: false });
+  });
+});
