@@ -91,3 +91,21 @@ export const SESSION_METRICS = {
  * through CloudFront and its WAF. Without the variable (edge off, locally) nothing is checked.
  */
 export const ORIGIN_VERIFY = { header: 'x-origin-verify', variable: 'ORIGIN_VERIFY_SECRET' } as const;
+
+/**
+ * The environment variables the handlers read (lambda/app/config.ts) and the stack and the local
+ * server set (lib/): one name each, in one place. `ServerSessions` (@lambda-sessions/cdk) sets
+ * `tableName` and `secretArn` itself, under the names its `SESSION_ENVIRONMENT` gives (a stack
+ * test checks that they are these).
+ */
+export const ENVIRONMENT = {
+  tableName: 'TABLE_NAME',
+  endpoint: 'DYNAMODB_ENDPOINT',
+  secret: 'SESSION_SECRET',
+  secretArn: 'SESSION_SECRET_ARN',
+  idleTimeoutSeconds: 'SESSION_IDLE_TIMEOUT_SECONDS',
+  absoluteTimeoutSeconds: 'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'METRICS_NAMESPACE',
+  originSecret: ORIGIN_VERIFY.variable,
+} as const;

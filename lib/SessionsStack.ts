@@ -23,6 +23,7 @@ import type { Construct } from 'constructs';
 import {
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_ROUTE_FUNCTION,
+  ENVIRONMENT,
   FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
@@ -74,7 +75,7 @@ export interface SessionsStackProps extends StackProps {
  * functions never declare them: a `SESSION_SECRET` set in the console would replace the rotated
  * keys and be readable through `GetFunctionConfiguration`.
  */
-export const SAM_LOCAL_VARIABLES = { DYNAMODB_ENDPOINT: '', SESSION_SECRET: '' } as const;
+export const SAM_LOCAL_VARIABLES = { [ENVIRONMENT.endpoint]: '', [ENVIRONMENT.secret]: '' } as const;
 
 /**
  * The deployed app: an HTTP API with one route per entry of `ROUTES`, one Lambda function per
@@ -285,8 +286,8 @@ export class SessionsStack extends Stack {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         // The service names the logs and is the metrics' dimension; the namespace holds the session metrics.
-        POWERTOOLS_SERVICE_NAME: this.stackName,
-        METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
+        [ENVIRONMENT.serviceName]: this.stackName,
+        [ENVIRONMENT.metricsNamespace]: DEFAULT_METRICS_NAMESPACE,
         ...(samLocal ? SAM_LOCAL_VARIABLES : {}),
       },
       // Shared with the benchmark (npm run bench), which bundles exactly the same way.

@@ -4,7 +4,7 @@ import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
 } from '@lambda-sessions/dynamodb/table';
-import { DEFAULT_METRICS_NAMESPACE, ORIGIN_VERIFY } from '../contract.js';
+import { DEFAULT_METRICS_NAMESPACE, ENVIRONMENT } from '../contract.js';
 
 /** A configuration value is missing or invalid; `variable` names the environment variable. */
 export class ConfigError extends Error {
@@ -71,12 +71,12 @@ export function getIntegerFromEnv(
  * blank the ARN.
  */
 function readKeySource(env: Env, inLambda: boolean): Pick<AppConfig, 'keys' | 'secretArn'> {
-  const secretArn = readString(env, 'SESSION_SECRET_ARN');
+  const secretArn = readString(env, ENVIRONMENT.secretArn);
   if (secretArn !== undefined) {
-    if (readString(env, 'SESSION_SECRET') === undefined) return { keys: undefined, secretArn };
+    if (readString(env, ENVIRONMENT.secret) === undefined) return { keys: undefined, secretArn };
     if (inLambda) {
       throw new ConfigError(
-        'SESSION_SECRET',
+        ENVIRONMENT.secret,
         'not allowed beside SESSION_SECRET_ARN in Lambda: the keys come from the secret. Remove ' +
           'SESSION_SECRET from the function, or blank SESSION_SECRET_ARN to test locally',
       );
@@ -89,7 +89,7 @@ function readKeySource(env: Env, inLambda: boolean): Pick<AppConfig, 'keys' | 's
     const hint = env.SESSION_SECRET?.trim()
       ? ''
       : ': set one or more comma-separated keys (or SESSION_SECRET_ARN in a deployed stack)';
-    throw new ConfigError('SESSION_SECRET', `${error.message}${hint}`);
+    throw new ConfigError(ENVIRONMENT.secret, `${error.message}${hint}`);
   }
 }
 
@@ -103,27 +103,27 @@ export const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
  */
 export function readAppConfig(env: Env = process.env): AppConfig {
   const inLambda = readString(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined;
-  const tableName = readString(env, 'TABLE_NAME');
+  const tableName = readString(env, ENVIRONMENT.tableName);
   if (inLambda && tableName === undefined) {
-    throw new ConfigError('TABLE_NAME', 'required in Lambda: the DynamoDB table holding sessions');
+    throw new ConfigError(ENVIRONMENT.tableName, 'required in Lambda: the DynamoDB table holding sessions');
   }
   return {
     tableName: tableName ?? DEFAULT_TABLE_NAME,
-    endpoint: readString(env, 'DYNAMODB_ENDPOINT'),
+    endpoint: readString(env, ENVIRONMENT.endpoint),
     ...readKeySource(env, inLambda),
-    idleTimeoutSeconds: getIntegerFromEnv(env, 'SESSION_IDLE_TIMEOUT_SECONDS', DEFAULT_IDLE_TIMEOUT_SECONDS, {
+    idleTimeoutSeconds: getIntegerFromEnv(env, ENVIRONMENT.idleTimeoutSeconds, DEFAULT_IDLE_TIMEOUT_SECONDS, {
       max: MAX_TIMEOUT_SECONDS,
     }),
     absoluteTimeoutSeconds: getIntegerFromEnv(
       env,
-      'SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+      ENVIRONMENT.absoluteTimeoutSeconds,
       DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
       {
         max: MAX_TIMEOUT_SECONDS,
       },
     ),
-    serviceName: readString(env, 'POWERTOOLS_SERVICE_NAME') ?? 'sessions',
-    metricsNamespace: readString(env, 'METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE,
-    originSecret: readString(env, ORIGIN_VERIFY.variable),
+    serviceName: readString(env, ENVIRONMENT.serviceName) ?? 'sessions',
+    metricsNamespace: readString(env, ENVIRONMENT.metricsNamespace) ?? DEFAULT_METRICS_NAMESPACE,
+    originSecret: readString(env, ENVIRONMENT.originSecret),
   };
 }

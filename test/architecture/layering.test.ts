@@ -142,22 +142,27 @@ describe('the layering checker', () => {
     [
       'lambda/app/x.ts',
       "import { KeyRing } from '../session/src/KeyRing.js';",
-      'lambda/app/x.ts:1: import \'../session/src/KeyRing.js\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+      'lambda/app/x.ts:1: import \'../session/src/KeyRing.js\' breaks "lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path"',
     ],
     [
       'lambda/app/x.ts',
       "import { SessionManager } from '../session/src/index.js';",
-      'lambda/app/x.ts:1: import \'../session/src/index.js\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+      'lambda/app/x.ts:1: import \'../session/src/index.js\' breaks "lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path"',
     ],
     [
       'bin/x.ts',
       "import ring = require('../lambda/session/src/keys/KeyRing');",
-      'bin/x.ts:1: import … = require(\'../lambda/session/src/keys/KeyRing\') breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+      'bin/x.ts:1: import … = require(\'../lambda/session/src/keys/KeyRing\') breaks "lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path"',
+    ],
+    [
+      'scripts/x.ts',
+      "import { SessionSeal } from '../lambda/session/src/SessionSeal';",
+      'scripts/x.ts:1: import \'../lambda/session/src/SessionSeal\' breaks "lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path"',
     ],
     [
       'lib/x.ts',
       "import { ServerSessions } from './construct/src/ServerSessions';",
-      'lib/x.ts:1: import \'./construct/src/ServerSessions\' breaks "lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path"',
+      'lib/x.ts:1: import \'./construct/src/ServerSessions\' breaks "lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path"',
     ],
     [
       'lambda/app/x.ts',
@@ -221,7 +226,7 @@ describe('the layering checker', () => {
     ['lambda/session/y.ts', "// process.env is the app's business\nexport const env = { process: 1 };"],
     [
       'scripts/x.ts',
-      "import { KeyRing } from '../lambda/session/src/keys/KeyRing';\nimport { flows } from '../lib/local/x';",
+      "import { UserSessions } from '@lambda-sessions/dynamodb';\nimport { flows } from '../lib/local/x';",
     ],
     [
       'test/unit/x.test.ts',

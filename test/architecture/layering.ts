@@ -88,8 +88,8 @@ export const RULES: readonly Rule[] = [
     forbids: (_reference, target) => target !== undefined && !inConstruct(target),
   },
   {
-    text: 'lambda/, lib/ and bin/ use the packages by name (@lambda-sessions/…), never by path',
-    appliesTo: (file) => (inRuntime(file) || inInfra(file)) && !inPackage(file),
+    text: 'lambda/, lib/, bin/ and scripts/ use the packages by name (@lambda-sessions/…), never by path',
+    appliesTo: (file) => (inRuntime(file) || inInfra(file) || inTools(file)) && !inPackage(file),
     forbids: (_reference, target) => target !== undefined && inPackage(target),
   },
   {

@@ -1,12 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { SESSION_ENVIRONMENT } from '@lambda-sessions/cdk';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import { App, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   DEFAULT_ROUTE_FUNCTION,
   DEFAULT_ROUTE_KEY,
+  ENVIRONMENT,
   FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
@@ -671,6 +673,16 @@ describe('SessionsStack', () => {
 
       // Act / Assess: construction fails, before anything is synthesized
       expect(() => new SessionsStack(app, 'Bad')).toThrow(new RegExp(`^Context ${key}: `));
+    });
+  });
+});
+
+describe('the environment contract', () => {
+  it('names the table and the secret as ServerSessions sets them on each function it grants', () => {
+    // The construct names its variables in its own package; the handlers read the contract's.
+    expect(SESSION_ENVIRONMENT).toEqual({
+      tableName: ENVIRONMENT.tableName,
+      secretArn: ENVIRONMENT.secretArn,
     });
   });
 });

@@ -34,6 +34,12 @@ export const KEY_ROTATION_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
 ] as const;
 
+/**
+ * The environment variables `grantSessionAccess` sets on a function: the table's name and the
+ * signing-key secret's ARN, for the handler to give `SessionManager` and `SecretsManagerKeys`.
+ */
+export const SESSION_ENVIRONMENT = { tableName: 'TABLE_NAME', secretArn: 'SESSION_SECRET_ARN' } as const;
+
 /** The DynamoDB actions each kind of access needs on the table; never Scan, Query or a Batch* action. */
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
   'read-refresh': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -230,7 +236,7 @@ export class ServerSessions extends Construct {
         resources: [this.secret.secretArn],
       }),
     );
-    fn.addEnvironment('TABLE_NAME', this.table.tableName);
-    fn.addEnvironment('SESSION_SECRET_ARN', this.secret.secretArn);
+    fn.addEnvironment(SESSION_ENVIRONMENT.tableName, this.table.tableName);
+    fn.addEnvironment(SESSION_ENVIRONMENT.secretArn, this.secret.secretArn);
   }
 }
