@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ServerSessions, SessionAlarms, SessionsDashboard } from '@lambda-sessions/cdk';
+import { ALARM_PERIOD, ServerSessions, SessionAlarms, SessionsDashboard } from '@lambda-sessions/cdk';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import {
   CfnOutput,
@@ -15,6 +15,7 @@ import {
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -39,7 +40,10 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The newest Node.js runtime aws-cdk-lib offers; the bundles target the same version (lib/bundling.ts). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** How often the signing keys rotate, in days, unless context `keyRotationDays` says otherwise. */
+/**
+ * How often a new signing key takes over, in days, unless context `keyRotationDays` (1 to 1000)
+ * says otherwise. The rotation itself runs every 4 hours (`ServerSessions`).
+ */
 export const DEFAULT_KEY_ROTATION_DAYS = 30;
 
 /** API Gateway default-route throttling, unless context `throttleBurst` / `throttleRate` say otherwise. */
@@ -84,8 +88,8 @@ export const SAM_LOCAL_VARIABLES = { [ENVIRONMENT.endpoint]: '', [ENVIRONMENT.se
  * Context: `disposable=true` makes the table and secret deletable with the stack;
  * `throttleBurst` / `throttleRate` override the default-route throttling; `alarmEmail` subscribes
  * an address to the alarms; `reservedConcurrency`, `tableMaxReadRequestUnits` and
- * `tableMaxWriteRequestUnits` cap capacity; `keyRotationDays` sets how often the signing keys
- * rotate; `samLocal=true` makes a template for `sam local` only (see `refuseDeployment`);
+ * `tableMaxWriteRequestUnits` cap capacity; `keyRotationDays` sets how often a new signing key
+ * takes over; `samLocal=true` makes a template for `sam local` only (see `refuseDeployment`);
  * docs/operations.md lists every option. With the `edge` prop, CloudFront and its web ACL
  * front the API (lib/edge.ts, wired by lib/app.ts).
  */
@@ -110,7 +114,9 @@ export class SessionsStack extends Stack {
         maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
         maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
       },
-      keyRotationInterval: Duration.days(contextNumber(this, 'keyRotationDays', DEFAULT_KEY_ROTATION_DAYS)),
+      keyRotationInterval: Duration.days(
+        optionalContextNumber(this, 'keyRotationDays', { max: 1000 }) ?? DEFAULT_KEY_ROTATION_DAYS,
+      ),
       // The handlers use the library's default absolute timeout (they are given no other).
       absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
     });
@@ -175,22 +181,34 @@ export class SessionsStack extends Stack {
       });
     }
 
+    // The request log lines' metrics (lambda/app/metrics.ts): by the functions' service, the stack name.
+    const sessionMetrics = {
+      namespace: DEFAULT_METRICS_NAMESPACE,
+      dimensionsMap: { service: this.stackName },
+      metricNames: Object.values(SESSION_METRICS),
+    };
+    // A stored value that fails its seal: only a write to the table outside the handlers causes it.
+    const rejectedValues = new cloudwatch.Metric({
+      namespace: sessionMetrics.namespace,
+      dimensionsMap: sessionMetrics.dimensionsMap,
+      metricName: SESSION_METRICS.valueRejected,
+      statistic: cloudwatch.Stats.SUM,
+      period: ALARM_PERIOD,
+    });
     this.alarms = new SessionAlarms(this, 'Alarms', {
       api: this.api,
       functions: this.functions,
       keyRotation: this.sessions.rotationFunction,
       table: this.sessions.table,
       email: contextEmail(this, 'alarmEmail'),
+      rejectedValues,
     });
     this.dashboard = new SessionsDashboard(this, 'Monitoring', {
       api: this.api,
       functions: this.functions,
       table: this.sessions.table,
-      sessionMetrics: {
-        namespace: DEFAULT_METRICS_NAMESPACE,
-        dimensionsMap: { service: this.stackName },
-        metricNames: Object.values(SESSION_METRICS),
-      },
+      sessionMetrics,
+      rejectedValues,
     });
 
     if (props.edge) {

@@ -153,6 +153,21 @@ ${list.more ? html`<p class="muted">Only the ${list.sessions.length} most recent
   );
 }
 
+/**
+ * After "log out everywhere" that could not end every other session in time (the time budget ran
+ * out, or the store failed): this device is logged out all the same; the others may not be.
+ */
+export function partialLogoutPage(): string {
+  return layout(
+    'Logged out on this device',
+    html`<h1>Logged out on this device</h1>
+<p>You are logged out on this device. Some of your sessions on other devices may still be logged in: they could not all be logged out just now.</p>
+<p>To finish, log in again and choose <strong>Log out everywhere</strong> once more. Your sessions page lists the devices still logged in.</p>
+<p><a href="/login">click here to log in</a></p>
+<p class="muted"><a href="/">Back to the start page</a></p>`,
+  );
+}
+
 const ERROR_TITLES: Record<number, string> = {
   400: 'Bad request',
   403: 'Forbidden',

@@ -1,10 +1,10 @@
-import type { UserSessions } from '@lambda-sessions/dynamodb';
+import { SessionError, type UserSessions } from '@lambda-sessions/dynamodb';
 import { DEFAULT_SESSION_LIST_LIMIT } from '@lambda-sessions/dynamodb/table';
 import { type Route, type RouteContext, unmatchedRouteError } from '../app/lambdaHandler.js';
 import { refuseCrossSite } from '../http/crossSite.js';
 import { readForm } from '../http/form.js';
 import { HttpError } from '../http/HttpError.js';
-import { sessionsPage } from '../http/pages.js';
+import { partialLogoutPage, sessionsPage } from '../http/pages.js';
 import type { HttpRequest } from '../http/request.js';
 import { type HttpResponse, htmlResponse, redirect } from '../http/response.js';
 import { logOutBrowser } from './logOutBrowser.js';
@@ -13,12 +13,27 @@ import { logOutBrowser } from './logOutBrowser.js';
 const PUBLIC_ID_FIELD = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
+ * How long "log out other devices" and "log out everywhere" may go on revoking, counted from the
+ * start of the route: then no new index page or batch of deletes starts, and the page says what
+ * is left. The function has 15 s (lib/SessionsStack.ts) and its deadline is 500 ms before that, so
+ * the calls under way when the budget ends (each at most three 1 s attempts) still fit in it; the
+ * deadline stops whatever would not.
+ */
+export const REVOKE_BUDGET_MS = 5000;
+
+/** What is left of the revoke budget for a route that started at `started` (`performance.now()`). */
+function budgetLeft(started: number): number {
+  return Math.max(0, REVOKE_BUDGET_MS - (performance.now() - started));
+}
+
+/**
  * The user's sessions, in the one function granted the owner index (Query) and deletes:
  * - `GET /sessions`: the list (one `GetItem`, one index `Query`); anonymous: 303 to `/login`;
  * - `POST /sessions/revoke`: `session=<public id>` logs out that session, `session=others` all
  *   but this one; then 303 to `/sessions`. Same-site, form-encoded, logged in only;
- * - `POST /logout`: with `scope=everywhere` deletes every session of the user, this one
- *   included; otherwise as `GET /logout`. Then the cookie is cleared and 303 to `/`.
+ * - `POST /logout`: with `scope=everywhere` deletes this session and clears its cookie, then
+ *   every other session of the user, within `REVOKE_BUDGET_MS`: 303 to `/` when all are gone, else
+ *   a page that says some may be left. Otherwise as `GET /logout`.
  */
 export const sessionsRoute: Route = {
   name: 'sessions',
@@ -53,6 +68,7 @@ async function revoke(
   { scope, log }: RouteContext,
   users: UserSessions,
 ): Promise<HttpResponse> {
+  const started = performance.now();
   refuseCrossSite(request, 'form posts');
   const target = readForm(request).get('session');
   if (target === undefined || !(target === 'others' || PUBLIC_ID_FIELD.test(target))) {
@@ -63,7 +79,14 @@ async function revoke(
   const owner = session.owner;
   if (owner === undefined) return redirect('/login');
   if (target === 'others') {
-    log.revoked = await users.revokeAll(owner, { except: session.publicId, signal: request.signal });
+    const { revoked, complete } = await users.revokeAllWithin(owner, {
+      except: session.publicId,
+      signal: request.signal,
+      budgetMs: budgetLeft(started),
+    });
+    log.revoked = revoked;
+    // Out of time: the list it redirects to shows what is left, with the button to try again.
+    if (!complete) log.revokeIncomplete = 'budget';
   } else if (target === session.publicId) {
     // This device's own id (the page offers no form for it): an ordinary logout, cookie cleared.
     session.destroy();
@@ -80,6 +103,7 @@ async function logOutScoped(
   { scope, log }: RouteContext,
   users: UserSessions,
 ): Promise<HttpResponse> {
+  const started = performance.now();
   refuseCrossSite(request, 'logout requests');
   // Only a form may ask for more than this browser; a bare POST logs out as the link does.
   const isForm = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i.test(
@@ -87,9 +111,29 @@ async function logOutScoped(
   );
   if (!isForm || readForm(request).get('scope') !== 'everywhere') return logOutBrowser(request, scope);
   const session = await scope.load();
-  const owner = session.owner;
-  if (owner !== undefined) log.revoked = await users.revokeAll(owner, { signal: request.signal });
-  // Deletes this session too, should the index not show it yet, and clears the cookie.
+  const { owner, publicId } = session;
+  // This browser first, by its key whatever the index shows: its session is deleted and its
+  // cookie cleared (the wrapper's commit adds the same Set-Cookie) before the others are touched,
+  // so it is logged out even when they take too long or the store fails.
   session.destroy();
-  return redirect('/');
+  await scope.commit();
+  if (owner === undefined) return redirect('/');
+  try {
+    const { revoked, complete } = await users.revokeAllWithin(owner, {
+      except: publicId,
+      signal: request.signal,
+      budgetMs: budgetLeft(started),
+    });
+    log.revoked = revoked;
+    if (complete) return redirect('/');
+    log.revokeIncomplete = 'budget';
+  } catch (error) {
+    // The store failed or the deadline passed: the same page, not a 503 that would keep the
+    // cleared cookie from the browser. A refusal for good (no permission) stays a 500.
+    if (!(error instanceof SessionError && error.retryable)) throw error;
+    log.revokeIncomplete = 'store';
+    if (error.cause instanceof Error) log.revokeCause = error.cause.name;
+  }
+  // This device is logged out; some others may not be: the page says so, and how to finish.
+  return htmlResponse(200, partialLogoutPage());
 }

@@ -23,6 +23,8 @@ buildSync({
   sourcesContent: false,
   // The packages' ES module builds, which esbuild tree-shakes (the SDK clients ship both).
   mainFields: ['module', 'main'],
+  // And the same for packages with an `exports` map (@smithy/core): their ES module builds.
+  conditions: ['module'],
   // Code the function never runs: the browser user-agent parser, and the credential providers
   // after the environment's (Lambda gives credentials in environment variables).
   external: [

@@ -4,7 +4,7 @@ import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent } from '../../lib/local/httpApiEvents';
-import { storedItem, useMockedApp } from '../support/mockedStore';
+import { ownedItem, useMockedApp } from '../support/mockedStore';
 import { base64UrlOf, fuzzAsync, textWith } from './fuzz';
 
 // The revoke form, fed anything: whatever the body, content type, headers and id, the sessions
@@ -18,14 +18,7 @@ const BOB_SESSION = newPublicId(); // another user's session
 
 /** The owner index as DynamoDB would answer: alice's other session (the current one has no other id). */
 function mockStore(): void {
-  ddb.on(GetCommand).resolves({
-    Item: {
-      ...storedItem(token, { username: 'alice' }),
-      owner: 'alice',
-      device: 'Firefox on Linux',
-      publicId: newPublicId(),
-    },
-  });
+  ddb.on(GetCommand).resolves({ Item: ownedItem(token, 'alice', newPublicId()) });
   ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => {
     const sessions = [
       { id: 'alice-other-key', owner: 'alice', publicId: ALICE_OTHER },

@@ -1,4 +1,9 @@
+import { ALARM_PERIOD, SessionAlarms, SessionsDashboard } from '@lambda-sessions/cdk';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FUNCTION_NAMES, type FunctionName, SESSION_METRICS } from '../../lambda/contract';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { cdkTestApp } from '../support/cdk';
@@ -50,8 +55,8 @@ describe('alarm notifications', () => {
     const topic = { Ref: onlyLogicalId('AWS::SNS::Topic') };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: API 5xx, each function failing, each throttled, the table throttling
-    expect(alarms).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1); // + key rotation errors
+    // Assess: API 5xx, each function failing, each throttled, the table throttling, a rejected value
+    expect(alarms).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1 + 1); // + key rotation errors
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -176,19 +181,28 @@ describe('alarm notifications', () => {
   });
 });
 
+type Widget = {
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  properties: { title: string; metrics: unknown[][]; view?: string };
+};
+
+/** A dashboard's widgets. Its body is a Fn::Join of JSON text and references; references are kept as JSON here. */
+function widgetsOf(dashboard: Resource): Widget[] {
+  const body = dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replace(/"/g, '\\"')))
+    .join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
 describe('dashboard', () => {
-  type Widget = { properties: { title: string; metrics: unknown[][] } };
   let widgets: Widget[];
 
   beforeAll(() => {
-    // The body is a Fn::Join of JSON text and references; references are kept as JSON here.
-    const body = resources[onlyLogicalId('AWS::CloudWatch::Dashboard')].Properties.DashboardBody as {
-      'Fn::Join': [string, unknown[]];
-    };
-    const text = body['Fn::Join'][1]
-      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replace(/"/g, '\\"')))
-      .join('');
-    widgets = (JSON.parse(text) as { widgets: Widget[] }).widgets;
+    widgets = widgetsOf(resources[onlyLogicalId('AWS::CloudWatch::Dashboard')]);
   });
 
   const metricsOf = (title: RegExp) => {
@@ -235,6 +249,34 @@ describe('dashboard', () => {
     }
   });
 
+  it('shows rejected session values in the first row, next to the API and the durations', () => {
+    // Prepare
+    const environment = (
+      resources[functionLogicalId('index')].Properties.Environment as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+
+    // Assess: the first row holds it, and fits the grid's 24 columns
+    const firstRow = widgets.filter((widget) => widget.y === 0);
+    expect(firstRow.map((widget) => widget.properties.title)).toEqual([
+      expect.stringMatching(/someone may be writing to the table/),
+      expect.stringMatching(/^API requests/),
+      expect.stringMatching(/duration/),
+    ]);
+    const last = firstRow[firstRow.length - 1];
+    expect(last.x + last.width).toBeLessThanOrEqual(24);
+    const rejected = metricsOf(/someone may be writing to the table/);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].slice(0, 4)).toEqual([
+      environment.METRICS_NAMESPACE,
+      SESSION_METRICS.valueRejected,
+      'service',
+      environment.POWERTOOLS_SERVICE_NAME,
+    ]);
+    expect(rejected[0][4]).toMatchObject({ stat: 'Sum' });
+  });
+
   it('graphs the table’s consumed read and write capacity and its throttling', () => {
     const table = JSON.stringify({ Ref: onlyLogicalId('AWS::DynamoDB::GlobalTable') });
     const capacity = metricsOf(/consumed capacity/).map((metric) => [metric[1], metric[3]]);
@@ -262,5 +304,107 @@ describe('dashboard', () => {
 
   it('outputs the dashboard’s name', () => {
     template.hasOutput('DashboardName', { Value: { Ref: onlyLogicalId('AWS::CloudWatch::Dashboard') } });
+  });
+});
+
+describe('the constructs without the app', () => {
+  /** A stack with one function, a rotation function and a table: the least the constructs need. */
+  function minimalStack() {
+    const { app, cleanup } = cdkTestApp();
+    cleanups.push(cleanup);
+    const stack = new Stack(app, 'Minimal');
+    const code = lambda.Code.fromInline('exports.handler = async () => ({})');
+    const fn = (id: string) =>
+      new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code });
+    const table = new dynamodb.TableV2(stack, 'Table', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    });
+    return { stack, functions: { index: fn('Index') }, keyRotation: fn('Rotation'), table };
+  }
+  const rejectedValues = new cloudwatch.Metric({
+    namespace: 'MyApp',
+    metricName: 'TamperedValues',
+    dimensionsMap: { service: 'shop' },
+    statistic: cloudwatch.Stats.SUM,
+    period: ALARM_PERIOD,
+  });
+  const rejectedAlarms = (template: Template) =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.MetricName === 'TamperedValues',
+    );
+
+  it('SessionAlarms makes no rejected-value alarm without rejectedValues', () => {
+    // Prepare
+    const { stack, ...props } = minimalStack();
+
+    // Act
+    new SessionAlarms(stack, 'Alarms', props);
+
+    // Assess: errors and throttles of one function, the rotation's errors, the table's throttling
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 1 + 1);
+    expect(rejectedAlarms(template)).toHaveLength(0);
+  });
+
+  it('SessionAlarms alarms on the rejectedValues metric it is given, notifying its topic', () => {
+    // Prepare
+    const { stack, ...props } = minimalStack();
+
+    // Act
+    const alarms = new SessionAlarms(stack, 'Alarms', { ...props, rejectedValues });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 1 + 1 + 1);
+    const topic = { Ref: stack.getLogicalId(alarms.topic.node.defaultChild as CfnElement) };
+    expect(rejectedAlarms(template)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          Namespace: 'MyApp',
+          MetricName: 'TamperedValues',
+          Dimensions: [{ Name: 'service', Value: 'shop' }],
+          Statistic: 'Sum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [topic],
+          OKActions: [topic],
+        }),
+      }),
+    ]);
+  });
+
+  it('SessionsDashboard shows rejectedValues in its first row only when given', () => {
+    // Prepare
+    const { stack, functions, table } = minimalStack();
+
+    // Act
+    new SessionsDashboard(stack, 'Plain', { functions, table });
+    new SessionsDashboard(stack, 'Watching', { functions, table, rejectedValues });
+
+    // Assess
+    const dashboards = Object.entries(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    const widgetsOfDashboard = (prefix: string) => {
+      const found = dashboards.find(([id]) => id.startsWith(prefix));
+      expect(found).toBeDefined();
+      return widgetsOf((found as [string, Resource])[1]);
+    };
+    const showsIt = (widget: Widget) =>
+      widget.properties.metrics.some((metric) => metric[1] === 'TamperedValues');
+    expect(widgetsOfDashboard('Plain').filter(showsIt)).toEqual([]);
+    const shown = widgetsOfDashboard('Watching').filter(showsIt);
+    expect(shown).toEqual([
+      expect.objectContaining({
+        y: 0,
+        properties: expect.objectContaining({
+          title: expect.stringMatching(/someone may be writing to the table/),
+        }),
+      }),
+    ]);
+    expect(shown[0].properties.metrics).toEqual([
+      ['MyApp', 'TamperedValues', 'service', 'shop', expect.objectContaining({ stat: 'Sum' })],
+    ]);
   });
 });

@@ -7,11 +7,13 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
+import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fakeSecretsManager';
 import { cookiePair } from '../support/http';
-import { itemIdOf } from '../support/responses';
+import { itemIdOf, tokenOf } from '../support/responses';
+import { bound } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem } from '../support/table';
 
@@ -203,14 +205,19 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     expect(proxy.operations).toEqual(['GetItem']);
 
     // A session last refreshed half an hour ago (a quarter of the hour's idle window has passed): the
-    // read pushes the idle expiry forward with one conditional UpdateItem.
+    // read pushes the idle expiry forward with one conditional UpdateItem. The time is moved back
+    // with its MAC, as only a holder of the token can (a MAC left as it was reads as absent).
     const refreshedAt = Date.now() - 30 * 60 * 1000;
+    const stored = (await getItem(store, itemId)) as unknown as SessionRecord;
     await store.documents.send(
       new UpdateCommand({
         TableName: store.tableName,
         Key: { id: itemId },
-        UpdateExpression: 'SET refreshedAt = :refreshedAt',
-        ExpressionAttributeValues: { ':refreshedAt': refreshedAt },
+        UpdateExpression: 'SET refreshedAt = :refreshedAt, mac = :mac',
+        ExpressionAttributeValues: {
+          ':refreshedAt': refreshedAt,
+          ':mac': bound({ ...stored, refreshedAt }, tokenOf(cookie)).mac,
+        },
       }),
     );
     proxy.reset();
@@ -355,10 +362,15 @@ describe('the key rotation bundle, run the way Lambda runs it', () => {
       ...['DescribeSecret', 'GetSecretValue', 'GetSecretValue', 'PutSecretValue'], // createSecret
       'DescribeSecret', // setSecret
       ...['DescribeSecret', 'GetSecretValue'], // testSecret
-      ...['DescribeSecret', 'UpdateSecretVersionStage'], // finishSecret
+      ...['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage'], // finishSecret: checks it first
     ]);
     const keySet = JSON.parse(secrets.current());
-    expect(keySet).toMatchObject({ version: 1, current: { key: generated }, previous: [] });
+    expect(keySet).toMatchObject({
+      version: 1,
+      current: { key: generated },
+      previous: [],
+      builtFrom: { version: 'v1' },
+    });
     expect(keySet.next.key).toMatch(/^[\w-]{64}$/);
   }, 120_000);
 });

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SESSION_ENVIRONMENT } from '@lambda-sessions/cdk';
+import { SESSION_ENVIRONMENT, ServerSessions } from '@lambda-sessions/cdk';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
-import { App, Stage } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
+  DEFAULT_METRICS_NAMESPACE,
   DEFAULT_ROUTE_FUNCTION,
   DEFAULT_ROUTE_KEY,
   ENVIRONMENT,
@@ -14,6 +15,7 @@ import {
   type FunctionName,
   ROUTES,
   routeKey,
+  SESSION_METRICS,
 } from '../../lambda/contract';
 import { DEFAULT_THROTTLE, SAM_LOCAL_VARIABLES, SessionsStack } from '../../lib/SessionsStack';
 
@@ -102,6 +104,15 @@ function rotationFunctionLogicalId(): string {
   );
   expect(ids).toHaveLength(1);
   return ids[0];
+}
+
+/** The rotation function's environment variables, in `from` (the template's resources). */
+function rotationVariables(from: Record<string, Resource>): Record<string, string> {
+  const [fn] = Object.entries(from).filter(
+    ([id, resource]) =>
+      resource.Type === 'AWS::Lambda::Function' && id.startsWith('SessionsKeyRotationFunction'),
+  );
+  return (fn[1].Properties.Environment as { Variables: Record<string, string> }).Variables;
 }
 
 function tableLogicalId(): string {
@@ -255,13 +266,27 @@ describe('SessionsStack', () => {
   });
 
   describe('key rotation', () => {
-    it('rotates the secret every 30 days with the rotation function', () => {
+    it('runs the rotation function every 4 hours; a new signing key takes over every 30 days', () => {
+      // Every 4 hours (Secrets Manager's shortest schedule, each run within the first hour of its
+      // window): a demoted key is retired at most 5 hours after its retire delay, not 30 days.
       template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
-      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      const [schedule] = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
+      expect(schedule.Properties).toEqual({
         SecretId: { Ref: secretLogicalId() },
         RotationLambdaARN: { 'Fn::GetAtt': [rotationFunctionLogicalId(), 'Arn'] },
-        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+        RotationRules: { ScheduleExpression: 'rate(4 hours)' },
       });
+      // How often a key takes over is the rotation function's to decide, on the key set's clock.
+      expect(rotationVariables(resources).SESSION_KEY_ROTATE_AFTER_SECONDS).toBe(String(30 * 24 * 3600));
+    });
+
+    it('refuses a keyRotationInterval under a day (a key waits that long before it signs) or over 1000 days', () => {
+      for (const interval of [Duration.hours(12), Duration.days(1001)]) {
+        const stack = new Stack(new App(), 'Bad');
+        expect(() => new ServerSessions(stack, 'Sessions', { keyRotationInterval: interval })).toThrow(
+          /^keyRotationInterval: expected from 1 to 1000 days, got /,
+        );
+      }
     });
 
     it('bundles the rotation entry like the handlers, told the handlers’ absolute timeout', () => {
@@ -276,6 +301,7 @@ describe('SessionsStack', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'ServerSessionsStack',
         SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(DEFAULT_ABSOLUTE_TIMEOUT_SECONDS),
+        SESSION_KEY_ROTATE_AFTER_SECONDS: String(30 * 24 * 3600),
       });
       expect(fn.Properties.TracingConfig).toBeUndefined();
     });
@@ -356,8 +382,8 @@ describe('SessionsStack', () => {
       TreatMissingData: 'notBreaching',
     };
 
-    it('has eleven: API 5xx, each function failing or throttled, the key rotation failing, table throttling', () => {
-      expect(alarms()).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1);
+    it('has twelve: API 5xx, each function failing or throttled, the key rotation failing, table throttling, a rejected value', () => {
+      expect(alarms()).toHaveLength(1 + 2 * FUNCTION_NAMES.length + 1 + 1 + 1);
       expect(FUNCTION_NAMES).toHaveLength(4);
       for (const alarm of alarms()) expect(alarm.Properties).toMatchObject(common);
     });
@@ -393,6 +419,37 @@ describe('SessionsStack', () => {
         Statistic: 'Sum',
         Threshold: 1,
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(name) } }],
+      });
+    });
+
+    it('alarms on any stored session value failing its seal: someone may be writing to the table', () => {
+      // Prepare: what the functions are told to write (lambda/app/metrics.ts)
+      const topic = { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] };
+      const environment = (
+        resources[functionLogicalId('index')].Properties.Environment as { Variables: Record<string, string> }
+      ).Variables;
+
+      // Assess
+      const rejected = alarms().filter(
+        (alarm) => alarm.Properties.MetricName === SESSION_METRICS.valueRejected,
+      );
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0].Properties).toMatchObject({
+        Namespace: DEFAULT_METRICS_NAMESPACE,
+        MetricName: 'SessionValueRejected',
+        Dimensions: [{ Name: 'service', Value: 'ServerSessionsStack' }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+        OKActions: [topic],
+      });
+      expect(environment).toMatchObject({
+        [ENVIRONMENT.metricsNamespace]: DEFAULT_METRICS_NAMESPACE,
+        [ENVIRONMENT.serviceName]: 'ServerSessionsStack',
       });
     });
 
@@ -619,10 +676,14 @@ describe('SessionsStack', () => {
       overridden.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
     });
 
-    it('keyRotationDays replaces the 30-day rotation schedule', () => {
+    it('keyRotationDays sets how often a new signing key takes over; the rotation still runs every 4 hours', () => {
       overridden.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-        RotationRules: { ScheduleExpression: 'rate(7 days)' },
+        RotationRules: { ScheduleExpression: 'rate(4 hours)' },
       });
+      const overriddenResources = overridden.toJSON().Resources as Record<string, Resource>;
+      expect(rotationVariables(overriddenResources).SESSION_KEY_ROTATE_AFTER_SECONDS).toBe(
+        String(7 * 24 * 3600),
+      );
     });
 
     it('throttleBurst and throttleRate replace the default throttling', () => {
@@ -641,7 +702,7 @@ describe('SessionsStack', () => {
       for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
         expect(overriddenResources[functionLogicalId(name)].Properties.ReservedConcurrentExecutions).toBe(20);
       }
-      // The rotation function runs once a month: nothing to reserve.
+      // The rotation function runs every 4 hours, one step at a time: nothing to reserve.
       expect(
         overriddenResources[rotationFunctionLogicalId()].Properties.ReservedConcurrentExecutions,
       ).toBeUndefined();
@@ -662,6 +723,7 @@ describe('SessionsStack', () => {
       ['throttleRate', 0],
       ['disposable', 'yes'],
       ['keyRotationDays', 'monthly'],
+      ['keyRotationDays', 1001],
       ['samLocal', 1],
       ['reservedConcurrency', '1.5'],
       ['reservedConcurrency', 0],

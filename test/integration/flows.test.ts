@@ -210,7 +210,8 @@ describe('the stored item', () => {
     expect(everything).not.toContain(cookieValue(cookie));
 
     // In the clear: the key, the times, the TTL, and the owner with its device label and public
-    // id (for listing per user); the data is a map of binary sealed values under keyed-hash names.
+    // id (for listing per user), bound to the token by the MAC; the data is a map of binary sealed
+    // values under keyed-hash names.
     // Neither the name nor the value is readable.
     const raw = await getRawItem(db, expectedId);
     expect(Object.keys(raw ?? {}).sort()).toEqual([
@@ -219,6 +220,7 @@ describe('the stored item', () => {
       'device',
       'expiresAt',
       'id',
+      'mac',
       'owner',
       'publicId',
       'refreshedAt',

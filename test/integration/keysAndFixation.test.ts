@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { boundedClientConfig } from '../../lambda/session/src/clientConfig';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
-import { rotateSigningKeys } from '../../lambda/session/src/keys/rotateSigningKeys';
+import { parseSigningKeys } from '../../lambda/session/src/keys/keyProvider';
+import { KeyRotationError, rotateSigningKeys } from '../../lambda/session/src/keys/rotateSigningKeys';
 import { keyRotationDelays, parseSigningKeySet } from '../../lambda/session/src/keys/signingKeySet';
 import { type SealedValues, SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { newToken } from '../../lambda/session/src/tokens';
@@ -234,10 +240,11 @@ describe('a managed rotation across containers, one a phase behind', () => {
       for (let minute = 0; minute < PHASE_MINUTES; minute += STEP_MINUTES) {
         if (minute === 30) {
           // Someone rotates by hand mid-phase (aws secretsmanager rotate-secret): too early to
-          // promote anything, so the value stays what it was.
-          const before = secrets.current();
+          // promote anything, so the keys stay what they were (only builtFrom changes).
+          const { builtFrom: _before, ...before } = parseSigningKeySet(secrets.current());
           await rotate();
-          expect(secrets.current()).toBe(before);
+          const { builtFrom: _after, ...after } = parseSigningKeySet(secrets.current());
+          expect(after).toEqual(before);
           ahead = containerWith(secrets.current());
         }
         const live = browsers.filter((browser) => clock.now() - browser.loggedInAt < ABSOLUTE_SECONDS * 1000);
@@ -267,6 +274,207 @@ describe('a managed rotation across containers, one a phase behind', () => {
     expect(signingKeys[0]).toBe(generatedKey);
     expect(new Set(signingKeys).size).toBe(5);
     expect(JSON.stringify(parseSigningKeySet(secrets.current()))).not.toContain(generatedKey);
+  }, 60_000);
+});
+
+// Security review, issue #20, finding 1: a rotation left unfinished was finished later over a key
+// put by hand. The story end to end, against the Secrets Manager stand-in, which reattempts an
+// unfinished rotation as Secrets Manager does.
+describe('a rotation that failed part-way, then a key put by hand', () => {
+  const MINUTE_MS = 60_000;
+  const HOUR_MS = 60 * MINUTE_MS;
+  const ABSOLUTE_SECONDS = 7200;
+  const HAND_KEY = 'put-by-hand-after-the-leak-0123456789'.padEnd(64, 'h');
+  let secrets: FakeSecretsManager;
+  let client: SecretsManagerClient;
+
+  beforeEach(async () => {
+    secrets = await startFakeSecretsManager('generated0key0of0sixty0four0letters0'.padEnd(64, '5'));
+    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await secrets.close();
+  });
+
+  const settings = {
+    ...keyRotationDelays({ absoluteTimeoutSeconds: ABSOLUTE_SECONDS, promoteAfterSeconds: 3900 }),
+    now: clock.now,
+  };
+
+  /** A rotation; `failing` is a step whose every attempt is throttled, so the rotation stops there. */
+  function rotate(failing?: string) {
+    return secrets.rotate(async (event) => {
+      if (event.Step === failing)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return rotateSigningKeys(client, event, settings);
+    });
+  }
+
+  function containerWith(secret: string) {
+    return createTestApp({
+      endpoint: proxy.endpoint,
+      secret,
+      idleSeconds: 3600,
+      absoluteSeconds: ABSOLUTE_SECONDS,
+      now: clock.now,
+    });
+  }
+
+  /** Day 1 and 2: the first rotation, then one whose finishSecret fails; then the leak and the key put by hand. */
+  async function failedRotationThenHandPut() {
+    await rotate();
+    const leaked = parseSigningKeySet(secrets.current()).current.key;
+    clock.advance(70 * MINUTE_MS);
+    // The second rotation would promote the distributed key. It fails at finishSecret: its key
+    // set, built from today's keys, stays pending.
+    await expect(rotate('finishSecret')).rejects.toThrow('Rate exceeded');
+    const pending = Object.entries(secrets.stages()).filter(([, stages]) => stages.includes('AWSPENDING'));
+    expect(pending).toHaveLength(1);
+    expect(pending[0][1]).not.toContain('AWSCURRENT');
+    return { leaked, pendingVersion: pending[0][0] };
+  }
+
+  /** What `aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>` sends. */
+  const putByHand = (key: string) =>
+    client.send(new PutSecretValueCommand({ SecretId: secrets.arn, SecretString: key }));
+
+  test('the next rotation does not bring back the leaked key, nor log out those who logged in since', async () => {
+    // Prepare: the signing key leaks; the operator replaces it at once, by hand.
+    const { leaked } = await failedRotationThenHandPut();
+    await putByHand(HAND_KEY);
+    const container = containerWith(secrets.current());
+    const cookie = cookieFrom(await container.login(loginEvent('after-the-leak')));
+    clock.advance(HOUR_MS / 2);
+
+    // Act: the next rotation. Secrets Manager reattempts the unfinished one.
+    const reattempt = await rotate().catch((error: unknown) => error);
+
+    // Assess: the key put by hand still signs; the leaked key does not verify; nobody is logged out.
+    const keys = parseSigningKeys(secrets.current());
+    expect(keys).not.toContain(leaked);
+    expect(keys[0]).toBe(HAND_KEY);
+    expect(
+      shownUsername(await containerWith(secrets.current()).index(httpEvent({ cookies: [cookie] }))),
+    ).toBe('after-the-leak');
+    // The reattempt was refused, and left nothing pending.
+    expect(reattempt).toBeInstanceOf(KeyRotationError);
+    expect(Object.values(secrets.stages()).filter((stages) => stages.includes('AWSPENDING'))).toEqual([]);
+
+    // Act: the rotation after that starts afresh, from the key put by hand.
+    await rotate();
+
+    // Assess
+    const rotated = parseSigningKeySet(secrets.current());
+    expect(rotated.current.key).toBe(HAND_KEY);
+    expect(rotated.next).toBeDefined();
+    expect(parseSigningKeys(secrets.current())).not.toContain(leaked);
+    expect(
+      shownUsername(await containerWith(secrets.current()).index(httpEvent({ cookies: [cookie] }))),
+    ).toBe('after-the-leak');
+  });
+
+  test('as operations.md says: clear AWSPENDING, then put the key; the next rotation builds on it', async () => {
+    // Prepare
+    const { leaked, pendingVersion } = await failedRotationThenHandPut();
+
+    // Act: aws secretsmanager describe-secret --secret-id <arn> --query VersionIdsToStages
+    const { VersionIdsToStages: stages = {} } = await client.send(
+      new DescribeSecretCommand({ SecretId: secrets.arn }),
+    );
+    const [unfinished] = Object.keys(stages).filter(
+      (version) => stages[version].includes('AWSPENDING') && !stages[version].includes('AWSCURRENT'),
+    );
+    expect(unfinished).toBe(pendingVersion);
+    // aws secretsmanager update-secret-version-stage --secret-id <arn> --version-stage AWSPENDING --remove-from-version-id <id>
+    await client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secrets.arn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: unfinished,
+      }),
+    );
+    await putByHand(HAND_KEY);
+    clock.advance(HOUR_MS);
+    await rotate();
+
+    // Assess: a clean rotation, from the key put by hand.
+    expect(parseSigningKeySet(secrets.current()).current.key).toBe(HAND_KEY);
+    expect(parseSigningKeys(secrets.current())).not.toContain(leaked);
+  });
+});
+
+// Security review, issue #20, finding 4: a demoted key verified until the next rotation, 30 days
+// later. Now the rotation runs every 4 hours and a new key takes over every `rotateAfterSeconds`.
+describe('the rotation every 4 hours, a new signing key every 2 days', () => {
+  const HOUR_MS = 3_600_000;
+  const ROTATE_AFTER_SECONDS = 2 * 24 * 3600;
+  let secrets: FakeSecretsManager;
+  let client: SecretsManagerClient;
+
+  beforeAll(async () => {
+    secrets = await startFakeSecretsManager('generated0key0of0sixty0four0letters1'.padEnd(64, '3'));
+    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await secrets.close();
+  });
+
+  test('a demoted key verifies until every cookie it signed has expired, and stops at the next run after', async () => {
+    // Prepare: the handlers' defaults (12-hour sessions, keys re-read every 5 minutes).
+    const delays = keyRotationDelays({ absoluteTimeoutSeconds: 43200 });
+    const settings = { ...delays, rotateAfterSeconds: ROTATE_AFTER_SECONDS, now: clock.now };
+    const retireMs = delays.retireAfterSeconds * 1000;
+    const start = clock.now();
+    const container = () =>
+      createTestApp({
+        endpoint: proxy.endpoint,
+        secret: secrets.current(),
+        idleSeconds: 43200,
+        absoluteSeconds: 43200,
+        now: clock.now,
+      });
+    const demotions: { key: string; at: number; goneAt?: number }[] = [];
+    const visits: { user: string; cookie: string; at: number }[] = [];
+
+    // Act: a rotation every 4 hours for 5 days. Before each takeover a user logs in, and comes
+    // back just before the session's absolute timeout: the oldest cookie the demoted key signed.
+    for (let run = 0; run * 4 * HOUR_MS < 5 * 24 * HOUR_MS; run++) {
+      for (const visit of visits.filter((due) => due.at < start + run * 4 * HOUR_MS)) {
+        clock.value = visit.at;
+        const page = await container().index(httpEvent({ cookies: [visit.cookie] }));
+        // Assess: still logged in.
+        expect([visit.user, shownUsername(page)]).toEqual([visit.user, visit.user]);
+        visits.splice(visits.indexOf(visit), 1);
+      }
+      clock.value = start + run * 4 * HOUR_MS;
+      const signing = parseSigningKeys(secrets.current())[0];
+      await secrets.rotate((event) => rotateSigningKeys(client, event, settings));
+      const keys = parseSigningKeys(secrets.current());
+      if (keys[0] !== signing) demotions.push({ key: signing, at: clock.now() });
+      for (const demotion of demotions.filter((demoted) => demoted.goneAt === undefined)) {
+        if (!keys.includes(demotion.key)) demotion.goneAt = clock.now();
+      }
+      const since = Date.parse(parseSigningKeySet(secrets.current()).current.since ?? '');
+      if (since + ROTATE_AFTER_SECONDS * 1000 <= clock.now() + 4 * HOUR_MS) {
+        const user = `before-takeover-${demotions.length + 1}`;
+        const cookie = cookieFrom(await container().login(loginEvent(user)));
+        visits.push({ user, cookie, at: clock.now() + 43200 * 1000 - 60_000 });
+      }
+    }
+
+    // Assess: two takeovers; each demoted key went at the first run past its retire delay, and
+    // every user who came back found their session.
+    expect(demotions).toHaveLength(2);
+    expect(visits).toEqual([]);
+    for (const demotion of demotions) {
+      const verifiesFor = (demotion.goneAt ?? Number.POSITIVE_INFINITY) - demotion.at;
+      expect(verifiesFor).toBeGreaterThanOrEqual(retireMs);
+      expect(verifiesFor).toBeLessThanOrEqual(retireMs + 4 * HOUR_MS);
+    }
   }, 60_000);
 });
 

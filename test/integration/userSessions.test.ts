@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
@@ -266,5 +266,95 @@ describe('no resurrection: a revoke racing a refresh or a save', () => {
       expect(await loggedInAs(cookie)).toBeUndefined();
     }
     expect(proxy.count('UpdateItem')).toBeGreaterThan(0);
+  });
+});
+
+describe('revoking all while sessions are refreshed and the store is slow', () => {
+  /** Holds each of the next `times` requests for `operation` at the proxy for `delayMs`: a slow store. */
+  function slowDown(operation: string, delayMs: number, times: number): { restore(): void } {
+    const gates = Array.from({ length: times }, () => proxy.hold(operation));
+    for (const gate of gates) void gate.arrived.then(() => setTimeout(gate.release, delayMs));
+    return {
+      restore() {
+        for (const gate of gates) gate.release();
+      },
+    };
+  }
+
+  it('a session refreshed while revokeAll pages is revoked in that same pass', async () => {
+    // Prepare: 250 sessions of one owner, three index pages, 10 ms apart. Number 120, in the
+    // middle (so on the first page in neither order), is a real login; the others are written
+    // straight into the table, as a login would index them.
+    const owner = user('busy');
+    const moving = await login(owner);
+    const at = clock.now();
+    const others = Array.from({ length: 250 }, (_, n) => n)
+      .filter((n) => n !== 120)
+      .map((n) => ({
+        id: `${owner}-item-${n}`,
+        owner,
+        publicId: `${String(n).padStart(3, '0')}${'A'.repeat(19)}`,
+        device: 'Firefox on Linux',
+        createdAt: at + (n - 120) * 10,
+        refreshedAt: at + (n - 120) * 10,
+        validUntil: at + (n - 120) * 10 + IDLE_SECONDS * 1000,
+      }));
+    for (let next = 0; next < others.length; next += 25) {
+      await db.documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [TABLE]: others.slice(next, next + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    }
+    // Its sliding refresh due (a quarter of the idle timeout), and newer than every other session.
+    clock.advance(1300);
+
+    // Act: the index Queries are held one by one; once the first page is answered, session 120
+    // is refreshed (it moves to the newest end of the index), then the paging goes on.
+    const first = proxy.hold('Query');
+    const revoking = users.revokeAll(owner);
+    await first.arrived;
+    const second = proxy.hold('Query');
+    first.release();
+    await second.arrived;
+    expect(await loggedInAs(moving)).toBe(owner);
+    expect((await getItem(db, itemIdOf(moving)))?.refreshedAt).toBe(clock.now());
+    const third = proxy.hold('Query');
+    second.release();
+    await third.arrived;
+    const secondPass = proxy.hold('Query');
+    third.release();
+    await secondPass.arrived;
+
+    // Assess: the first pass is over and the refreshed session is already gone.
+    expect(await getItem(db, itemIdOf(moving))).toBeUndefined();
+    secondPass.release();
+    expect(await revoking).toBe(250);
+    expect(await loggedInAs(moving)).toBeUndefined();
+    expect(await users.list(owner)).toEqual({ sessions: [], more: false });
+  });
+
+  it('with a budget and a slow store: stops at the budget, says it did not finish; a later call finishes', async () => {
+    // Prepare: 40 sessions; every DeleteItem takes 100 ms (ten at a time).
+    const owner = user('slow');
+    for (let n = 0; n < 40; n++) await login(owner);
+    const slow = slowDown('DeleteItem', 100, 40);
+
+    // Act
+    const started = performance.now();
+    const partial = await users.revokeAllWithin(owner, { budgetMs: 250 });
+    const took = performance.now() - started;
+    slow.restore();
+
+    // Assess: batches start at about 0, 100 and 200 ms; none at 300, past the budget.
+    expect(partial.complete).toBe(false);
+    expect(partial.revoked).toBeGreaterThan(0);
+    expect(partial.revoked).toBeLessThan(40);
+    expect(took).toBeLessThan(1000);
+    const rest = await users.revokeAllWithin(owner, { budgetMs: 10_000 });
+    expect(rest).toEqual({ revoked: 40 - partial.revoked, complete: true });
+    expect(await users.list(owner)).toEqual({ sessions: [], more: false });
   });
 });

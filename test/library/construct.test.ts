@@ -156,7 +156,7 @@ describe('a CDK app with the packed construct', () => {
     expect(resources[schedule].Properties).toEqual({
       SecretId: { Ref: secret },
       RotationLambdaARN: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotationRules: { ScheduleExpression: 'rate(4 hours)' },
     });
   });
 

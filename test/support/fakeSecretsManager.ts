@@ -19,9 +19,15 @@ export interface FakeSecretsManager {
   current(): string;
   /** The operations called, in order (`GetSecretValue`, `PutSecretValue`, …). */
   operations: string[];
+  /** Each version that holds a staging label, and its labels, as `DescribeSecret` lists them. */
+  stages(): Record<string, string[]>;
   /**
    * A rotation as Secrets Manager runs one: a new version labelled AWSPENDING, without a value,
-   * then the four steps in order through `invoke` (the rotation function). Returns the token.
+   * then the four steps in order through `invoke` (the rotation function), stopping at the first
+   * that throws (the error is thrown). A rotation left unfinished (AWSPENDING on a version that
+   * is not AWSCURRENT) is reattempted instead, with that version as the token, as Secrets
+   * Manager does ("A previous rotation isn't complete. That rotation will be reattempted.").
+   * Returns the token.
    */
   rotate(invoke: (event: RotationStepEvent) => Promise<unknown>): Promise<string>;
   close(): Promise<void>;
@@ -64,6 +70,14 @@ export async function startFakeSecretsManager(secret: string): Promise<FakeSecre
       label(leaving, 'AWSPREVIOUS');
   };
 
+  /** The versions that hold a label (a version without one is deprecated: no longer listed). */
+  const labelled = (): Record<string, string[]> =>
+    Object.fromEntries(
+      [...versions]
+        .filter(([, version]) => version.stages.size > 0)
+        .map(([id, version]) => [id, [...version.stages]]),
+    );
+
   const actions: Record<string, (input: Record<string, string | string[] | undefined>) => object> = {
     GetSecretValue: ({ VersionId, VersionStage }) => {
       const stage = VersionStage as string | undefined;
@@ -94,11 +108,7 @@ export async function startFakeSecretsManager(secret: string): Promise<FakeSecre
       ARN,
       Name: 'session-keys',
       RotationEnabled: true,
-      VersionIdsToStages: Object.fromEntries(
-        [...versions]
-          .filter(([, version]) => version.stages.size > 0)
-          .map(([id, version]) => [id, [...version.stages]]),
-      ),
+      VersionIdsToStages: labelled(),
     }),
     PutSecretValue: ({ ClientRequestToken, SecretString, VersionStages }) => {
       const id = ClientRequestToken as string;
@@ -117,6 +127,17 @@ export async function startFakeSecretsManager(secret: string): Promise<FakeSecre
     },
     UpdateSecretVersionStage: ({ VersionStage, MoveToVersionId, RemoveFromVersionId }) => {
       const [holder] = versionWith(VersionStage as string) ?? [];
+      if (MoveToVersionId === undefined) {
+        // Only RemoveFromVersionId: the label comes off that version, which must hold it.
+        if (RemoveFromVersionId === undefined || holder !== RemoveFromVersionId) {
+          throw new ServiceError(
+            'InvalidParameterException',
+            `${VersionStage} is not on ${RemoveFromVersionId ?? 'any version named'}`,
+          );
+        }
+        versions.get(holder)?.stages.delete(VersionStage as string);
+        return { ARN, Name: 'session-keys' };
+      }
       if (holder !== undefined && holder !== MoveToVersionId && holder !== RemoveFromVersionId) {
         throw new ServiceError(
           'InvalidParameterException',
@@ -163,10 +184,15 @@ export async function startFakeSecretsManager(secret: string): Promise<FakeSecre
     arn: ARN,
     operations,
     current: () => versionWith('AWSCURRENT')?.[1].value ?? '',
+    stages: labelled,
     async rotate(invoke) {
-      const token = randomUUID();
-      versions.set(token, { value: undefined, stages: new Set() });
-      label(token, 'AWSPENDING');
+      const [unfinished, pending] = versionWith('AWSPENDING') ?? [];
+      const resumed = unfinished !== undefined && !pending?.stages.has('AWSCURRENT');
+      const token = resumed ? unfinished : randomUUID();
+      if (!resumed) {
+        versions.set(token, { value: undefined, stages: new Set() });
+        label(token, 'AWSPENDING');
+      }
       for (const Step of STEPS) await invoke({ Step, SecretId: ARN, ClientRequestToken: token });
       return token;
     },

@@ -19,6 +19,7 @@ import { type SessionRecord, SessionStore } from '../../lambda/session/src/store
 import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { T0, TestClock } from './clock';
 import { testKey } from './keys';
+import { bound } from './sealed';
 import { TABLE } from './table';
 
 // Helpers for the unit tests, which run the library and the handlers on a mocked document client
@@ -72,29 +73,45 @@ export function makeManager(
   });
 }
 
-/** A stored item for `token` as the store would have written it at `createdAt`, its data sealed. */
+/** The clear fields a login records: see `storedItem`. */
+export interface StoredOwnership {
+  owner: string;
+  device: string;
+  publicId: string;
+}
+
+/**
+ * A stored item for `token` as the store would have written it at `createdAt` (and refreshed at
+ * `refreshedAt`), its data sealed and its clear fields bound by their MAC; with `ownership`, the
+ * owner, device label and public id a login records.
+ */
 export function storedItem(
   token: string,
   data: Record<string, unknown>,
   createdAt = T0,
   refreshedAt = createdAt,
+  ownership?: StoredOwnership,
 ): SessionRecord {
   const absoluteExpiresAt = createdAt + ABSOLUTE_MS;
   const validUntil = Math.min(refreshedAt + IDLE_MS, absoluteExpiresAt);
-  return {
-    id: sha256Base64Url(token),
-    sealed: new SessionSeal(token).sealAll(data),
-    createdAt,
-    refreshedAt,
-    absoluteExpiresAt,
-    validUntil,
-    expiresAt: Math.floor(validUntil / 1000),
-  };
+  return bound(
+    {
+      id: sha256Base64Url(token),
+      sealed: new SessionSeal(token).sealAll(data),
+      createdAt,
+      refreshedAt,
+      absoluteExpiresAt,
+      validUntil,
+      expiresAt: Math.floor(validUntil / 1000),
+      ...ownership,
+    },
+    token,
+  );
 }
 
 /** `storedItem` of a logged-in user's session as a login writes it: `{ username: owner }`, with its owner, device and public id. */
 export function ownedItem(token: string, owner: string, publicId: string, device = 'Firefox on Linux') {
-  return { ...storedItem(token, { username: owner }), owner, device, publicId };
+  return storedItem(token, { username: owner }, T0, T0, { owner, device, publicId });
 }
 
 /** Resets the mocked document client; every command then answers `{}` (no item, no error) until a test says otherwise. */

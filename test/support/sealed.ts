@@ -1,4 +1,14 @@
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { type ClearFields, SessionSeal } from '../../lambda/session/src/SessionSeal';
+
+/**
+ * `item` with the MAC of its clear fields computed for `token`, as the library writes it: for a
+ * test that forges an item, or changes one as the library would (a time moved back), and must
+ * still have it read. A field the test changes after this call breaks the MAC, as a writer's would.
+ * @example bound({ ...item, refreshedAt: item.refreshedAt - 1800_000 }, tokenOf(cookie))
+ */
+export function bound<Item extends ClearFields>(item: Item, token: string): Item & { mac: string } {
+  return { ...item, mac: new SessionSeal(token).fieldsMac(item) };
+}
 
 /**
  * The data an item read from the table holds, opened with the session's token as the library

@@ -22,6 +22,7 @@ import {
   type SessionState,
 } from '../../lambda/session/src/sessionState';
 import { newToken } from '../../lambda/session/src/tokens';
+import { T0 } from '../support/clock';
 import { testKey } from '../support/keys';
 import {
   CURRENT_KEY,
@@ -230,13 +231,14 @@ describe('SessionManager', () => {
         TableName: TABLE,
         Key: { id: sha256Base64Url(token) },
         UpdateExpression:
-          'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+          'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
         ConditionExpression: 'attribute_exists(#id) AND #validUntil > :now',
         ExpressionAttributeNames: {
           '#id': 'id',
           '#refreshedAt': 'refreshedAt',
           '#validUntil': 'validUntil',
           '#ttl': 'expiresAt',
+          '#mac': 'mac',
           '#sealed': 'sealed',
           '#k0': seal.nameTag('theme'),
         },
@@ -244,6 +246,7 @@ describe('SessionManager', () => {
           ':now': clock.value,
           ':validUntil': clock.value + IDLE_MS,
           ':ttl': Math.floor((clock.value + IDLE_MS) / 1000),
+          ':mac': expect.any(String),
           ':k0': expect.any(Uint8Array),
         },
       });
@@ -271,10 +274,11 @@ describe('SessionManager', () => {
       // Assess
       const input = onlyInput(UpdateCommand);
       expect(input.UpdateExpression).toBe(
-        'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k0',
+        'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #sealed.#k0',
       );
       expect(input.ExpressionAttributeNames).toMatchObject({ '#k0': new SessionSeal(token).nameTag('cart') });
       expect(Object.keys(input.ExpressionAttributeValues ?? {}).sort()).toEqual([
+        ':mac',
         ':now',
         ':ttl',
         ':validUntil',
@@ -300,7 +304,7 @@ describe('SessionManager', () => {
       // Assess
       const input = onlyInput(UpdateCommand);
       expect(input.UpdateExpression).toBe(
-        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k1',
+        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #sealed.#k1',
       );
       expect(input.ExpressionAttributeNames).toMatchObject({
         '#k0': seal.nameTag('username'),
@@ -327,7 +331,7 @@ describe('SessionManager', () => {
       // Assess
       const input = onlyInput(UpdateCommand);
       expect(input.UpdateExpression).toBe(
-        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
       );
       expect(input.ConditionExpression).toBe('attribute_exists(#id) AND #validUntil > :now');
       expect(opened(token, input.ExpressionAttributeValues?.[':sealed'])).toEqual({ theme: 'dark' });
@@ -349,7 +353,7 @@ describe('SessionManager', () => {
       // Assess
       const input = onlyInput(UpdateCommand);
       expect(input.UpdateExpression).toBe(
-        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+        'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
       );
       expect(input.ExpressionAttributeValues).toMatchObject({
         ':now': clock.value,
@@ -373,7 +377,7 @@ describe('SessionManager', () => {
       // Assess
       const input = onlyInput(UpdateCommand);
       expect(input.UpdateExpression).toBe(
-        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+        'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
       );
       const data = opened(token, input.ExpressionAttributeValues?.[':sealed']);
       expect(Object.keys(data)).toHaveLength(102);
@@ -402,6 +406,35 @@ describe('SessionManager', () => {
       expectNoWrites();
     });
 
+    it('an item whose clear fields fail their MAC (relabelled) reads as absent: counted, nothing written', async () => {
+      // Prepare: mallory's own item, relabelled in the table as alice's; a refresh would be due
+      const token = newToken();
+      const item = storedItem(token, { username: 'mallory' }, T0, T0, {
+        owner: 'mallory',
+        device: 'Firefox on Linux',
+        publicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      });
+      ddb.on(GetCommand).resolves({ Item: { ...item, owner: 'alice' } });
+      const events: SessionCommitEvent[] = [];
+      const sessions = makeManager(clock, { onCommit: (event) => events.push(event) });
+      const req = request([current.sign(token)]);
+      clock.advance(IDLE_MS / 2);
+
+      // Act
+      const session = await sessions.load(req);
+      await sessions.commit(session, req);
+
+      // Assess
+      expect([session.outcome, session.owner, session.publicId, session.keys()]).toEqual([
+        'absent',
+        undefined,
+        undefined,
+        [],
+      ]);
+      expect(events).toEqual([expect.objectContaining({ outcome: 'absent', writes: [], rejectedValues: 1 })]);
+      expectNoWrites();
+    });
+
     it('an item written before sealing (plain data) reads as absent, and nothing is written to it', async () => {
       // Prepare
       const token = newToken();
@@ -423,13 +456,14 @@ describe('SessionManager', () => {
     });
 
     it.each([
-      ['absent', {}],
-      ['expired', { Item: storedItem('whatever', { username: 'admin' }, 0) }],
+      ['absent', () => ({})],
+      ['expired', (token: string) => ({ Item: storedItem(token, { username: 'admin' }, 0) })],
     ])('a cookie whose session is %s gives an empty session and no write', async (outcome, output) => {
       // Prepare
-      ddb.on(GetCommand).resolves(output);
+      const token = newToken();
+      ddb.on(GetCommand).resolves(output(token));
       const sessions = makeManager(clock);
-      const req = request([current.sign(newToken())]);
+      const req = request([current.sign(token)]);
 
       // Act
       const session = await sessions.load(req);
@@ -683,6 +717,69 @@ describe('SessionManager', () => {
     });
   });
 
+  describe('regenerate() without options (security review, finding 3)', () => {
+    it('on a loaded owned session keeps its owner and device label, with a new public id', async () => {
+      // Prepare
+      const oldToken = newToken();
+      const publicId = 'AAAAAAAAAAAAAAAAAAAAAA';
+      ddb.on(GetCommand).resolves({
+        Item: storedItem(oldToken, { username: 'alice' }, T0, T0, {
+          owner: 'alice',
+          device: 'Safari on iOS',
+          publicId,
+        }),
+      });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(oldToken)]);
+      const session = await sessions.load(req);
+
+      // Act
+      session.regenerate();
+      const cookies = await sessions.commit(session, req);
+
+      // Assess: still in alice's listing, so her "log out everywhere" ends it
+      const { Item } = onlyInput(PutCommand);
+      expect(Item).toMatchObject({
+        id: sha256Base64Url(tokenIn(cookies[0])),
+        owner: 'alice',
+        device: 'Safari on iOS',
+      });
+      expect(Item?.publicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Item?.publicId).not.toBe(publicId);
+      expect(opened(tokenIn(cookies[0]), Item?.sealed)).toEqual({ username: 'alice' });
+    });
+
+    it('with options on a loaded owned session, records the owner and device the call gives', async () => {
+      const token = newToken();
+      ddb.on(GetCommand).resolves({
+        Item: storedItem(token, {}, T0, T0, {
+          owner: 'alice',
+          device: 'Safari on iOS',
+          publicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        }),
+      });
+      const sessions = makeManager(clock);
+      const req = request([current.sign(token)]);
+      const session = await sessions.load(req);
+
+      session.regenerate({ owner: 'bob' });
+      await sessions.commit(session, req);
+
+      expect(onlyInput(PutCommand).Item).toMatchObject({ owner: 'bob', device: 'Unknown device' });
+    });
+
+    it('on an attached session keeps no owner: nothing was read, so the new session is anonymous', async () => {
+      const sessions = makeManager(clock);
+      const req = request([current.sign(newToken())]);
+      const session = await sessions.attach(req);
+
+      session.regenerate();
+      await sessions.commit(session, req);
+
+      expect(onlyInput(PutCommand).Item).not.toHaveProperty('owner');
+    });
+  });
+
   describe('logout-style commit (attach + destroy)', () => {
     it('deletes the hashed id without reading and clears the cookie', async () => {
       // Prepare
@@ -855,6 +952,7 @@ describe('Session', () => {
       absoluteExpiresAt: 1,
       validUntil: 1,
       expiresAt: 0,
+      mac: 'mac',
     };
     markLoaded(state, undefined, { status: 'found', record, data, rejectedValues: 0 });
     return sessionOver(state);
@@ -1255,7 +1353,16 @@ describe('sessions with an owner', () => {
   it('regenerate() without an owner writes no owner, device or public id: the index is not written', async () => {
     const { put } = await loginAs();
     expect(Object.keys(put.Item ?? {}).sort()).toEqual(
-      ['absoluteExpiresAt', 'createdAt', 'expiresAt', 'id', 'refreshedAt', 'sealed', 'validUntil'].sort(),
+      [
+        'absoluteExpiresAt',
+        'createdAt',
+        'expiresAt',
+        'id',
+        'mac',
+        'refreshedAt',
+        'sealed',
+        'validUntil',
+      ].sort(),
     );
   });
 
@@ -1277,9 +1384,9 @@ describe('sessions with an owner', () => {
     const owned = newToken();
     const anonymous = newToken();
     const publicId = 'AAAAAAAAAAAAAAAAAAAAAA';
-    ddb
-      .on(GetCommand, { Key: { id: sha256Base64Url(owned) } })
-      .resolves({ Item: { ...storedItem(owned, {}), owner: 'alice', device: 'Unknown device', publicId } });
+    ddb.on(GetCommand, { Key: { id: sha256Base64Url(owned) } }).resolves({
+      Item: storedItem(owned, {}, T0, T0, { owner: 'alice', device: 'Unknown device', publicId }),
+    });
     ddb
       .on(GetCommand, { Key: { id: sha256Base64Url(anonymous) } })
       .resolves({ Item: storedItem(anonymous, {}) });

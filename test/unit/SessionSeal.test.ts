@@ -1,5 +1,11 @@
-import { hkdfSync } from 'node:crypto';
-import { hkdfExpand, hkdfExtract, SEALED_FORMAT, SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { createHmac, hkdfSync } from 'node:crypto';
+import {
+  type ClearFields,
+  hkdfExpand,
+  hkdfExtract,
+  SEALED_FORMAT,
+  SessionSeal,
+} from '../../lambda/session/src/SessionSeal';
 import { newToken } from '../../lambda/session/src/tokens';
 import { sha256Base64Url } from '../support/mockedStore';
 
@@ -15,7 +21,11 @@ function flipped(sealed: Uint8Array, index: number): Uint8Array {
 
 describe('SessionSeal', () => {
   it('derives its keys with HKDF-SHA256 (RFC 5869) from the token alone, as crypto.hkdfSync does', () => {
-    for (const info of ['server-sessions sealed value key v1', 'server-sessions name tag key v1']) {
+    for (const info of [
+      'server-sessions sealed value key v1',
+      'server-sessions name tag key v1',
+      'server-sessions clear fields key v1',
+    ]) {
       expect(hkdfExpand(hkdfExtract(token), info)).toEqual(
         Buffer.from(hkdfSync('sha256', token, Buffer.alloc(0), info, 32)),
       );
@@ -138,6 +148,81 @@ describe('SessionSeal', () => {
     // Assess
     expect({ ...data }).toEqual({ username: 'admin', cart: ['book'] });
     expect(rejected).toBe(2);
+  });
+
+  describe('the MAC of the clear fields', () => {
+    const T = 1_768_478_400_123;
+    const fields: ClearFields = {
+      createdAt: T,
+      refreshedAt: T + 900_000,
+      absoluteExpiresAt: T + 43_200_000,
+      validUntil: T + 4_500_000,
+      owner: 'alice',
+      device: 'Firefox on Linux',
+      publicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    };
+    const mac = seal.fieldsMac(fields);
+
+    it('is HMAC-SHA256, keyed by HKDF from the token (its own label), of the JSON of the format, the item key and the fields', () => {
+      // Computed here independently of the code: crypto.hkdfSync, and the documented text.
+      const key = Buffer.from(
+        hkdfSync('sha256', token, Buffer.alloc(0), 'server-sessions clear fields key v1', 32),
+      );
+      const text = `[1,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},"alice","Firefox on Linux","AAAAAAAAAAAAAAAAAAAAAA"]`;
+      expect(mac).toBe(createHmac('sha256', key).update(text, 'utf8').digest('base64url'));
+      expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const anonymous = { ...fields, owner: undefined, device: undefined, publicId: undefined };
+      expect(seal.fieldsMac(anonymous)).toBe(
+        createHmac('sha256', key)
+          .update(
+            `[1,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},null,null,null]`,
+          )
+          .digest('base64url'),
+      );
+    });
+
+    it('authenticates the fields it was made for, under another instance of the same token too', () => {
+      expect(seal.fieldsAuthentic(fields, mac)).toBe(true);
+      expect(new SessionSeal(token).fieldsAuthentic({ ...fields }, mac)).toBe(true);
+    });
+
+    it.each([
+      ['the owner', { owner: 'mallory' }],
+      ['the owner, removed', { owner: undefined }],
+      ['the owner, as the text "null"', { owner: 'null' }],
+      ['the device', { device: 'Chrome on Windows' }],
+      ['the public id', { publicId: 'BBBBBBBBBBBBBBBBBBBBBB' }],
+      ['the login time', { createdAt: T + 1 }],
+      ['the last refresh', { refreshedAt: T + 900_001 }],
+      ['the absolute expiry', { absoluteExpiresAt: T + 86_400_000 }],
+      ['the idle expiry', { validUntil: T + 43_200_000 }],
+      ['two fields swapped', { owner: 'Firefox on Linux', device: 'alice' }],
+    ])('refuses the fields with %s changed', (_label, change) => {
+      expect(seal.fieldsAuthentic({ ...fields, ...change }, mac)).toBe(false);
+    });
+
+    it('refuses the MAC under another token, or of another item', () => {
+      expect(new SessionSeal(newToken()).fieldsAuthentic(fields, mac)).toBe(false);
+      expect(seal.fieldsAuthentic(fields, new SessionSeal(newToken()).fieldsMac(fields))).toBe(false);
+    });
+
+    it.each([
+      ['missing', undefined],
+      ['empty', ''],
+      ['cut short', mac.slice(0, 42)],
+      ['one character off', `${mac.slice(0, 42)}${mac.endsWith('A') ? 'B' : 'A'}`],
+      ['a number', 42],
+      ['bytes', Buffer.from(mac)],
+    ])('refuses a stored MAC that is %s', (_label, stored) => {
+      expect(seal.fieldsAuthentic(fields, stored)).toBe(false);
+    });
+
+    it('derives a key of its own: neither the value key nor the name key', () => {
+      const prk = hkdfExtract(token);
+      const fieldsKey = hkdfExpand(prk, 'server-sessions clear fields key v1');
+      expect(fieldsKey).not.toEqual(hkdfExpand(prk, 'server-sessions sealed value key v1'));
+      expect(fieldsKey).not.toEqual(hkdfExpand(prk, 'server-sessions name tag key v1'));
+    });
   });
 
   it('keeps __proto__ an ordinary name', () => {

@@ -29,6 +29,7 @@ import {
   storedItem,
   useMockedStore,
 } from '../support/mockedStore';
+import { bound } from '../support/sealed';
 import { TABLE } from '../support/table';
 
 const { ddb, clock } = useMockedStore();
@@ -50,6 +51,24 @@ function opened(token: string, sealed: unknown): Record<string, unknown> {
   const { data, rejected } = new SessionSeal(token).openAll(sealed as Record<string, Uint8Array>);
   expect(rejected).toBe(0);
   return { ...data };
+}
+
+/**
+ * The record `load` gives for `storedItem(token, data, createdAt, refreshedAt)`, so the store knows
+ * its seal (as the manager's refresh needs); the mock's history is cleared after the read.
+ */
+async function loadedRecord(
+  store: SessionStore,
+  token: string,
+  data: Record<string, unknown> = {},
+  createdAt = T0,
+  refreshedAt = createdAt,
+): Promise<SessionRecord> {
+  ddb.on(GetCommand).resolves({ Item: storedItem(token, data, createdAt, refreshedAt) });
+  const result = await store.load(new SessionSeal(token));
+  if (result.status !== 'found') throw new Error(`the test's item reads as ${result.status}`);
+  ddb.resetHistory();
+  return result.record;
 }
 
 function keys(set: Record<string, unknown>, removed: string[] = []): DataChange {
@@ -202,6 +221,91 @@ describe('SessionStore', () => {
       expect(result).toMatchObject({ status: 'found', data: { username: 'admin' }, rejectedValues: 1 });
     });
 
+    describe('the clear fields, bound to the token by their MAC', () => {
+      const owned = { owner: 'alice', device: 'Firefox on Linux', publicId: 'AAAAAAAAAAAAAAAAAAAAAA' };
+
+      /** What `load` makes of alice's stored session with `change` applied behind the library's back. */
+      async function loadChanged(change: Record<string, unknown>) {
+        const token = newToken();
+        const item = { ...storedItem(token, { username: 'alice' }, T0, T0, owned), ...change };
+        ddb.on(GetCommand).resolves({ Item: item });
+        return makeStore(clock).load(new SessionSeal(token));
+      }
+
+      it('returns an owned item whose fields are as the library wrote them', async () => {
+        await expect(loadChanged({})).resolves.toMatchObject({
+          status: 'found',
+          record: owned,
+          data: { username: 'alice' },
+          rejectedValues: 0,
+        });
+      });
+
+      it.each([
+        ['the owner relabelled', { owner: 'mallory' }],
+        ['the owner removed (out of the owner index)', { owner: undefined }],
+        ['the device label changed', { device: 'Chrome on Windows' }],
+        ['the public id changed', { publicId: 'BBBBBBBBBBBBBBBBBBBBBB' }],
+        ['the login time moved', { createdAt: T0 - 1 }],
+        ['the lifetime raised', { absoluteExpiresAt: T0 + 10 * ABSOLUTE_MS }],
+        ['the idle expiry raised', { validUntil: T0 + ABSOLUTE_MS }],
+        ['the last refresh moved', { refreshedAt: T0 + 1 }],
+        [
+          'the MAC of another item',
+          { mac: storedItem(newToken(), { username: 'alice' }, T0, T0, owned).mac },
+        ],
+        ['the MAC cut short', { mac: 'AAAA' }],
+        ['a MAC that is not a string', { mac: 42 }],
+        ['an owner that is not a string', { owner: 42 }],
+      ])('reads an item with %s as absent, counted as one rejected value', async (_label, change) => {
+        await expect(loadChanged(change)).resolves.toEqual({ status: 'absent', rejectedValues: 1 });
+      });
+
+      it('reads an anonymous item given an owner as absent, counted', async () => {
+        const token = newToken();
+        ddb.on(GetCommand).resolves({ Item: { ...storedItem(token, {}), ...owned } });
+        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({
+          status: 'absent',
+          rejectedValues: 1,
+        });
+      });
+
+      it('reads an item copied whole under another key as absent, counted: the MAC binds the item key', async () => {
+        ddb.on(GetCommand).resolves({ Item: storedItem(newToken(), { username: 'alice' }, T0, T0, owned) });
+        await expect(makeStore(clock).load(anySeal())).resolves.toEqual({
+          status: 'absent',
+          rejectedValues: 1,
+        });
+      });
+
+      it('reads an item written before the MAC (none) as absent, uncounted: its user logs in again', async () => {
+        const token = newToken();
+        const { mac: _mac, ...before } = storedItem(token, { username: 'alice' }, T0, T0, owned);
+        ddb.on(GetCommand).resolves({ Item: before });
+        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({
+          status: 'absent',
+        });
+      });
+
+      it('enforces the absolute expiry from the bound value, whatever validUntil says', async () => {
+        // Prepare: an authentic item whose validUntil lies past its absolute expiry
+        const token = newToken();
+        const item = bound({ ...storedItem(token, {}), validUntil: T0 + 2 * ABSOLUTE_MS }, token);
+        ddb.on(GetCommand).resolves({ Item: item });
+        clock.value = item.absoluteExpiresAt;
+
+        // Act & Assess
+        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({ status: 'expired' });
+      });
+
+      it('leaves the TTL attribute unbound: it decides nothing a read does', async () => {
+        await expect(loadChanged({ expiresAt: 1 })).resolves.toMatchObject({
+          status: 'found',
+          rejectedValues: 0,
+        });
+      });
+    });
+
     it.each([
       ['exactly at validUntil', 0],
       ['after validUntil', 1],
@@ -247,14 +351,13 @@ describe('SessionStore', () => {
       // Assess
       const validUntil = T0 + IDLE_MS;
       const tag = new SessionSeal(token).nameTag('username');
+      const times = { createdAt: T0, refreshedAt: T0, absoluteExpiresAt: T0 + ABSOLUTE_MS, validUntil };
       const expected: SessionRecord = {
         id: sha256Base64Url(token),
         sealed: { [tag]: expect.any(Uint8Array) },
-        createdAt: T0,
-        refreshedAt: T0,
-        absoluteExpiresAt: T0 + ABSOLUTE_MS,
-        validUntil,
+        ...times,
         expiresAt: Math.floor(validUntil / 1000),
+        mac: new SessionSeal(token).fieldsMac(times),
       };
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
       expect(ddb.calls()).toHaveLength(1);
@@ -441,16 +544,17 @@ describe('SessionStore', () => {
   });
 
   describe('refresh', () => {
-    it('sends the exact conditional UpdateCommand and returns the pushed-forward record', async () => {
+    it('sends the exact conditional UpdateCommand, the times’ new MAC included, and returns the pushed-forward record', async () => {
       // Prepare
       const token = newToken();
-      const record = storedItem(token, { username: 'admin' });
+      const store = makeStore(clock);
+      const record = await loadedRecord(store, token, { username: 'admin' });
       ddb.on(UpdateCommand).resolves({});
       clock.advance(IDLE_MS / 2 + 7);
       const now = clock.value;
 
       // Act
-      const updated = await makeStore(clock).refresh(record);
+      const updated = await store.refresh(record);
 
       // Assess
       const validUntil = now + IDLE_MS;
@@ -460,18 +564,20 @@ describe('SessionStore', () => {
         {
           TableName: TABLE,
           Key: { id: sha256Base64Url(token) },
-          UpdateExpression: 'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+          UpdateExpression: 'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: {
             '#id': 'id',
             '#refreshedAt': 'refreshedAt',
             '#validUntil': 'validUntil',
             '#ttl': 'expiresAt',
+            '#mac': 'mac',
           },
           ExpressionAttributeValues: {
             ':now': now,
             ':validUntil': validUntil,
             ':ttl': Math.floor(validUntil / 1000),
+            ':mac': updated?.mac,
           },
         },
       ]);
@@ -480,18 +586,21 @@ describe('SessionStore', () => {
         refreshedAt: now,
         validUntil,
         expiresAt: Math.floor(validUntil / 1000),
+        mac: new SessionSeal(token).fieldsMac({ ...record, refreshedAt: now, validUntil }),
       });
+      expect(updated?.mac).not.toBe(record.mac);
       expect(JSON.stringify(sentInputs())).not.toContain(token);
     });
 
     it('never extends the expiry past absoluteExpiresAt', async () => {
       // Prepare
-      const record = storedItem(newToken(), {}, T0, T0 + ABSOLUTE_MS - IDLE_MS);
+      const store = makeStore(clock);
+      const record = await loadedRecord(store, newToken(), {}, T0, T0 + ABSOLUTE_MS - IDLE_MS);
       ddb.on(UpdateCommand).resolves({});
       clock.value = T0 + ABSOLUTE_MS - IDLE_MS / 2;
 
       // Act
-      const updated = await makeStore(clock).refresh(record);
+      const updated = await store.refresh(record);
 
       // Assess
       expect(updated?.validUntil).toBe(record.absoluteExpiresAt);
@@ -502,26 +611,36 @@ describe('SessionStore', () => {
           ':now': clock.value,
           ':validUntil': record.absoluteExpiresAt,
           ':ttl': Math.floor(record.absoluteExpiresAt / 1000),
+          ':mac': updated?.mac,
         },
       });
     });
 
     it('returns undefined when the condition fails (the session is gone): no resurrection', async () => {
       // Prepare
+      const store = makeStore(clock);
+      const record = await loadedRecord(store, newToken());
       ddb.on(UpdateCommand).rejects(conditionFailed());
       clock.advance(IDLE_MS / 2);
 
       // Act & Assess
-      await expect(makeStore(clock).refresh(storedItem(newToken(), {}))).resolves.toBeUndefined();
+      await expect(store.refresh(record)).resolves.toBeUndefined();
+    });
+
+    it('refuses, sending nothing, a record this store did not read or write: it could not bind the new times', async () => {
+      await expect(makeStore(clock).refresh(storedItem(newToken(), {}))).rejects.toThrow(TypeError);
+      expect(ddb.calls()).toHaveLength(0);
     });
 
     it.each(unavailableErrors)('maps %s to SessionUnavailableError with the cause', async (_label, make) => {
       // Prepare
       const sdkError = make();
+      const store = makeStore(clock);
+      const record = await loadedRecord(store, newToken());
       ddb.on(UpdateCommand).rejects(sdkError);
 
       // Act
-      const failure = makeStore(clock).refresh(storedItem(newToken(), {}));
+      const failure = store.refresh(record);
 
       // Assess
       await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
@@ -530,18 +649,32 @@ describe('SessionStore', () => {
   });
 
   describe('save', () => {
-    /** The times every save writes beside the data (the sliding refresh shares the update). */
-    function timesAt(now: number) {
+    /**
+     * The times every save writes beside the data (the sliding refresh shares the update), with
+     * their MAC for `token`'s item as `storedItem` made it.
+     */
+    function timesAt(now: number, token: string) {
       const validUntil = now + IDLE_MS;
+      const mac = new SessionSeal(token).fieldsMac({
+        ...storedItem(token, {}),
+        refreshedAt: now,
+        validUntil,
+      });
       return {
         names: {
           '#id': 'id',
           '#refreshedAt': 'refreshedAt',
           '#validUntil': 'validUntil',
           '#ttl': 'expiresAt',
+          '#mac': 'mac',
         },
-        values: { ':now': now, ':validUntil': validUntil, ':ttl': Math.floor(validUntil / 1000) },
-        record: { refreshedAt: now, validUntil, expiresAt: Math.floor(validUntil / 1000) },
+        values: {
+          ':now': now,
+          ':validUntil': validUntil,
+          ':ttl': Math.floor(validUntil / 1000),
+          ':mac': mac,
+        },
+        record: { refreshedAt: now, validUntil, expiresAt: Math.floor(validUntil / 1000), mac },
       };
     }
 
@@ -551,7 +684,7 @@ describe('SessionStore', () => {
       const seal = new SessionSeal(token);
       const record = storedItem(token, { username: 'admin' });
       clock.advance(1000);
-      const times = timesAt(clock.value);
+      const times = timesAt(clock.value, token);
 
       // Act
       const updated = await makeStore(clock).save(seal, record, keys({ visits: 2 }));
@@ -563,7 +696,7 @@ describe('SessionStore', () => {
           TableName: TABLE,
           Key: { id: sha256Base64Url(token) },
           UpdateExpression:
-            'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+            'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed', '#k0': tag },
           ExpressionAttributeValues: { ...times.values, ':k0': expect.any(Uint8Array) },
@@ -582,7 +715,7 @@ describe('SessionStore', () => {
       const token = newToken();
       const seal = new SessionSeal(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
-      const times = timesAt(clock.value);
+      const times = timesAt(clock.value, token);
 
       // Act
       const updated = await makeStore(clock).save(seal, record, keys({}, ['theme']));
@@ -593,7 +726,7 @@ describe('SessionStore', () => {
           TableName: TABLE,
           Key: { id: sha256Base64Url(token) },
           UpdateExpression:
-            'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k0',
+            'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #sealed.#k0',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed', '#k0': seal.nameTag('theme') },
           ExpressionAttributeValues: times.values,
@@ -607,7 +740,7 @@ describe('SessionStore', () => {
       const token = newToken();
       const seal = new SessionSeal(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
-      const times = timesAt(clock.value);
+      const times = timesAt(clock.value, token);
 
       // Act
       const updated = await makeStore(clock).save(seal, record, keys({ a: 1, b: [2] }, ['theme']));
@@ -617,7 +750,7 @@ describe('SessionStore', () => {
       expect(sentInputs()).toEqual([
         expect.objectContaining({
           UpdateExpression:
-            'SET #sealed.#k0 = :k0, #sealed.#k1 = :k1, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl REMOVE #sealed.#k2',
+            'SET #sealed.#k0 = :k0, #sealed.#k1 = :k1, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #sealed.#k2',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: {
             ...times.names,
@@ -641,7 +774,7 @@ describe('SessionStore', () => {
       const token = newToken();
       const seal = new SessionSeal(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
-      const times = timesAt(clock.value);
+      const times = timesAt(clock.value, token);
 
       // Act
       await makeStore(clock).save(seal, record, { kind: 'whole', data: { username: 'other' } });
@@ -652,7 +785,7 @@ describe('SessionStore', () => {
           TableName: TABLE,
           Key: { id: sha256Base64Url(token) },
           UpdateExpression:
-            'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl',
+            'SET #sealed = :sealed, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
           ConditionExpression: LIVE,
           ExpressionAttributeNames: { ...times.names, '#sealed': 'sealed' },
           ExpressionAttributeValues: {
@@ -667,7 +800,11 @@ describe('SessionStore', () => {
     });
 
     it('a whole change to nothing writes an empty map, never removes it', async () => {
-      await makeStore(clock).save(anySeal(), storedItem(newToken(), { a: 1 }), { kind: 'whole', data: {} });
+      const token = newToken();
+      await makeStore(clock).save(new SessionSeal(token), storedItem(token, { a: 1 }), {
+        kind: 'whole',
+        data: {},
+      });
       expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
         ExpressionAttributeValues: expect.objectContaining({ ':sealed': {} }),
       });
@@ -684,6 +821,13 @@ describe('SessionStore', () => {
 
       // Assess
       expect(updated?.validUntil).toBe(record.absoluteExpiresAt);
+    });
+
+    it('refuses, sending nothing, the seal of another token: the MAC it wrote would not hold', async () => {
+      await expect(
+        makeStore(clock).save(anySeal(), storedItem(newToken(), {}), keys({ a: 1 })),
+      ).rejects.toThrow(TypeError);
+      expect(ddb.calls()).toHaveLength(0);
     });
 
     it('returns undefined when the condition fails', async () => {
@@ -773,24 +917,38 @@ describe('SessionStore', () => {
 });
 
 describe('SessionStore: a request DynamoDB refuses for good', () => {
-  const operations: Array<[string, (store: SessionStore) => Promise<unknown>]> = [
-    ['load', (store) => store.load(anySeal())],
-    ['create', (store) => store.create(anySeal(), { username: 'admin' })],
-    ['refresh', (store) => store.refresh(storedItem(newToken(), {}))],
-    ['save', (store) => store.save(anySeal(), storedItem(newToken(), {}), keys({ a: 1 }))],
-    ['destroy', (store) => store.destroy(newToken())],
+  /** Each operation, prepared (a refresh needs a record its store read) before the store refuses. */
+  const operations: Array<[string, (store: SessionStore) => Promise<() => Promise<unknown>>]> = [
+    ['load', async (store) => () => store.load(anySeal())],
+    ['create', async (store) => () => store.create(anySeal(), { username: 'admin' })],
+    [
+      'refresh',
+      async (store) => {
+        const record = await loadedRecord(store, newToken());
+        return () => store.refresh(record);
+      },
+    ],
+    [
+      'save',
+      async (store) => {
+        const token = newToken();
+        return () => store.save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 }));
+      },
+    ],
+    ['destroy', async (store) => () => store.destroy(newToken())],
   ];
 
   describe.each(rejectedErrors)('%s', (_label, make) => {
     it.each(operations)(
       '%s: SessionRejectedError with the cause (a 500, not "try again")',
-      async (operation, call) => {
+      async (operation, prepare) => {
         // Prepare
         const sdkError = make();
+        const call = await prepare(makeStore(clock));
         ddb.rejects(sdkError); // every command
 
         // Act
-        const failure = call(makeStore(clock));
+        const failure = call();
 
         // Assess
         await expect(failure).rejects.toBeInstanceOf(SessionRejectedError);

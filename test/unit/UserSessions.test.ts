@@ -247,7 +247,8 @@ describe('UserSessions', () => {
         TableName: TABLE,
         IndexName: 'byOwner',
         KeyConditionExpression: '#owner = :owner',
-        ScanIndexForward: false,
+        // Oldest refresh first: a session refreshed meanwhile moves ahead of the cursor, not behind it.
+        ScanIndexForward: true,
         ExpressionAttributeValues: { ':owner': 'alice' },
         ProjectionExpression: '#id, #publicId',
         Limit: 100,
@@ -300,5 +301,196 @@ describe('UserSessions', () => {
       expect(await makeUserSessions(clock).revokeAll('alice')).toBe(2);
       expect(queryInput(2)).toMatchObject({ ExclusiveStartKey: { id: 'k' } });
     });
+
+    it('deletes each page’s sessions before it reads the next page', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ ...page('p1', 'p2'), LastEvaluatedKey: { id: 'k' } })
+        .resolvesOnce(page('p3'))
+        .resolves(page('p1', 'p2', 'p3'));
+      expect(await makeUserSessions(clock).revokeAll('alice')).toBe(3);
+      expect(ddb.calls().map((call) => call.args[0].constructor.name)).toEqual([
+        'QueryCommand',
+        'DeleteCommand',
+        'DeleteCommand',
+        'QueryCommand',
+        'DeleteCommand',
+        'QueryCommand',
+      ]);
+    });
+
+    it('revokes a session refreshed while it pages in that same pass: the next pass finds nothing new', async () => {
+      // Prepare: 250 sessions, three pages; once the first page is read, session 120 (in the
+      // middle: not on the first page in either order) is refreshed and becomes the newest.
+      const index = fakeIndex(250, { afterQuery: { 1: (items) => items.refresh('key-120') } });
+
+      // Act
+      const revoked = await makeUserSessions(clock).revokeAll('alice');
+
+      // Assess
+      expect(revoked).toBe(250);
+      expect(index.remaining()).toEqual([]);
+      const secondPass = index.events.indexOf('query from the start', 1);
+      expect(secondPass).toBeGreaterThan(0);
+      expect(index.events.slice(0, secondPass)).toContain('delete key-120');
+      // The second pass only confirms: it deletes nothing, and there is no third.
+      expect(index.events.slice(secondPass).filter((event) => event.startsWith('delete'))).toEqual([]);
+      expect(index.events.filter((event) => event === 'query from the start')).toHaveLength(2);
+    });
+  });
+
+  describe('revokeAllWithin', () => {
+    const page = (...ids: string[]) => ({
+      Items: ids.map((publicId) => ({ id: `key-${publicId}`, publicId })),
+    });
+    /** The time `performance.now()` gives the code under test: moved by the mocked calls. */
+    let elapsed = 0;
+
+    beforeEach(() => {
+      elapsed = 0;
+      jest.spyOn(performance, 'now').mockImplementation(() => elapsed);
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('within its budget: how many it revoked, and complete once a pass finds nothing new', async () => {
+      ddb.on(QueryCommand).resolves(page('p1', 'p2', 'current'));
+      expect(
+        await makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: 1000, except: 'current' }),
+      ).toEqual({ revoked: 2, complete: true });
+      expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
+    });
+
+    it('starts no new batch of deletes once the budget is spent, and says it did not finish', async () => {
+      // Prepare: 25 sessions; each delete takes 10 ms, ten at a time.
+      const ids = Array.from({ length: 25 }, (_, n) => `p${n}`);
+      ddb.on(QueryCommand).resolves(page(...ids));
+      ddb.on(DeleteCommand).callsFake(() => {
+        elapsed += 10;
+        return {};
+      });
+
+      // Act
+      const result = await makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: 150 });
+
+      // Assess: two batches started within 150 ms (at 0 and 100 ms), the third would start at 200.
+      expect(result).toEqual({ revoked: 20, complete: false });
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 20);
+      expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 1);
+    });
+
+    it('starts no new page once the budget is spent', async () => {
+      // Pages of 100 ms each that hold only the spared session, and always say there is more.
+      ddb.on(QueryCommand).callsFake(() => {
+        elapsed += 100;
+        return { ...page('current'), LastEvaluatedKey: { id: 'k' } };
+      });
+      const result = await makeUserSessions(clock).revokeAllWithin('alice', {
+        budgetMs: 150,
+        except: 'current',
+      });
+      expect(result).toEqual({ revoked: 0, complete: false });
+      expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
+    });
+
+    it('with no budget left, sends nothing', async () => {
+      expect(await makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: 0 })).toEqual({
+        revoked: 0,
+        complete: false,
+      });
+      expect(ddb.calls()).toHaveLength(0);
+    });
+
+    it('is not complete when the last pass still found sessions it had not seen', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce(page('p1'))
+        .resolvesOnce(page('p1', 'late'))
+        .resolves(page('p1', 'late', 'later'));
+      expect(await makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: 1000 })).toEqual({
+        revoked: 3,
+        complete: false,
+      });
+      expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 3);
+    });
+
+    it('fails as revokeAll does when the store fails: what it deleted before stays deleted', async () => {
+      ddb.on(QueryCommand).resolvesOnce({ ...page('p1'), LastEvaluatedKey: { id: 'k' } });
+      ddb
+        .on(QueryCommand, { ExclusiveStartKey: { id: 'k' } })
+        .rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+      await expect(
+        makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: 1000 }),
+      ).rejects.toMatchObject({ constructor: SessionUnavailableError, operation: 'revokeAll' });
+      expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: 'key-p1' } });
+    });
+
+    it.each([
+      ['negative', -1],
+      ['not a number', Number.NaN],
+      ['a string', '1000'],
+      ['missing', undefined],
+    ])('refuses a budget that is %s, without a call', async (_label, budgetMs) => {
+      await expect(
+        makeUserSessions(clock).revokeAllWithin('alice', { budgetMs: budgetMs as number }),
+      ).rejects.toThrow(/^budgetMs:/);
+      expect(ddb.calls()).toHaveLength(0);
+    });
   });
 });
+
+/** One index entry of the fake owner index. */
+interface FakeEntry {
+  id: string;
+  publicId: string;
+  refreshedAt: number;
+}
+
+/**
+ * A fake owner index behind the mock, for races: `count` sessions of alice, `key-0` refreshed
+ * longest ago. A Query answers a page in `refreshedAt` order (then by key), as `ScanIndexForward`
+ * says, after `ExclusiveStartKey`, with a `LastEvaluatedKey` when the page is full; a delete
+ * removes the entry (gone already: the condition fails). `afterQuery[n]` runs once the nth Query
+ * has been answered, before the next call: a refresh racing the paging.
+ */
+function fakeIndex(
+  count: number,
+  options: { afterQuery?: Record<number, (items: { refresh(id: string): void }) => void> } = {},
+) {
+  const entries = new Map<string, FakeEntry>();
+  for (let n = 0; n < count; n++) {
+    entries.set(`key-${n}`, { id: `key-${n}`, publicId: newPublicId(), refreshedAt: T0 - count + n });
+  }
+  const events: string[] = [];
+  let queries = 0;
+  const items = {
+    refresh(id: string) {
+      const entry = entries.get(id);
+      if (entry) entry.refreshedAt = Math.max(...[...entries.values()].map((other) => other.refreshedAt)) + 1;
+    },
+  };
+  ddb.on(QueryCommand).callsFake((input) => {
+    const direction = input.ScanIndexForward === false ? -1 : 1;
+    const order = (a: { refreshedAt: number; id: string }, b: { refreshedAt: number; id: string }) =>
+      direction * (a.refreshedAt - b.refreshedAt || a.id.localeCompare(b.id));
+    const sorted = [...entries.values()].sort(order);
+    const start = input.ExclusiveStartKey as { refreshedAt: number; id: string } | undefined;
+    const from = start === undefined ? 0 : sorted.findIndex((entry) => order(entry, start) > 0);
+    const found = from < 0 ? [] : sorted.slice(from, from + input.Limit);
+    events.push(start === undefined ? 'query from the start' : 'query on');
+    queries += 1;
+    options.afterQuery?.[queries]?.(items);
+    const last = found.at(-1);
+    return {
+      Items: found.map(({ id, publicId }) => ({ id, publicId })),
+      ...(found.length === input.Limit && last
+        ? { LastEvaluatedKey: { id: last.id, owner: 'alice', refreshedAt: last.refreshedAt } }
+        : {}),
+    };
+  });
+  ddb.on(DeleteCommand).callsFake((input) => {
+    events.push(`delete ${input.Key.id}`);
+    if (!entries.delete(input.Key.id)) throw conditionFailed();
+    return {};
+  });
+  return { events, remaining: () => [...entries.keys()] };
+}

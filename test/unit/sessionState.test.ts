@@ -24,7 +24,7 @@ const ring = new KeyRing([testKey('current')]);
 const due = () => true;
 const notDue = () => false;
 
-function record(): SessionRecord {
+function record(ownership: Partial<SessionRecord> = {}): SessionRecord {
   return {
     id: 'item-key',
     sealed: {},
@@ -33,15 +33,26 @@ function record(): SessionRecord {
     absoluteExpiresAt: 100,
     validUntil: 50,
     expiresAt: 0,
+    mac: 'mac',
+    ...ownership,
   };
 }
 
-/** A request whose cookie verified and whose read found `data`. */
-function found(data: Record<string, unknown>, signedWithOldKey = false): SessionState {
+/** A request whose cookie verified and whose read found `data` (in an item with `ownership`). */
+function found(
+  data: Record<string, unknown>,
+  signedWithOldKey = false,
+  ownership: Partial<SessionRecord> = {},
+): SessionState {
   const state = initialSessionState(ring);
   const token = newToken();
   cookieVerified(state, { token, signedWithOldKey }, [], 1);
-  loaded(state, new SessionSeal(token), { status: 'found', record: record(), data, rejectedValues: 0 });
+  loaded(state, new SessionSeal(token), {
+    status: 'found',
+    record: record(ownership),
+    data,
+    rejectedValues: 0,
+  });
   return state;
 }
 
@@ -116,6 +127,40 @@ describe('planCommit', () => {
     });
   });
 
+  describe('regenerate without options (security review, finding 3)', () => {
+    const alices = { owner: 'alice', device: 'Safari on iOS', publicId: 'AAAAAAAAAAAAAAAAAAAAAA' };
+
+    it('keeps the owner and device label the read found: the new session stays theirs', () => {
+      const state = found({ username: 'alice' }, false, alices);
+      regenerated(state, undefined);
+      expect(planCommit(state, notDue)).toEqual({
+        kind: 'create',
+        data: { username: 'alice' },
+        ownership: { owner: 'alice', device: 'Safari on iOS' },
+        replaces: state.token,
+      });
+    });
+
+    it('takes the owner and device the call gives instead, when it gives them', () => {
+      const state = found({}, false, alices);
+      regenerated(state, { owner: 'bob', device: 'Firefox on Linux' });
+      expect(planCommit(state, notDue)).toMatchObject({
+        kind: 'create',
+        ownership: { owner: 'bob', device: 'Firefox on Linux' },
+      });
+    });
+
+    it('keeps none for an anonymous session, or one attached without a read (nothing known to keep)', () => {
+      const anonymous = found({ theme: 'dark' });
+      regenerated(anonymous, undefined);
+      expect(planCommit(anonymous, notDue)).toMatchObject({ kind: 'create', ownership: undefined });
+
+      const unread = attached();
+      regenerated(unread, undefined);
+      expect(planCommit(unread, notDue)).toMatchObject({ kind: 'create', data: {}, ownership: undefined });
+    });
+  });
+
   it('creates a session for an anonymous visitor only once a value is set', () => {
     const anonymous = initialSessionState(ring);
     loaded(anonymous, undefined, undefined);
@@ -167,6 +212,15 @@ describe('the session state transitions', () => {
 
     expect(attached().outcome).toBe('not-read');
     expect(found({}).outcome).toBe('found');
+  });
+
+  it('count an item whose clear fields failed their MAC as one rejected value, read as absent', () => {
+    const state = initialSessionState(ring);
+    const token = newToken();
+    cookieVerified(state, { token, signedWithOldKey: false }, [], 1);
+    loaded(state, new SessionSeal(token), { status: 'absent', rejectedValues: 1 });
+    expect([state.outcome, state.rejectedValues, state.record]).toEqual(['absent', 1, undefined]);
+    expect({ ...state.data }).toEqual({});
   });
 
   it('empty a session whose save found its item gone, so nothing more is written', () => {

@@ -1,7 +1,8 @@
 import 'aws-sdk-client-mock-jest';
+import { ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
-import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { REVOKE_BUDGET_MS, sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, sha256Base64Url, useMockedApp } from '../support/mockedStore';
@@ -110,23 +111,101 @@ describe('POST /sessions/revoke', () => {
 });
 
 describe('POST /logout scope=everywhere', () => {
-  it('deletes every session the index shows on condition of the owner, then this one by its key', async () => {
+  it('deletes this session first, by its key, before any Query; then the others on condition of the owner, never this one again', async () => {
     const response = await post('/logout', { scope: 'everywhere' });
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/');
+    expect(response.cookies).toHaveLength(1);
     expect(response.cookies[0]).toContain('Max-Age=0');
+    expect(ddb.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'GetCommand',
+      'DeleteCommand', // this session, before the index is read
+      'QueryCommand',
+      'DeleteCommand', // the other one
+      'QueryCommand', // a pass that finds nothing new: done
+    ]);
     const deletes = ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input);
-    expect(deletes.slice(0, 2)).toEqual(
-      ['current-key', 'other-key'].map((id) => ({
+    expect(deletes).toEqual([
+      { TableName: TABLE, Key: { id: sha256Base64Url(token) } },
+      {
         TableName: TABLE,
-        Key: { id },
+        Key: { id: 'other-key' },
         ConditionExpression: '#owner = :owner',
         ExpressionAttributeNames: { '#owner': 'owner' },
         ExpressionAttributeValues: { ':owner': 'alice' },
-      })),
-    );
-    expect(deletes.at(-1)).toMatchObject({ TableName: TABLE, Key: { id: sha256Base64Url(token) } });
+      },
+    ]);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byOwner',
+      ScanIndexForward: true,
+      ExpressionAttributeValues: { ':owner': 'alice' },
+    });
+  });
+
+  it('a store failure after this session was deleted: this browser is logged out all the same, cookie cleared, told the rest may not be', async () => {
+    ddb.on(QueryCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+
+    const response = await post('/logout', { scope: 'everywhere' });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.cookies).toHaveLength(1);
+    expect(response.cookies[0]).toContain('Max-Age=0');
+    expect(response.body).toContain('You are logged out on this device');
+    expect(response.body).toContain('may still be logged in');
+    expect(ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: { id: sha256Base64Url(token) } },
+    ]);
+  });
+
+  it('a store failure before this session was deleted: 503, nothing deleted, still logged in', async () => {
+    ddb.on(DeleteCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+    const response = await post('/logout', { scope: 'everywhere' });
+    expect(response.statusCode).toBe(503);
+    expect(response.cookies).toEqual([]);
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 0);
+  });
+
+  describe('with many sessions and a slow store', () => {
+    let elapsed = 0;
+    beforeEach(() => {
+      elapsed = 0;
+      jest.spyOn(performance, 'now').mockImplementation(() => elapsed);
+      // 40 other sessions; each delete takes a tenth of the budget, ten at a time.
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          { id: 'current-key', publicId: currentId },
+          ...Array.from({ length: 40 }, (_, n) => ({ id: `other-${n}`, publicId: newPublicId() })),
+        ],
+      });
+      ddb.on(DeleteCommand).callsFake(() => {
+        elapsed += REVOKE_BUDGET_MS / 10;
+        return {};
+      });
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('everywhere: stops at the budget, logged out here with the cookie cleared, told the rest may not be', async () => {
+      const response = await post('/logout', { scope: 'everywhere' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.cookies[0]).toContain('Max-Age=0');
+      expect(response.body).toContain('You are logged out on this device');
+      // This session (a tenth of the budget), then the first batch of ten: no batch after the budget.
+      const deleted = ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key?.id);
+      expect(deleted).toHaveLength(11);
+      expect(deleted[0]).toBe(sha256Base64Url(token));
+      expect(deleted).not.toContain('current-key');
+    });
+
+    it('others: stops at the budget and shows the list, where what is left is listed; this one stays', async () => {
+      const response = await post('/sessions/revoke', { session: 'others' });
+
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/sessions');
+      expect(response.cookies).toEqual([]);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 10);
+    });
   });
 });
 

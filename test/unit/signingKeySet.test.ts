@@ -75,6 +75,55 @@ describe('parseSigningKeySet and parseSigningKeys', () => {
     });
   });
 
+  it('reads and writes the document with builtFrom, which the rotation adds to a pending set, and without it', () => {
+    // Prepare
+    const set = rotate(parseSigningKeySet(testKey('legacy')), T0, 'next');
+    const builtFrom = { version: 'c0ffee00-0000-4000-8000-000000000000', at: '2026-01-01T00:00:00.000Z' };
+    const document = JSON.stringify({ ...set, builtFrom });
+
+    // Act
+    const parsed = parseSigningKeySet(document);
+
+    // Assess
+    expect(parsed).toEqual({ ...set, builtFrom });
+    expect(parseSigningKeys(document)).toEqual(signingKeysOf(set));
+    expect(JSON.parse(formatSigningKeySet(parsed))).toEqual({ ...set, builtFrom });
+    expect(parseSigningKeySet(formatSigningKeySet(set))).not.toHaveProperty('builtFrom');
+    expect(JSON.parse(formatSigningKeySet(set))).not.toHaveProperty('builtFrom');
+  });
+
+  it('leaves builtFrom out of the set a rotation makes: it describes one pending version only', () => {
+    const pending = {
+      ...rotate(parseSigningKeySet(testKey('k0')), T0, 'k1'),
+      builtFrom: { version: 'v1', at: new Date(T0).toISOString() },
+    };
+    expect(rotate(pending, T0 + HOUR_MS, 'unused')).not.toHaveProperty('builtFrom');
+  });
+
+  it.each([
+    ['a builtFrom that is not an object', 'v1', /"builtFrom" is not an object/],
+    ['a builtFrom without a version', { at: '2026-01-01T00:00:00.000Z' }, /"builtFrom.version" is not/],
+    [
+      'a builtFrom with an empty version',
+      { version: '', at: '2026-01-01T00:00:00.000Z' },
+      /"builtFrom.version"/,
+    ],
+    [
+      'a builtFrom with a bad time',
+      { version: 'v1', at: 'yesterday' },
+      /"builtFrom.at" is not an ISO 8601 time/,
+    ],
+    [
+      'a builtFrom with another field',
+      { version: 'v1', at: '2026-01-01T00:00:00.000Z', by: 'x' },
+      /"builtFrom" has unknown fields: by/,
+    ],
+  ])('refuses %s with SigningKeyError', (_, builtFrom, message) => {
+    const text = JSON.stringify({ version: 1, current: { key: testKey('a') }, previous: [], builtFrom });
+    expect(() => parseSigningKeySet(text)).toThrow(SigningKeyError);
+    expect(() => parseSigningKeySet(text)).toThrow(message);
+  });
+
   it.each([
     ['nothing', '', /no signing key/],
     ['broken JSON', '{"version":1,', /not valid JSON/],
@@ -220,5 +269,110 @@ describe('rotateSigningKeySet', () => {
     expect(() => rotateSigningKeySet(set, { now: T0, ...DELAYS, retireAfterSeconds: 0 })).toThrow(
       /^retireAfterSeconds: /,
     );
+    expect(() => rotateSigningKeySet(set, { now: T0, ...DELAYS, rotateAfterSeconds: -1 })).toThrow(
+      /^rotateAfterSeconds: expected zero or a positive number, got -1/,
+    );
+  });
+});
+
+// Security review, issue #20: old keys retired only when a rotation ran, every 30 days, so a
+// demoted key verified for 30 days. Now the rotation runs every 4 hours (Secrets Manager's
+// shortest schedule, ServerSessions' KEY_ROTATION_SCHEDULE) and decides on the key set's own
+// clock: a new key takes over every `rotateAfterSeconds`, and a demoted key goes at the first run
+// past its retire delay.
+describe('rotateSigningKeySet on a 4-hour schedule', () => {
+  const ROTATE_AFTER_DAYS = 30;
+  const SETTINGS = { ...DELAYS, rotateAfterSeconds: ROTATE_AFTER_DAYS * 24 * 3600 };
+  /**
+   * The worst spacing Secrets Manager's `rate(4 hours)` allows: each run falls somewhere in the
+   * first hour of its 4-hour window, here alternately at its start and at its end, so runs are
+   * 3 hours (and a millisecond) or 5 hours (less one) apart.
+   */
+  const MAX_RUN_GAP_MS = 5 * HOUR_MS;
+  const runAt = (index: number) => T0 + index * 4 * HOUR_MS + (index % 2 === 1 ? HOUR_MS - 1 : 0);
+
+  /** The generated key through every run of `days` days: each run's time and key set. */
+  function schedule(days: number) {
+    let set = parseSigningKeySet(testKey('generated'));
+    const runs: { at: number; set: SigningKeySet }[] = [];
+    for (let index = 0; runAt(index) < T0 + days * DAY_MS; index++) {
+      set = rotateSigningKeySet(set, { now: runAt(index), ...SETTINGS, newKey: testKey(`k${index}`) });
+      runs.push({ at: runAt(index), set });
+    }
+    return runs;
+  }
+
+  it('lets a new key take over every rotateAfterSeconds, not at every run once it may', () => {
+    // Act
+    const runs = schedule(95);
+
+    // Assess: three takeovers, each of the key distributed before, at the first run 30 days
+    // after the takeover before it (the first rotation stamped the generated key).
+    const takeovers = runs.flatMap((run, index) =>
+      index > 0 && run.set.current.key !== runs[index - 1].set.current.key
+        ? [{ run, before: runs[index - 1] }]
+        : [],
+    );
+    expect(takeovers).toHaveLength(3);
+    let signedSince = runs[0].at;
+    for (const { run, before } of takeovers) {
+      expect(run.set.current.key).toBe(before.set.next?.key);
+      expect(run.set.previous[0].key).toBe(before.set.current.key);
+      expect(run.at - signedSince).toBeGreaterThanOrEqual(ROTATE_AFTER_DAYS * DAY_MS);
+      expect(run.at - signedSince).toBeLessThan(ROTATE_AFTER_DAYS * DAY_MS + MAX_RUN_GAP_MS);
+      signedSince = run.at;
+    }
+  });
+
+  it('keeps a demoted key for its retire delay, then drops it at the next run: hours, not 30 days', () => {
+    // Act
+    const runs = schedule(95);
+
+    // Assess: for each key demoted, from the run that demoted it to the first run without it.
+    const demoted = runs.filter(
+      (run, index) => index > 0 && run.set.current.key !== runs[index - 1].set.current.key,
+    );
+    expect(demoted).toHaveLength(3);
+    const retireMs = DELAYS.retireAfterSeconds * 1000;
+    for (const demotion of demoted) {
+      const key = demotion.set.previous[0].key;
+      const afterwards = runs.filter((run) => run.at >= demotion.at);
+      const gone = afterwards.find((run) => !signingKeysOf(run.set).includes(key));
+      expect(gone).toBeDefined();
+      const verifiesFor = (gone?.at ?? Number.POSITIVE_INFINITY) - demotion.at;
+      // Never before every cookie it signed has expired (absolute timeout + refresh + an hour)...
+      for (const run of afterwards.filter((run) => run.at - demotion.at < retireMs)) {
+        expect(signingKeysOf(run.set)).toContain(key);
+      }
+      expect(verifiesFor).toBeGreaterThanOrEqual(retireMs);
+      // ...and gone at the first run after: within the retire delay and one gap between runs.
+      expect(verifiesFor).toBeLessThanOrEqual(retireMs + MAX_RUN_GAP_MS);
+      expect(verifiesFor).toBeLessThan(DAY_MS);
+      // Nor does it come back.
+      for (const run of afterwards.filter((run) => run.at >= (gone?.at ?? 0))) {
+        expect(signingKeysOf(run.set)).not.toContain(key);
+      }
+    }
+  });
+
+  it('promotes a next key only once it has been distributed for the promote delay, whatever rotateAfterSeconds says', () => {
+    // Prepare: a new key takes over every hour (less than the promote delay, a day).
+    const first = rotateSigningKeySet(parseSigningKeySet(testKey('k0')), {
+      now: T0,
+      ...DELAYS,
+      rotateAfterSeconds: 3600,
+      newKey: testKey('k1'),
+    });
+
+    // Act + Assess
+    const early = rotateSigningKeySet(first, { now: T0 + DAY_MS - 1, ...DELAYS, rotateAfterSeconds: 3600 });
+    expect(early).toEqual(first);
+    const due = rotateSigningKeySet(first, {
+      now: T0 + DAY_MS,
+      ...DELAYS,
+      rotateAfterSeconds: 3600,
+      newKey: testKey('k2'),
+    });
+    expect(roles(due)).toEqual({ current: testKey('k1'), next: testKey('k2'), previous: [testKey('k0')] });
   });
 });

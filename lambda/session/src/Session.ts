@@ -1,4 +1,4 @@
-import { MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES } from './constants.js';
+import { MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES, UNKNOWN_DEVICE } from './constants.js';
 import {
   cleared,
   destroyed,
@@ -15,9 +15,6 @@ import type { SessionOwnership } from './store/SessionStore.js';
 
 /** What `regenerate` records of the new session, so that its owner can list and revoke it. */
 type SessionOwnerOptions = Parameters<Session['regenerate']>[0] & {};
-
-/** The label of a session whose login gave none. */
-export const UNKNOWN_DEVICE = 'Unknown device';
 
 const states = new WeakMap<Session, SessionState>();
 
@@ -113,9 +110,11 @@ export class Session {
   }
 
   /**
-   * Gives the session a new id on commit and deletes the old item: call it at login. With an
-   * owner, the new session is recorded as theirs (with its device label and a new public id), so
-   * `UserSessions` can list and revoke it. Without one, it is anonymous.
+   * Gives the session a new id on commit and deletes the old item: call it at login, or when the
+   * session's privileges change. With an owner, the new session is recorded as theirs (with its
+   * device label and a new public id), so `UserSessions` can list and revoke it. Without options,
+   * a loaded session keeps the owner and device label it was read with (and gets a new public
+   * id); a session attached without a read has none to keep, so the new one is anonymous.
    * `owner` is the user id the app logs in with: the new session is listed under it; `device` a
    * coarse label of the device, such as `deviceLabel(userAgent)` gives (default 'Unknown device').
    */

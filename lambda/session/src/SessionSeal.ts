@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashToken } from './tokens.js';
 
 /** Sealed session values as stored: keyed-hash name tag → sealed bytes. */
@@ -15,9 +15,34 @@ const AUTH_TAG_BYTES = 16;
 /** Format byte, IV and GCM tag: what sealing adds to the JSON of `[name, value]`. */
 const SEALED_OVERHEAD_BYTES = 1 + IV_BYTES + AUTH_TAG_BYTES;
 
-/** HKDF `info` labels: one key for the values, another for the names, both from the token alone. */
+/**
+ * HKDF `info` labels: one key for the values, one for the names and one for the clear fields'
+ * MAC, all from the token alone.
+ */
 const VALUE_KEY_INFO = 'server-sessions sealed value key v1';
 const NAME_KEY_INFO = 'server-sessions name tag key v1';
+const FIELDS_KEY_INFO = 'server-sessions clear fields key v1';
+
+/** The first element of the text the clear fields' MAC covers: its format. */
+export const FIELDS_MAC_FORMAT = 1;
+
+/** A MAC as stored: base64url of the 32-byte HMAC-SHA256. */
+const MAC_LENGTH = 43;
+
+/**
+ * What an item keeps in the clear and the library decides on: who the session belongs to, and
+ * how long it lives. Its MAC binds them to the token and the item (`SessionSeal.fieldsMac`).
+ * Times are epoch milliseconds.
+ */
+export interface ClearFields {
+  createdAt: number;
+  refreshedAt: number;
+  absoluteExpiresAt: number;
+  validUntil: number;
+  owner?: string | undefined;
+  device?: string | undefined;
+  publicId?: string | undefined;
+}
 
 /** RFC 5869 with no salt: HashLen zero bytes. */
 const HKDF_SALT = Buffer.alloc(32);
@@ -45,8 +70,9 @@ export interface OpenedValue {
 /**
  * Seals and opens one session's values with keys derived from its token (HKDF-SHA256): values in
  * AES-256-GCM, each under a fresh random 96-bit IV, with the item's key and the value's name tag
- * as associated data; names as HMAC-SHA256 tags. The token is never stored, so the table alone
- * opens nothing; the signing keys play no part, so rotating them leaves sealed data readable.
+ * as associated data; names as HMAC-SHA256 tags; the item's clear fields (owner, device, public
+ * id, times) bound by an HMAC-SHA256 MAC. The token is never stored, so the table alone opens or
+ * forges nothing; the signing keys play no part, so rotating them leaves sealed data readable.
  * Keys are derived on first use: a request that only learns the item is absent derives none.
  * @example
  * const seal = new SessionSeal(token);
@@ -60,6 +86,7 @@ export class SessionSeal {
   private pseudoRandomKey: Buffer | undefined;
   private valueKey: Buffer | undefined;
   private nameKey: Buffer | undefined;
+  private fieldsKey: Buffer | undefined;
 
   constructor(token: string) {
     this.token = token;
@@ -116,6 +143,36 @@ export class SessionSeal {
     // under, and only `seal` writes one, under the name's own tag. Reads need no name key at all.
     const [name, value] = opened as [string, unknown];
     return { name, value };
+  }
+
+  /**
+   * The MAC of an item's clear fields: base64url HMAC-SHA256, under a key derived from the token,
+   * of the JSON of `[format, item key, createdAt, absoluteExpiresAt, refreshedAt, validUntil,
+   * owner, device, publicId]` (null for an absent one). Whoever writes the table without the token
+   * can neither make one nor move one to another item.
+   */
+  fieldsMac(fields: ClearFields): string {
+    this.fieldsKey ??= this.derive(FIELDS_KEY_INFO);
+    const covered = JSON.stringify([
+      FIELDS_MAC_FORMAT,
+      this.itemKey,
+      fields.createdAt,
+      fields.absoluteExpiresAt,
+      fields.refreshedAt,
+      fields.validUntil,
+      fields.owner ?? null,
+      fields.device ?? null,
+      fields.publicId ?? null,
+    ]);
+    return createHmac('sha256', this.fieldsKey).update(covered, 'utf8').digest('base64url');
+  }
+
+  /** True when `mac` is the MAC of these fields in this item (compared in constant time). */
+  fieldsAuthentic(fields: ClearFields, mac: unknown): boolean {
+    if (typeof mac !== 'string' || mac.length !== MAC_LENGTH) return false;
+    const expected = Buffer.from(this.fieldsMac(fields), 'utf8');
+    const stored = Buffer.from(mac, 'utf8');
+    return stored.length === expected.length && timingSafeEqual(stored, expected);
   }
 
   /** Every value of `data`, sealed under its name tag. */

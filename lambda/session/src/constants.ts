@@ -36,6 +36,19 @@ export type SessionAccess = 'read-refresh' | 'login' | 'logout' | 'manage';
  */
 export const SEALED_ATTRIBUTE = 'sealed';
 
+/**
+ * The item's MAC of its clear fields (owner, device, public id and the times), keyed from the
+ * token: a string of 43 base64url characters. An item without one (written before it existed)
+ * reads as absent.
+ */
+export const MAC_ATTRIBUTE = 'mac';
+
+/**
+ * The latest instant a stored time may hold, in epoch milliseconds (and the earliest, negated):
+ * a JavaScript `Date`'s range. A stored time outside it, or not a finite number, reads as absent.
+ */
+export const MAX_EPOCH_MS = 8.64e15;
+
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
 export const DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 43200;
 
@@ -51,6 +64,9 @@ export const MAX_OWNER_BYTES = 1024;
 
 /** Longest device label, in characters. */
 export const MAX_DEVICE_LABEL_LENGTH = 64;
+
+/** The label of a session whose login gave none. */
+export const UNKNOWN_DEVICE = 'Unknown device';
 
 /** Sessions `UserSessions.list` returns unless told otherwise. */
 export const DEFAULT_SESSION_LIST_LIMIT = 100;

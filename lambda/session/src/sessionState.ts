@@ -1,4 +1,4 @@
-import { MAX_KEYS_PER_UPDATE } from './constants.js';
+import { MAX_KEYS_PER_UPDATE, UNKNOWN_DEVICE } from './constants.js';
 import { SessionNotLoadedError } from './errors.js';
 import type { KeyRing } from './keys/KeyRing.js';
 import type { SessionSeal } from './SessionSeal.js';
@@ -39,7 +39,10 @@ export interface SessionState {
   record: SessionRecord | undefined;
   /** undefined: the session was attached without a read, so its data is unknown. */
   data: SessionData | undefined;
-  /** Stored values that failed authentication at the read, and so were left out of `data`. */
+  /**
+   * Stored values that failed authentication at the read, and so were left out of `data`; or 1
+   * when the item's clear fields failed their MAC, and so the whole item read as absent.
+   */
   rejectedValues: number;
   outcome: SessionOutcome;
   modified: boolean;
@@ -48,7 +51,10 @@ export interface SessionState {
   /** `clear()` was called: a commit replaces the whole stored map. */
   cleared: boolean;
   regenerate: boolean;
-  /** Who the regenerated session belongs to (`regenerate({ owner })`); undefined: anonymous. */
+  /**
+   * Who the regenerated session belongs to: `regenerate({ owner })`'s, else the owner read;
+   * undefined: anonymous.
+   */
   ownership: SessionOwnership | undefined;
   destroy: boolean;
   writes: SessionWrite[];
@@ -114,6 +120,8 @@ export function loaded(
   if (result.status === 'found') {
     state.record = result.record;
     state.rejectedValues = result.rejectedValues;
+  } else if (result.status === 'absent') {
+    state.rejectedValues = result.rejectedValues ?? 0;
   }
 }
 
@@ -153,8 +161,17 @@ export function cleared(state: SessionState): void {
   state.changed.clear();
 }
 
+/**
+ * A new id at the commit. With `ownership` (`regenerate({ owner, device })`), the new session is
+ * theirs; without, it keeps the owner and device label the read found, so it stays in its owner's
+ * listing and ends with their "log out everywhere". An attached session was not read, so it has
+ * none to keep: regenerated without options, it is anonymous.
+ */
 export function regenerated(state: SessionState, ownership: SessionOwnership | undefined): void {
-  state.ownership = ownership;
+  const owner = state.record?.owner;
+  state.ownership =
+    ownership ??
+    (owner === undefined ? undefined : { owner, device: state.record?.device ?? UNKNOWN_DEVICE });
   state.regenerate = true;
 }
 

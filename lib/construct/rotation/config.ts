@@ -11,6 +11,8 @@ export interface RotationConfig {
   promoteAfterSeconds: number;
   /** How long a demoted key keeps verifying. */
   retireAfterSeconds: number;
+  /** How long a key signs before the next takes over: the construct's `keyRotationInterval`. */
+  rotateAfterSeconds: number;
   serviceName: string;
 }
 
@@ -26,6 +28,9 @@ export class RotationConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** How often a new key takes over unless told otherwise: the construct's default, 30 days. */
+const DEFAULT_ROTATE_AFTER_SECONDS = 30 * 24 * 3600;
 
 /** Ten years: a longer timeout is a mistake, not a setting. */
 const MAX_SECONDS = 10 * 365 * 24 * 3600;
@@ -44,8 +49,9 @@ function seconds(env: Env, key: string, defaultValue: number): number {
 /**
  * The rotation delays from the handlers' settings, as `ServerSessions` passes them:
  * `SESSION_ABSOLUTE_TIMEOUT_SECONDS` (the handlers' absolute timeout), `SESSION_KEY_REFRESH_SECONDS`
- * (how often the handlers re-read the secret) and `SESSION_KEY_PROMOTE_AFTER_SECONDS`. Throws
- * `RotationConfigError` naming the variable at fault.
+ * (how often the handlers re-read the secret), `SESSION_KEY_PROMOTE_AFTER_SECONDS` and
+ * `SESSION_KEY_ROTATE_AFTER_SECONDS` (how often a new key takes over; the function runs more
+ * often, every 4 hours). Throws `RotationConfigError` naming the variable at fault.
  * @example const config = readRotationConfig(process.env);
  */
 export function readRotationConfig(env: Env): RotationConfig {
@@ -60,9 +66,11 @@ export function readRotationConfig(env: Env): RotationConfig {
     'SESSION_KEY_PROMOTE_AFTER_SECONDS',
     DEFAULT_KEY_PROMOTE_AFTER_SECONDS,
   );
+  const rotateAfterSeconds = seconds(env, 'SESSION_KEY_ROTATE_AFTER_SECONDS', DEFAULT_ROTATE_AFTER_SECONDS);
   try {
     return {
       ...keyRotationDelays({ absoluteTimeoutSeconds, keyRefreshSeconds, promoteAfterSeconds }),
+      rotateAfterSeconds,
       serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'sessions',
     };
   } catch (error) {

@@ -23,8 +23,20 @@ export const KEY_ROTATION_RUNTIME = lambda.Runtime.NODEJS_24_X;
  */
 const KEY_ROTATION_ASSET = path.join(__dirname, '..', 'assets', 'key-rotation');
 
-/** How often the signing keys rotate unless told otherwise. */
+/** How often a new signing key takes over unless told otherwise. */
 export const DEFAULT_KEY_ROTATION_INTERVAL = Duration.days(30);
+
+/**
+ * How often Secrets Manager runs the rotation function: as often as it allows. Each run decides
+ * on the key set's own times (`rotateSigningKeySet`): a new key takes over every
+ * `keyRotationInterval`, and a demoted key is retired at the first run past its retire delay.
+ * A `rate()` in hours runs within the first hour of each window, so runs are at most 5 hours
+ * apart; a daily one may run at any hour of the day, up to 2 days apart.
+ */
+const KEY_ROTATION_SCHEDULE = Duration.hours(4);
+
+/** The range of `keyRotationInterval`: a key waits a day before it signs; Secrets Manager's longest schedule. */
+const KEY_ROTATION_INTERVAL_DAYS = { min: 1, max: 1000 } as const;
 
 /** What the rotation function may do with the secret: the four rotation steps, nothing else. */
 export const KEY_ROTATION_ACTIONS = [
@@ -70,8 +82,10 @@ export interface ServerSessionsProps {
    */
   readonly maxThroughput?: dynamodb.MaxThroughputProps;
   /**
-   * How often the signing keys rotate. Each rotation promotes the key distributed at the one
-   * before, distributes a new verify-only key and retires keys past their time.
+   * How often a new signing key takes over: the key distributed (verify-only) since the last
+   * takeover starts signing, and a new verify-only key is distributed. From 1 to 1000 days. The
+   * rotation function runs every 4 hours whatever this is; besides takeovers, it retires each
+   * demoted key hours after its retire delay has passed.
    * @default 30 days
    */
   readonly keyRotationInterval?: Duration;
@@ -88,10 +102,11 @@ export interface ServerSessionsProps {
  * id with TTL on `expiresAt` and point-in-time recovery, and a Secrets Manager secret holding the
  * signing keys, generated at deploy time so no key appears in the template or in the repository.
  *
- * The keys rotate on a schedule, in two phases (the package README): a rotation function turns
- * the generated key into a key-set document (the key that signs, a verify-only `next` key, the
- * `previous` keys that still verify) and at each rotation promotes `next` to signing, so no
- * container meets a cookie signed with a key it has not picked up yet.
+ * The keys rotate on a schedule, in two phases (the package README): a rotation function, run
+ * every 4 hours, turns the generated key into a key-set document (the key that signs, a
+ * verify-only `next` key, the `previous` keys that still verify), promotes `next` to signing
+ * every `keyRotationInterval`, so no container meets a cookie signed with a key it has not
+ * picked up yet, and retires a demoted key once every cookie it signed has expired.
  *
  * @example
  * const sessions = new ServerSessions(this, 'Sessions', { disposable: false });
@@ -135,9 +150,18 @@ export class ServerSessions extends Construct {
       removalPolicy,
     });
 
+    const interval = props.keyRotationInterval ?? DEFAULT_KEY_ROTATION_INTERVAL;
+    const { min, max } = KEY_ROTATION_INTERVAL_DAYS;
+    const days = interval.toDays({ integral: false });
+    if (days < min || days > max) {
+      throw new Error(
+        `keyRotationInterval: expected from ${min} to ${max} days, got ${interval.toHumanString()}`,
+      );
+    }
     this.rotationFunction = this.keyRotationFunction(
       removalPolicy,
       props.absoluteTimeoutSeconds ?? DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+      interval.toSeconds(),
     );
     // Handed over as a reference: given the function itself, CDK would also grant it
     // GetRandomPassword on "*" and the secret's ARN with a wildcard suffix. Its role and the
@@ -152,13 +176,17 @@ export class ServerSessions extends Construct {
         sameEnvironment: true,
         skipPermissions: true,
       }),
-      automaticallyAfter: props.keyRotationInterval ?? DEFAULT_KEY_ROTATION_INTERVAL,
+      automaticallyAfter: KEY_ROTATION_SCHEDULE,
     });
     schedule.node.addDependency(this.rotationFunction.node.findChild('InvokedBySecretsManager'));
   }
 
   /** The rotation function: its own role (the four rotation steps on this secret), log group and bundle. */
-  private keyRotationFunction(removalPolicy: RemovalPolicy, absoluteTimeoutSeconds: number): lambda.Function {
+  private keyRotationFunction(
+    removalPolicy: RemovalPolicy,
+    absoluteTimeoutSeconds: number,
+    rotateAfterSeconds: number,
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'KeyRotationLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy,
@@ -188,6 +216,8 @@ export class ServerSessions extends Construct {
         // The retire delay follows the handlers' absolute timeout; the refresh interval and the
         // promote delay are the library's defaults (rotation/config.ts).
         SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(absoluteTimeoutSeconds),
+        // How often a new key takes over, decided at each run on the key set's own times.
+        SESSION_KEY_ROTATE_AFTER_SECONDS: String(rotateAfterSeconds),
       },
     });
     Validations.of(fn).acknowledge({

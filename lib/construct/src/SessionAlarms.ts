@@ -35,14 +35,24 @@ export interface SessionAlarmsProps {
   readonly table: dynamodb.ITableV2;
   /** Subscribed to the alarm topic by e-mail (SNS asks the address to confirm first). @default - no subscription */
   readonly email?: string;
+  /**
+   * Your functions' count of stored session values that failed their seal (the commit event's
+   * `rejectedValues`, published for example as an embedded metric format line): one or more in a
+   * period raises the alarm, since only a write to the table outside the library causes it. Used
+   * as given; a `Metric` with `statistic: Stats.SUM` and `period: ALARM_PERIOD` counts like the
+   * other alarms.
+   * @default - no alarm on rejected values
+   */
+  readonly rejectedValues?: cloudwatch.IMetric;
 }
 
 /**
  * The alarms an operator of a sessions site needs: the API answering 5xx (the store failing,
  * or a bug), a function failing outright (an uncaught error or a timeout: the handlers catch
  * everything else), a function throttled (reserved concurrency or the account's limit reached),
- * and DynamoDB throttling session requests. Missing data is not breaching: a quiet site is a
- * healthy one. Each alarm notifies `topic` when it fires and when it recovers.
+ * DynamoDB throttling session requests and, with `rejectedValues`, any stored session value
+ * failing its seal (someone may be writing to the table). Missing data is not breaching: a quiet
+ * site is a healthy one. Each alarm notifies `topic` when it fires and when it recovers.
  * @example
  * new SessionAlarms(this, 'Alarms', { functions: { index }, keyRotation: sessions.rotationFunction, table: sessions.table });
  */
@@ -93,6 +103,16 @@ export class SessionAlarms extends Construct {
       threshold: 1,
       alarmDescription: 'DynamoDB throttled session requests in the last 5 minutes.',
     });
+    if (props.rejectedValues) {
+      this.add('RejectedValues', {
+        metric: props.rejectedValues,
+        threshold: 1,
+        alarmDescription:
+          'A stored session value failed its seal (changed in the table, or copied from another ' +
+          'session) and was read as absent: someone may be writing to the sessions table. Read the ' +
+          'request log lines with sessionRejectedValues and check who may write to the table.',
+      });
+    }
   }
 
   private add(id: string, props: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'alarmDescription'>) {

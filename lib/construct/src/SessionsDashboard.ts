@@ -21,15 +21,24 @@ export interface SessionsDashboardProps {
     readonly dimensionsMap: Record<string, string>;
     readonly metricNames: readonly string[];
   };
+  /**
+   * Your functions' count of stored session values that failed their seal (as given to
+   * `SessionAlarms`): shown first, as one number over the dashboard's time range.
+   * @default - not shown
+   */
+  readonly rejectedValues?: cloudwatch.IMetric;
 }
 
 const WIDTH = 12;
 const HEIGHT = 6;
+/** The grid is 24 columns wide: with the rejected values first, the first row's graphs share the rest. */
+const REJECTED_WIDTH = 6;
 
 /**
- * One CloudWatch dashboard for the sessions: API traffic and errors (with `api`), each function's
- * p50 and p99 duration, errors and throttles, the session metrics your functions publish (with
- * `sessionMetrics`), and the table's consumed capacity and throttling.
+ * One CloudWatch dashboard for the sessions: first the rejected session values (with
+ * `rejectedValues`), API traffic and errors (with `api`), each function's p50 and p99 duration,
+ * errors and throttles, the session metrics your functions publish (with `sessionMetrics`), and
+ * the table's consumed capacity and throttling.
  * @example
  * new SessionsDashboard(this, 'Monitoring', { api, functions: { index }, table: sessions.table });
  */
@@ -42,20 +51,37 @@ export class SessionsDashboard extends Construct {
     const sum = { period, statistic: cloudwatch.Stats.SUM };
     const functions = Object.entries(props.functions);
 
-    const graph = (title: string, left: cloudwatch.IMetric[]) =>
-      new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
+    const graph = (title: string, left: cloudwatch.IMetric[], width = WIDTH) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: HEIGHT });
     const metrics = props.sessionMetrics;
+    const rejected = props.rejectedValues;
+    const firstRowWidth = rejected ? (2 * WIDTH - REJECTED_WIDTH) / 2 : WIDTH;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       widgets: [
         [
+          ...(rejected
+            ? [
+                new cloudwatch.SingleValueWidget({
+                  title: 'Rejected session values: someone may be writing to the table',
+                  metrics: [rejected],
+                  setPeriodToTimeRange: true,
+                  width: REJECTED_WIDTH,
+                  height: HEIGHT,
+                }),
+              ]
+            : []),
           ...(props.api
             ? [
-                graph('API requests, 4xx and 5xx', [
-                  props.api.metricCount({ ...sum, label: 'requests' }),
-                  props.api.metricClientError({ ...sum, label: '4xx' }),
-                  props.api.metricServerError({ ...sum, label: '5xx' }),
-                ]),
+                graph(
+                  'API requests, 4xx and 5xx',
+                  [
+                    props.api.metricCount({ ...sum, label: 'requests' }),
+                    props.api.metricClientError({ ...sum, label: '4xx' }),
+                    props.api.metricServerError({ ...sum, label: '5xx' }),
+                  ],
+                  firstRowWidth,
+                ),
               ]
             : []),
           graph(
@@ -64,6 +90,7 @@ export class SessionsDashboard extends Construct {
               fn.metricDuration({ period, statistic: cloudwatch.Stats.p(50), label: `${name} p50` }),
               fn.metricDuration({ period, statistic: cloudwatch.Stats.p(99), label: `${name} p99` }),
             ]),
+            firstRowWidth,
           ),
         ],
         [

@@ -13,14 +13,17 @@ export interface SigningKeyEntry {
 }
 
 /**
- * The keys of a two-phase rotation, each in its role. `current` signs; `next` (distributed at the
- * last rotation, not signing yet) and `previous` (demoted, newest first) only verify.
+ * The keys of a two-phase rotation, each in its role. `current` signs; `next` (distributed, not
+ * signing yet) and `previous` (demoted, newest first) only verify. `builtFrom` is set only on a
+ * pending set the rotation step writes: the secret version it was computed from (its
+ * `VersionId`) and when (ISO 8601), so that no later step promotes it over another version.
  */
 export interface SigningKeySet {
   version: typeof SIGNING_KEY_SET_VERSION;
   current: SigningKeyEntry;
   next?: SigningKeyEntry;
   previous: SigningKeyEntry[];
+  builtFrom?: { version: string; at: string };
 }
 
 export interface RotateSigningKeySetOptions {
@@ -30,6 +33,12 @@ export interface RotateSigningKeySetOptions {
   promoteAfterSeconds: number;
   /** A `previous` key is dropped once it has been demoted this long. See `keyRotationDelays`. */
   retireAfterSeconds: number;
+  /**
+   * `next` takes over only once `current` has signed this long (and `next` has been distributed
+   * for `promoteAfterSeconds`): how often a new key signs, when rotations run more often than that.
+   * @default 0 - as soon as `next` may be promoted
+   */
+  rotateAfterSeconds?: number;
   /** The new `next` key, when one is added. @default newSigningKey() */
   newKey?: string;
 }
@@ -83,10 +92,8 @@ function parseDocument(text: string): SigningKeySet {
       `the key set's version is ${JSON.stringify(document.version)}, expected ${SIGNING_KEY_SET_VERSION}`,
     );
   }
-  const unknown = Object.keys(document).filter(
-    (name) => !['version', 'current', 'next', 'previous'].includes(name),
-  );
-  if (unknown.length > 0) throw new SigningKeyError(`the key set has unknown fields: ${unknown.join(', ')}`);
+  const unknown = unknownFields(document, ['version', 'current', 'next', 'previous', 'builtFrom']);
+  if (unknown) throw new SigningKeyError(`the key set has unknown fields: ${unknown}`);
   if (document.previous !== undefined && !Array.isArray(document.previous)) {
     throw new SigningKeyError('the key set\'s "previous" is not a list');
   }
@@ -97,7 +104,30 @@ function parseDocument(text: string): SigningKeySet {
     previous: ((document.previous ?? []) as unknown[]).map((entry, index) =>
       entryOf(entry, `previous[${index}]`),
     ),
+    ...(document.builtFrom === undefined ? {} : { builtFrom: builtFromOf(document.builtFrom) }),
   };
+}
+
+/** The names of `record` not in `known`, comma-separated; empty when there are none. */
+function unknownFields(record: Record<string, unknown>, known: string[]): string {
+  return Object.keys(record)
+    .filter((name) => !known.includes(name))
+    .join(', ');
+}
+
+function builtFromOf(value: unknown): NonNullable<SigningKeySet['builtFrom']> {
+  if (!isRecord(value)) throw new SigningKeyError('the key set\'s "builtFrom" is not an object');
+  const unknown = unknownFields(value, ['version', 'at']);
+  if (unknown) throw new SigningKeyError(`the key set's "builtFrom" has unknown fields: ${unknown}`);
+  if (typeof value.version !== 'string' || value.version === '') {
+    throw new SigningKeyError('the key set\'s "builtFrom.version" is not a version id');
+  }
+  if (!isTime(value.at)) throw new SigningKeyError('the key set\'s "builtFrom.at" is not an ISO 8601 time');
+  return { version: value.version, at: value.at };
+}
+
+function isTime(value: unknown): value is string {
+  return typeof value === 'string' && Number.isFinite(Date.parse(value));
 }
 
 function entryOf(value: unknown, role: string): SigningKeyEntry {
@@ -105,7 +135,7 @@ function entryOf(value: unknown, role: string): SigningKeyEntry {
     throw new SigningKeyError(`the key set's "${role}" is not an object with a "key" string`);
   }
   if (value.since === undefined) return { key: value.key };
-  if (typeof value.since !== 'string' || !Number.isFinite(Date.parse(value.since))) {
+  if (!isTime(value.since)) {
     throw new SigningKeyError(`the key set's "${role}.since" is not an ISO 8601 time`);
   }
   return { key: value.key, since: value.since };
@@ -126,6 +156,7 @@ export function signingKeysOf(set: SigningKeySet): string[] {
 
 /**
  * The JSON document a secret holds for the managed rotation; `parseSigningKeySet` reads it back.
+ * `builtFrom` is written only when the set has it.
  * @example formatSigningKeySet(parseSigningKeySet('legacy-key…')); // '{"version":1,"current":{…},"previous":[]}'
  */
 export function formatSigningKeySet(set: SigningKeySet): string {
@@ -135,6 +166,7 @@ export function formatSigningKeySet(set: SigningKeySet): string {
     current: set.current,
     ...(set.next ? { next: set.next } : {}),
     previous: set.previous,
+    ...(set.builtFrom ? { builtFrom: { version: set.builtFrom.version, at: set.builtFrom.at } } : {}),
   });
 }
 
@@ -178,10 +210,12 @@ function positive(name: string, value: number): number {
 
 /**
  * The key set after one rotation at `now`: promote `next` if it has been distributed for
- * `promoteAfterSeconds` (the current key becomes the newest `previous`), drop `previous` keys demoted
- * `retireAfterSeconds` ago or more, and distribute a new `next` key if there is none. A key without
- * `since` is taken to enter its role now, so nothing is promoted or retired early. Rotating again
- * before the promote delay changes nothing: a retried or early rotation is harmless.
+ * `promoteAfterSeconds` and `current` has signed for `rotateAfterSeconds` (the current key becomes
+ * the newest `previous`), drop `previous` keys demoted `retireAfterSeconds` ago or more, and
+ * distribute a new `next` key if there is none. A key without `since` is taken to enter its role
+ * now, so nothing is promoted or retired early. Each decision is made on the set's own times, so
+ * rotations may run as often as wanted: one with nothing due changes nothing, and a retried or
+ * early rotation is harmless. The result has no `builtFrom`.
  * @example
  * const rotated = rotateSigningKeySet(set, { now: Date.now(), ...keyRotationDelays({ absoluteTimeoutSeconds: 43200 }) });
  */
@@ -190,6 +224,10 @@ export function rotateSigningKeySet(set: SigningKeySet, options: RotateSigningKe
   if (!Number.isFinite(now)) throw new RangeError(`now: expected epoch milliseconds, got ${now}`);
   const promoteMs = positive('promoteAfterSeconds', options.promoteAfterSeconds) * 1000;
   const retireMs = positive('retireAfterSeconds', options.retireAfterSeconds) * 1000;
+  const rotateAfter = options.rotateAfterSeconds ?? 0;
+  if (!(Number.isFinite(rotateAfter) && rotateAfter >= 0)) {
+    throw new RangeError(`rotateAfterSeconds: expected zero or a positive number, got ${rotateAfter}`);
+  }
   const stamp = new Date(now).toISOString();
   const stamped = (entry: SigningKeyEntry): Required<SigningKeyEntry> => ({
     key: entry.key,
@@ -200,7 +238,7 @@ export function rotateSigningKeySet(set: SigningKeySet, options: RotateSigningKe
   let current = stamped(set.current);
   let next = set.next ? stamped(set.next) : undefined;
   let previous = set.previous.map(stamped);
-  if (next && heldFor(next) >= promoteMs) {
+  if (next && heldFor(next) >= promoteMs && heldFor(current) >= rotateAfter * 1000) {
     previous = [{ key: current.key, since: stamp }, ...previous];
     current = { key: next.key, since: stamp };
     next = undefined;

@@ -6,9 +6,16 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { MAX_SESSION_DATA_BYTES, REFRESH_FRACTION, TABLE_SCHEMA } from '../constants.js';
+import {
+  MAC_ATTRIBUTE,
+  MAX_EPOCH_MS,
+  MAX_SESSION_DATA_BYTES,
+  REFRESH_FRACTION,
+  SEALED_ATTRIBUTE,
+  TABLE_SCHEMA,
+} from '../constants.js';
 import { SessionRejectedError, SessionTooLargeError } from '../errors.js';
-import type { SealedValues, SessionSeal } from '../SessionSeal.js';
+import type { ClearFields, SealedValues, SessionSeal } from '../SessionSeal.js';
 import { assertStorable } from '../storableValue.js';
 import { hashToken, newPublicId } from '../tokens.js';
 import { attributeNames } from './attributes.js';
@@ -19,9 +26,11 @@ export type SessionData = Record<string, unknown>;
 
 /**
  * A session as stored. Times are epoch milliseconds except the TTL attribute. The values are
- * sealed (`SessionSeal`): the item alone reveals neither names nor values.
+ * sealed (`SessionSeal`): the item alone reveals neither names nor values. The clear fields
+ * (`ClearFields`: the times, the owner, the device, the public id) are bound to the token and the
+ * item by `mac`: changed, or copied from another item, they read as absent.
  */
-export interface SessionRecord {
+export interface SessionRecord extends ClearFields {
   id: string;
   /** Name tag → sealed value. Always present, empty for an empty session. */
   sealed: SealedValues;
@@ -31,8 +40,10 @@ export interface SessionRecord {
   absoluteExpiresAt: number;
   /** min(refreshed + idle, absolute): the session is dead from this instant on. */
   validUntil: number;
-  /** TTL attribute, epoch seconds (floor of validUntil): only DynamoDB's garbage collector. */
+  /** TTL attribute, epoch seconds (floor of validUntil): only DynamoDB's garbage collector. Not bound by `mac`. */
   expiresAt: number;
+  /** `SessionSeal.fieldsMac` of the clear fields, rewritten by every update that changes a time. */
+  mac: string;
   /** The user the session was created for at login: puts it in the owner index. Absent: anonymous. */
   owner?: string;
   /** A coarse label such as `Firefox on Linux`; only with an owner. */
@@ -56,7 +67,15 @@ export type LoadResult =
       /** Stored values that failed authentication (tampered, or moved): left out of `data`. */
       rejectedValues: number;
     }
-  | { status: 'absent' }
+  | {
+      status: 'absent';
+      /**
+       * 1 when the item's clear fields failed their MAC (changed in the table, or the item copied
+       * from another key) or hold what the library never writes: counted like a value that fails
+       * its seal. Absent otherwise (no item, or one written before sealing or before the MAC).
+       */
+      rejectedValues?: number;
+    }
   | { status: 'expired' };
 
 /**
@@ -86,6 +105,45 @@ function isSealedMap(value: unknown): value is SealedValues {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
   );
+}
+
+/**
+ * A stored time the library can use: a finite number of epoch milliseconds within a `Date`'s range
+ * (the document client gives a BigInt for an integer past 2^53, and such a number cannot be shown).
+ */
+export function isStoredTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS;
+}
+
+function isOptionalString(value: unknown): value is string | undefined {
+  return value === undefined || typeof value === 'string';
+}
+
+/**
+ * The record an item holds, when every field the library reads has the type and range it writes;
+ * else undefined. Says nothing yet of whether the fields are authentic (`SessionSeal.fieldsAuthentic`).
+ */
+function storedRecord(item: Record<string, unknown>): SessionRecord | undefined {
+  const { id, createdAt, refreshedAt, absoluteExpiresAt, validUntil, expiresAt, owner, device, publicId } =
+    item;
+  const sealed = item[SEALED_ATTRIBUTE];
+  const mac = item[MAC_ATTRIBUTE];
+  if (typeof id !== 'string' || !isSealedMap(sealed) || typeof mac !== 'string') return undefined;
+  if (![createdAt, refreshedAt, absoluteExpiresAt, validUntil].every(isStoredTime)) return undefined;
+  if (!(isOptionalString(owner) && isOptionalString(device) && isOptionalString(publicId))) return undefined;
+  return {
+    id,
+    sealed,
+    createdAt: createdAt as number,
+    refreshedAt: refreshedAt as number,
+    absoluteExpiresAt: absoluteExpiresAt as number,
+    validUntil: validUntil as number,
+    expiresAt: expiresAt as number,
+    mac,
+    ...(owner === undefined ? {} : { owner }),
+    ...(device === undefined ? {} : { device }),
+    ...(publicId === undefined ? {} : { publicId }),
+  };
 }
 
 /** The bytes the sealed values take in the item: each name tag and its sealed value. */
@@ -122,6 +180,11 @@ export class SessionStore {
   private readonly idleMs: number;
   private readonly absoluteMs: number;
   private readonly maxDataBytes: number;
+  /**
+   * The seal each record this store read or wrote belongs to: the refresh, called with the record
+   * alone, rewrites the MAC of the times it moves with it.
+   */
+  private readonly seals = new WeakMap<SessionRecord, SessionSeal>();
   readonly now: () => number;
 
   constructor(options: SessionStoreOptions) {
@@ -134,9 +197,12 @@ export class SessionStore {
   }
 
   /**
-   * One strongly consistent `GetItem`, then the values opened. An item past its expiry counts as
-   * absent, and so does one written before sealing (a plain `data` map): taking plain values would
-   * let whoever can write the table plant session data.
+   * One strongly consistent `GetItem`, then the clear fields checked against their MAC and the
+   * values opened. Reads as absent: an item written before sealing (a plain `data` map) or before
+   * the MAC (none), whose user logs in again; and, counted in `rejectedValues`, one whose clear
+   * fields fail their MAC or hold what the library never writes (a time out of range). Taking them
+   * would let whoever can write the table plant data, relabel a session or extend it. An
+   * authentic item past its idle or its absolute expiry is expired.
    */
   async load(seal: SessionSeal, deadline: Deadline = {}): Promise<LoadResult> {
     const output = await storeCall('load', deadline, () =>
@@ -144,12 +210,16 @@ export class SessionStore {
         new GetCommand({ TableName: this.tableName, Key: { [KEY]: seal.itemKey }, ConsistentRead: true }),
       ),
     );
-    const record = output.Item as SessionRecord | undefined;
-    if (record === undefined) return { status: 'absent' };
-    if (!(record.validUntil > this.now())) return { status: 'expired' };
-    if (!isSealedMap(record.sealed)) return { status: 'absent' };
+    const item = output.Item;
+    if (item === undefined || !isSealedMap(item[SEALED_ATTRIBUTE]) || item[MAC_ATTRIBUTE] === undefined)
+      return { status: 'absent' };
+    const record = storedRecord(item);
+    if (record === undefined || !seal.fieldsAuthentic(record, record.mac))
+      return { status: 'absent', rejectedValues: 1 };
+    const now = this.now();
+    if (!(record.validUntil > now && record.absoluteExpiresAt > now)) return { status: 'expired' };
     const { data, rejected } = seal.openAll(record.sealed);
-    return { status: 'found', record, data, rejectedValues: rejected };
+    return { status: 'found', record: this.remember(record, seal), data, rejectedValues: rejected };
   }
 
   /**
@@ -168,17 +238,21 @@ export class SessionStore {
     const now = this.now();
     const absoluteExpiresAt = now + this.absoluteMs;
     const validUntil = Math.min(now + this.idleMs, absoluteExpiresAt);
-    const record: SessionRecord = {
-      id: seal.itemKey,
-      sealed,
+    const fields: ClearFields = {
       createdAt: now,
       refreshedAt: now,
       absoluteExpiresAt,
       validUntil,
-      expiresAt: Math.floor(validUntil / 1000),
       ...(ownership === undefined
         ? {}
         : { owner: ownership.owner, device: ownership.device, publicId: newPublicId() }),
+    };
+    const record: SessionRecord = {
+      id: seal.itemKey,
+      sealed,
+      ...fields,
+      expiresAt: Math.floor(validUntil / 1000),
+      mac: seal.fieldsMac(fields),
     };
     try {
       await storeCall('create', deadline, () =>
@@ -195,12 +269,12 @@ export class SessionStore {
       if (!(error instanceof ConditionFailed)) throw error;
       // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
       // applied it; the retry then fails its own condition. That item is ours: the session exists.
-      if (await this.holdsRecord(record, deadline)) return record;
+      if (await this.holdsRecord(record, deadline)) return this.remember(record, seal);
       throw new SessionRejectedError('store', 'create', {
         cause: new Error('the new session id is already taken by another item'),
       });
     }
-    return record;
+    return this.remember(record, seal);
   }
 
   /** True once a quarter of the idle window has passed and the expiry can still move forward. */
@@ -212,9 +286,15 @@ export class SessionStore {
     );
   }
 
-  /** Pushes the idle expiry forward. Returns undefined when the session is gone (logged out). */
+  /**
+   * Pushes the idle expiry forward, with the MAC of the new times. `record` must be one this store
+   * read or wrote (its seal is known), else a `TypeError`. Returns undefined when the session is
+   * gone (logged out).
+   */
   async refresh(record: SessionRecord, deadline: Deadline = {}): Promise<SessionRecord | undefined> {
-    return this.update('refresh', record, new UpdateParts(), record.sealed, deadline);
+    const seal = this.seals.get(record);
+    if (seal === undefined) throw new TypeError('refresh: expected a record this store read or wrote');
+    return this.update('refresh', seal, record, new UpdateParts(), record.sealed, deadline);
   }
 
   /**
@@ -230,6 +310,7 @@ export class SessionStore {
     change: DataChange,
     deadline: Deadline = {},
   ): Promise<SessionRecord | undefined> {
+    if (seal.itemKey !== record.id) throw new TypeError("save: expected the seal of the record's token");
     const parts = new UpdateParts();
     let sealed: SealedValues;
     if (change.kind === 'whole') {
@@ -254,7 +335,7 @@ export class SessionStore {
         index++;
       }
     }
-    return this.update('save', record, parts, this.withinLimit(sealed), deadline);
+    return this.update('save', seal, record, parts, this.withinLimit(sealed), deadline);
   }
 
   /** Deletes the session for `token` (idempotent). */
@@ -264,9 +345,14 @@ export class SessionStore {
     );
   }
 
-  /** Sends `parts` with the new times, conditional on the item being alive. */
+  /**
+   * Sends `parts` with the new times and their MAC, conditional on the item being alive. The
+   * fields the MAC covers besides the times never change after the login, so concurrent updates,
+   * each writing its times with their MAC, leave an item whose MAC holds whichever lands last.
+   */
   private async update(
     operation: 'save' | 'refresh',
+    seal: SessionSeal,
     record: SessionRecord,
     parts: UpdateParts,
     sealed: SealedValues,
@@ -274,14 +360,16 @@ export class SessionStore {
   ): Promise<SessionRecord | undefined> {
     const now = this.now();
     const validUntil = this.nextValidUntil(record, now);
-    const next: SessionRecord = {
+    const moved = {
       ...record,
       sealed,
       refreshedAt: now,
       validUntil,
       expiresAt: Math.floor(validUntil / 1000),
     };
-    parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl');
+    const next: SessionRecord = { ...moved, mac: seal.fieldsMac(moved) };
+    parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl', '#mac = :mac');
+    parts.names['#mac'] = MAC_ATTRIBUTE;
     try {
       await storeCall(operation, deadline, () =>
         this.client.send(
@@ -299,6 +387,7 @@ export class SessionStore {
               ':now': now,
               ':validUntil': validUntil,
               ':ttl': next.expiresAt,
+              ':mac': next.mac,
               ...parts.values,
             },
           }),
@@ -308,7 +397,12 @@ export class SessionStore {
       if (error instanceof ConditionFailed) return undefined;
       throw error;
     }
-    return next;
+    return this.remember(next, seal);
+  }
+
+  private remember(record: SessionRecord, seal: SessionSeal): SessionRecord {
+    this.seals.set(record, seal);
+    return record;
   }
 
   /** True when the stored item for `record.id` is `record` as this store just wrote it. */

@@ -3,6 +3,7 @@ import { DEFAULT_SESSION_LIST_LIMIT, TABLE_SCHEMA } from '../constants.js';
 import type { SessionManagerOptions } from '../SessionManager.js';
 import { isPublicId } from '../tokens.js';
 import { ATTRIBUTES, attributeNames } from './attributes.js';
+import { isStoredTime } from './SessionStore.js';
 import { ConditionFailed, type Deadline, storeCall } from './storeCall.js';
 
 /** One live session of a user, as a listing shows it. Times are epoch milliseconds. */
@@ -29,7 +30,7 @@ const PAGE_SIZE = 100;
 const MAX_LIST_PAGES = 5;
 /** Index pages a lookup of one public id reads at most (1,000 sessions of one user). */
 const MAX_LOOKUP_PAGES = 10;
-/** Passes of `revokeAll`: each queries the index again for sessions it did not see yet. */
+/** Passes of `revokeAll` at most: each queries the index again for sessions it did not see yet. */
 const MAX_REVOKE_PASSES = 3;
 /** Deletes sent at once. */
 const DELETE_CONCURRENCY = 10;
@@ -42,11 +43,16 @@ function assertOwner(owner: unknown): asserts owner is string {
   if (typeof owner !== 'string' || owner === '') throw new TypeError('owner: expected a non-empty string');
 }
 
-/** The summary of a live session's index item, or undefined when expired or malformed. */
+/**
+ * The summary of a live session's index item, or undefined when expired or malformed: a public id
+ * not shaped as one, or a time that is not finite epoch milliseconds in a `Date`'s range. The
+ * index cannot check an item's MAC (that takes the token): what a listing shows is as stored.
+ */
 function summaryOf(item: IndexItem, now: number): SessionSummary | undefined {
   const { publicId, device, createdAt, refreshedAt, validUntil } = item;
-  if (typeof publicId !== 'string' || typeof validUntil !== 'number' || !(validUntil > now)) return undefined;
-  if (typeof createdAt !== 'number' || typeof refreshedAt !== 'number') return undefined;
+  if (!isPublicId(publicId)) return undefined;
+  if (!isStoredTime(validUntil) || !(validUntil > now)) return undefined;
+  if (!isStoredTime(createdAt) || !isStoredTime(refreshedAt)) return undefined;
   return {
     publicId,
     device: typeof device === 'string' ? device : '',
@@ -152,59 +158,96 @@ export class UserSessions {
 
   /**
    * Revokes every session of the owner, expired ones included, except the one whose public id is
-   * `except` (the current one, for "log out other devices"); returns how many it deleted. The
-   * index is eventually consistent, so after the deletes it queries again, and deletes what it
-   * had not seen, until a pass finds nothing new (three passes at most): a login in the same
-   * instant may still be missed (docs/security.md).
+   * `except` (the current one, for "log out other devices"); returns how many it deleted. It pages
+   * through the index oldest refresh first, deleting each page's sessions before reading the next,
+   * so a session refreshed meanwhile moves ahead of the cursor, not behind it. The index is
+   * eventually consistent, so it then queries again, and deletes what it had not seen, until a
+   * pass finds nothing new (three passes at most): a login in the same instant may still be missed
+   * (docs/security.md). No time budget: `revokeAllWithin` has one, and says whether it finished.
    */
   async revokeAll(owner: string, options: { signal?: AbortSignal; except?: string } = {}): Promise<number> {
-    assertOwner(owner);
-    const seen = new Set<unknown>();
-    let revoked = 0;
-    for (let pass = 0; pass < MAX_REVOKE_PASSES; pass++) {
-      const found = await this.unseenSessions(owner, seen, options.except, options);
-      if (found.length === 0) break;
-      for (let next = 0; next < found.length; next += DELETE_CONCURRENCY) {
-        const batch = found.slice(next, next + DELETE_CONCURRENCY);
-        const deleted = await Promise.all(
-          batch.map((item) => this.delete('revokeAll', item.id, owner, undefined, options)),
-        );
-        revoked += deleted.filter(Boolean).length;
-      }
-    }
-    return revoked;
+    return (await this.revokeAllWithin(owner, { ...options, budgetMs: Number.POSITIVE_INFINITY })).revoked;
   }
 
   /**
-   * Every session of the owner the index shows whose item key is not in `seen` (adding them to
-   * it), but the one whose public id is `except`.
+   * `revokeAll` within a time budget: once `budgetMs` milliseconds have passed since the call, it
+   * starts no new index page and no new batch of deletes (those under way finish), so a request can
+   * answer before its deadline, whatever the number of sessions. Returns how many it deleted and
+   * whether it finished (`complete`: a pass found nothing new). Not complete, some sessions may be
+   * left: call it again. A store failure throws as in `revokeAll`; what it deleted before stays
+   * deleted. `signal` (the request's deadline) still aborts the calls under way.
+   * @example const { revoked, complete } = await users.revokeAllWithin('alice', { budgetMs: 5000, signal });
    */
-  private async unseenSessions(
+  async revokeAllWithin(
+    owner: string,
+    options: { budgetMs: number; signal?: AbortSignal; except?: string },
+  ): Promise<{ revoked: number; complete: boolean }> {
+    assertOwner(owner);
+    const budgetMs: unknown = options?.budgetMs;
+    if (typeof budgetMs !== 'number' || !(budgetMs >= 0)) {
+      throw new TypeError(`budgetMs: expected a number of milliseconds, 0 or more, got ${String(budgetMs)}`);
+    }
+    const started = performance.now();
+    const spent = () => performance.now() - started >= budgetMs;
+    const seen = new Set<unknown>();
+    let revoked = 0;
+    for (let pass = 0; pass < MAX_REVOKE_PASSES; pass++) {
+      const swept = await this.revokePass(owner, seen, options, spent);
+      revoked += swept.revoked;
+      if (!swept.finished) return { revoked, complete: false };
+      if (swept.found === 0) return { revoked, complete: true };
+    }
+    // The last pass still found sessions it had not seen: there may be more.
+    return { revoked, complete: false };
+  }
+
+  /**
+   * One pass of `revokeAllWithin` over the owner's index entries, oldest refresh first: each page's
+   * entries whose item key is not in `seen` (adding them to it), but the one whose public id is
+   * `except`, are deleted before the next page is read. `finished` false: the budget ran out first.
+   */
+  private async revokePass(
     owner: string,
     seen: Set<unknown>,
-    except: string | undefined,
-    deadline: Deadline,
-  ): Promise<{ id: unknown }[]> {
-    const found: { id: unknown }[] = [];
+    options: Deadline & { except?: string },
+    spent: () => boolean,
+  ): Promise<{ found: number; revoked: number; finished: boolean }> {
+    let found = 0;
+    let revoked = 0;
     let start: IndexItem | undefined;
     do {
-      const output = await this.query('revokeAll', owner, deadline, {
+      if (spent()) return { found, revoked, finished: false };
+      const output = await this.query('revokeAll', owner, options, {
         ProjectionExpression: '#id, #publicId',
         Limit: PAGE_SIZE,
+        // refreshedAt only grows: a refresh moves its entry to the end, ahead of this cursor.
+        ScanIndexForward: true,
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
+      const ids: unknown[] = [];
       for (const item of output.Items ?? []) {
         const id = item[ATTRIBUTES['#id']];
-        if (seen.has(id) || (except !== undefined && item[ATTRIBUTES['#publicId']] === except)) continue;
+        if (seen.has(id)) continue;
+        if (options.except !== undefined && item[ATTRIBUTES['#publicId']] === options.except) continue;
         seen.add(id);
-        found.push({ id });
+        ids.push(id);
+      }
+      found += ids.length;
+      for (let next = 0; next < ids.length; next += DELETE_CONCURRENCY) {
+        if (spent()) return { found, revoked, finished: false };
+        const deleted = await Promise.all(
+          ids
+            .slice(next, next + DELETE_CONCURRENCY)
+            .map((id) => this.delete('revokeAll', id, owner, undefined, options)),
+        );
+        revoked += deleted.filter(Boolean).length;
       }
       start = output.LastEvaluatedKey;
     } while (start !== undefined);
-    return found;
+    return { found, revoked, finished: true };
   }
 
-  /** One page of the owner's index entries, most recently refreshed first. */
+  /** One page of the owner's index entries, most recently refreshed first unless `ScanIndexForward`. */
   private query(
     operation: string,
     owner: string,
@@ -212,6 +255,7 @@ export class UserSessions {
     input: {
       ProjectionExpression: string;
       Limit: number;
+      ScanIndexForward?: boolean;
       FilterExpression?: string;
       ExpressionAttributeValues?: Record<string, unknown>;
       ExclusiveStartKey?: IndexItem;
