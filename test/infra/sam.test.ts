@@ -7,6 +7,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FUNCTIONS, type FunctionName } from '../../lambda/contract';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
+import { parseSigningKeys } from '../../lambda/session/src/keys/keyProvider';
 import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
 import { SessionsStack } from '../../lib/SessionsStack';
 import { bundleFunction } from '../../scripts/bench/bundle';
@@ -206,7 +208,7 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
 
     // A session last refreshed half an hour ago (a quarter of the hour's idle window has passed): the
     // read pushes the idle expiry forward with one conditional UpdateItem. The time is moved back
-    // with its MAC, as only a holder of the token can (a MAC left as it was reads as absent).
+    // with its MAC, as only a holder of the signing keys can (a MAC left as it was reads as absent).
     const refreshedAt = Date.now() - 30 * 60 * 1000;
     const stored = (await getItem(store, itemId)) as unknown as SessionRecord;
     await store.documents.send(
@@ -216,7 +218,11 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
         UpdateExpression: 'SET refreshedAt = :refreshedAt, mac = :mac',
         ExpressionAttributeValues: {
           ':refreshedAt': refreshedAt,
-          ':mac': bound({ ...stored, refreshedAt }, tokenOf(cookie)).mac,
+          ':mac': bound(
+            { ...stored, refreshedAt },
+            tokenOf(cookie),
+            new KeyRing(parseSigningKeys(keys.SESSION_SECRET)),
+          ).mac,
         },
       }),
     );

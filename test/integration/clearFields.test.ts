@@ -1,16 +1,18 @@
+import { createHmac } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { type SessionCommitEvent, SessionManager } from '../../lambda/session/src/SessionManager';
+import { type ClearFields, hkdfExpand, hkdfExtract } from '../../lambda/session/src/SessionSeal';
 import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
-import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
+import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';
 import { useStore } from '../support/store';
 import { getItem, TABLE } from '../support/table';
 import { useTestApp } from '../support/testApp';
 
 // Security review, finding 2 (issue #20): what an item keeps in the clear (owner, device, public
-// id, the times) is bound to the token by a MAC, as the values are by their seal. These replay, on
+// id, the times) is bound to the item by a MAC under the signing keys. These replay, on
 // a real (embedded) store, what someone who can write the table and holds one ordinary session
 // tried: relabel their item as another user's, rename a stolen session's owner, raise the expiry.
 // Also finding 3: a session regenerated without options stays its owner's.
@@ -73,6 +75,32 @@ async function readBack(cookie: string): Promise<Pick<SessionCommitEvent, 'outco
   await sessions.commit(await sessions.load(request), request);
   const [{ outcome, rejectedValues }] = events;
   return { outcome, rejectedValues };
+}
+
+/**
+ * The MAC a holder of `cookie` who can write the table computes for `fields` from what they hold,
+ * the token: the token-derived scheme the library used before (HKDF key `clear fields key v1`,
+ * format 1), or the same key over the current format's text.
+ */
+function tokenKeyedMac(cookie: string, fields: ClearFields, format: number): string {
+  const key = hkdfExpand(hkdfExtract(tokenOf(cookie)), 'server-sessions clear fields key v1');
+  const covered = JSON.stringify([
+    format,
+    itemIdOf(cookie),
+    fields.createdAt,
+    fields.absoluteExpiresAt,
+    fields.refreshedAt,
+    fields.validUntil,
+    fields.owner ?? null,
+    fields.device ?? null,
+    fields.publicId ?? null,
+  ]);
+  return createHmac('sha256', key).update(covered, 'utf8').digest('base64url');
+}
+
+/** The stored item behind `cookie` with `fields` changed, as its clear fields. */
+async function changedFields(cookie: string, fields: Partial<ClearFields>): Promise<ClearFields> {
+  return { ...((await getItem(db, itemIdOf(cookie))) as unknown as ClearFields), ...fields };
 }
 
 function sessionsPage(cookie: string) {
@@ -192,6 +220,57 @@ describe('a writer of the table cannot relabel, move or extend a session', () =>
     expect(await loggedInAs(cookie)).toMatch(/^ttl-/);
     expect(await readBack(cookie)).toEqual({ outcome: 'found', rejectedValues: 0 });
   });
+});
+
+describe('a writer of the table who holds a session’s cookie cannot remake its MAC', () => {
+  it.each([1, 2])(
+    'their own item relabelled as another user’s, with a token-keyed MAC (format %i), reads as absent',
+    async (format) => {
+      // Prepare: mallory holds her own cookie (so its token) and writes the table
+      const alice = user('alice');
+      const phone = await login(alice, SAFARI_IOS);
+      const mallory = user('mallory');
+      const own = await login(mallory);
+      const relabelled = await changedFields(own, { owner: alice });
+      await rewrite(own, { owner: alice, mac: tokenKeyedMac(own, relabelled, format) });
+
+      // Act
+      const listing = await sessionsPage(own);
+      const revoke = await app.sessionsFunction(
+        formEvent('/sessions/revoke', { session: 'others' }, { cookies: [own], headers: SAME_SITE }),
+      );
+
+      // Assess: no listing, no revoke, alice untouched, the item counted
+      expect(await loggedInAs(own)).toBeUndefined();
+      expect([listing.statusCode, listing.headers.location]).toEqual([303, '/login']);
+      expect([revoke.statusCode, revoke.headers.location]).toEqual([303, '/login']);
+      expect(await loggedInAs(phone)).toBe(alice);
+      expect(await readBack(own)).toEqual({ outcome: 'absent', rejectedValues: 1 });
+    },
+  );
+
+  it.each([1, 2])(
+    'a held session extended past its lifetime, with a token-keyed MAC (format %i), reads as absent',
+    async (format) => {
+      // Prepare: a stolen (or own) cookie; every expiry raised ten years, the MAC recomputed from the token
+      const cookie = await login(user('extended'));
+      const far = clock.now() + TEN_YEARS_MS;
+      const extended = await changedFields(cookie, { validUntil: far, absoluteExpiresAt: far });
+      await rewrite(cookie, {
+        validUntil: far,
+        absoluteExpiresAt: far,
+        expiresAt: Math.floor(far / 1000),
+        mac: tokenKeyedMac(cookie, extended, format),
+      });
+
+      // Act: past the 12-hour lifetime
+      clock.advance(13 * 3600 * 1000);
+
+      // Assess
+      expect(await loggedInAs(cookie)).toBeUndefined();
+      expect(await readBack(cookie)).toEqual({ outcome: 'absent', rejectedValues: 1 });
+    },
+  );
 });
 
 describe('the binding as the library keeps it', () => {

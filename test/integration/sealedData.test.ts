@@ -1,11 +1,10 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { hashToken, newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';
-import { openedData, rawText } from '../support/sealed';
+import { openedData, rawText, sealFor } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, getRawItem, scanRaw } from '../support/table';
 import { createTestApp, useTestApp } from '../support/testApp';
@@ -195,7 +194,7 @@ describe('sealed data: the table holds nothing readable', () => {
     // Prepare: one bit of the sealed username flipped, as a writer of the table could
     const cookie = cookieFrom(await app.login(loginEvent('tampered')));
     const id = itemIdOf(cookie);
-    const tag = new SessionSeal(tokenOf(cookie)).nameTag('username');
+    const tag = sealFor(tokenOf(cookie)).nameTag('username');
     const raw = await getRawItem(db, id);
     const sealed = Uint8Array.from(raw?.sealed?.M?.[tag]?.B ?? []);
     sealed[20] ^= 0x01;
@@ -214,7 +213,7 @@ describe('sealed data: the table holds nothing readable', () => {
     const admin = cookieFrom(await app.login(loginEvent('admin')));
     const victim = cookieFrom(await app.login(loginEvent('guest')));
     const adminValue = Object.values((await getRawItem(db, itemIdOf(admin)))?.sealed?.M ?? {})[0]?.B;
-    const victimTag = new SessionSeal(tokenOf(victim)).nameTag('username');
+    const victimTag = sealFor(tokenOf(victim)).nameTag('username');
     await setSealedValue(itemIdOf(victim), victimTag, adminValue as Uint8Array);
 
     // Act

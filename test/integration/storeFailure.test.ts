@@ -1,7 +1,6 @@
 import type { HttpResponse } from '../../lambda/http/response';
 import { SessionRejectedError } from '../../lambda/session/src/errors';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import { SessionStore } from '../../lambda/session/src/store/SessionStore';
 import { hashToken, newToken } from '../../lambda/session/src/tokens';
@@ -9,7 +8,7 @@ import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { deadEndpoint, type FaultKind } from '../../lib/local/storeProxy';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
-import { openedData } from '../support/sealed';
+import { openedData, sealFor } from '../support/sealed';
 import { useStore } from '../support/store';
 import { getItem, scanItems, TABLE } from '../support/table';
 import { createTestApp, type TestApp } from '../support/testApp';
@@ -198,9 +197,9 @@ describe('injected store faults, through the handlers', () => {
       now: clock.now,
     });
     const token = newToken();
-    await store.create(new SessionSeal(token), { username: 'first-owner' });
+    await store.create(sealFor(token), { username: 'first-owner' });
     clock.advance(1);
-    await expect(store.create(new SessionSeal(token), { username: 'second-owner' })).rejects.toBeInstanceOf(
+    await expect(store.create(sealFor(token), { username: 'second-owner' })).rejects.toBeInstanceOf(
       SessionRejectedError,
     );
     expect(openedData(await getItem(db, hashToken(token)), token)).toEqual({ username: 'first-owner' });

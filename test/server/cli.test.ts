@@ -28,7 +28,8 @@ interface Running {
 }
 
 function run(env: Record<string, string>) {
-  const child = spawn(TSX, ['bin/local-server.ts'], {
+  // As `npm start` runs it: the packages from their sources (the lambda-sessions-source condition).
+  const child = spawn(TSX, ['--conditions=lambda-sessions-source', 'bin/local-server.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOCAL_DATA_DIR: dataFolder, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -262,7 +262,8 @@ describe('npm run sessions, as a process', () => {
     try {
       const { stdout, stderr } = await run(
         process.execPath,
-        ['--import', 'tsx', 'scripts/sessions.ts', ...args],
+        // As `npm run sessions` runs it: the packages from their sources.
+        ['--conditions=lambda-sessions-source', '--import', 'tsx', 'scripts/sessions.ts', ...args],
         {
           cwd: ROOT,
           env: { ...process.env, DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: 'sessions' },

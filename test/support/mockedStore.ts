@@ -14,12 +14,11 @@ import { type AppContext, createAppContext } from '../../lambda/app/context';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/src/SessionManager';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { type SessionRecord, SessionStore } from '../../lambda/session/src/store/SessionStore';
 import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { T0, TestClock } from './clock';
-import { testKey } from './keys';
-import { bound } from './sealed';
+import { CURRENT_KEY, OLD_KEY } from './keys';
+import { bound, sealFor } from './sealed';
 import { TABLE } from './table';
 
 // Helpers for the unit tests, which run the library and the handlers on a mocked document client
@@ -29,8 +28,7 @@ export const IDLE_SECONDS = 3600;
 export const ABSOLUTE_SECONDS = 43200;
 export const IDLE_MS = IDLE_SECONDS * 1000;
 export const ABSOLUTE_MS = ABSOLUTE_SECONDS * 1000;
-export const CURRENT_KEY = testKey('current');
-export const OLD_KEY = testKey('old');
+export { CURRENT_KEY, OLD_KEY };
 
 /** The stored key, computed independently of the code under test. */
 export function sha256Base64Url(text: string): string {
@@ -97,7 +95,7 @@ export function storedItem(
   return bound(
     {
       id: sha256Base64Url(token),
-      sealed: new SessionSeal(token).sealAll(data),
+      sealed: sealFor(token).sealAll(data),
       createdAt,
       refreshedAt,
       absoluteExpiresAt,

@@ -1,13 +1,35 @@
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { type ClearFields, SessionSeal } from '../../lambda/session/src/SessionSeal';
+import { CURRENT_KEY } from './keys';
 
 /**
- * `item` with the MAC of its clear fields computed for `token`, as the library writes it: for a
- * test that forges an item, or changes one as the library would (a time moved back), and must
- * still have it read. A field the test changes after this call breaks the MAC, as a writer's would.
+ * The ring whose current key MACs the clear fields of the items tests forge: CURRENT_KEY, the key
+ * the mocked managers (`managerWith`, `handlerContext`) sign with, so their loads accept them.
+ */
+export const testRing = new KeyRing([CURRENT_KEY]);
+
+/**
+ * A seal for `token`, whose clear fields' MAC is made with `ring`'s current key, as the library's
+ * (`new SessionSeal(token, keyRing)`): values seal and open from the token alone.
+ * @example sealFor(token).openAll(item.sealed)
+ */
+export function sealFor(token: string, ring: KeyRing = testRing): SessionSeal {
+  return new SessionSeal(token, ring);
+}
+
+/**
+ * `item` with the MAC of its clear fields computed for `token`'s item under `ring`'s current key
+ * (the key the test's manager signs with), as the library writes it: for a test that forges an
+ * item, or changes one as the library would (a time moved back), and must still have it read. A
+ * field the test changes after this call breaks the MAC, as a writer's would.
  * @example bound({ ...item, refreshedAt: item.refreshedAt - 1800_000 }, tokenOf(cookie))
  */
-export function bound<Item extends ClearFields>(item: Item, token: string): Item & { mac: string } {
-  return { ...item, mac: new SessionSeal(token).fieldsMac(item) };
+export function bound<Item extends ClearFields>(
+  item: Item,
+  token: string,
+  ring: KeyRing = testRing,
+): Item & { mac: string } {
+  return { ...item, mac: sealFor(token, ring).fieldsMac(item) };
 }
 
 /**
@@ -21,7 +43,7 @@ export function openedData(
 ): Record<string, unknown> {
   const sealed = item?.sealed as Record<string, Uint8Array> | undefined;
   if (sealed === undefined) throw new Error('no sealed map in the item');
-  const { data, rejected } = new SessionSeal(token).openAll(sealed);
+  const { data, rejected } = sealFor(token).openAll(sealed);
   if (rejected > 0) throw new Error(`${rejected} sealed values did not open`);
   return { ...data };
 }

@@ -288,3 +288,33 @@ describe('KeyRing', () => {
     });
   });
 });
+
+describe('KeyRing: the clear fields’ MAC', () => {
+  const text = '[2,"item","fields"]';
+  /** The MAC the design specifies: under HMAC-SHA256(signing key, label), computed here. */
+  function expectedMac(key: string): string {
+    const macKey = createHmac('sha256', key).update('server-sessions clear fields key v2').digest();
+    return createHmac('sha256', macKey).update(text).digest('base64url');
+  }
+
+  it('makes the MAC with the first key’s derived key, never the signing key itself', () => {
+    const mac = new KeyRing([CURRENT, OLD]).fieldsMac(text);
+    expect(mac).toBe(expectedMac(CURRENT));
+    expect(mac).not.toBe(expectedSignature(CURRENT, text));
+  });
+
+  it('verifies a MAC made under any key of the ring (a demoted key after a rotation)', () => {
+    const rotated = new KeyRing([testKey('new'), CURRENT, OLD]);
+    expect(rotated.fieldsMacVerifies(text, expectedMac(CURRENT))).toBe(true);
+    expect(rotated.fieldsMacVerifies(text, expectedMac(OLD))).toBe(true);
+    expect(rotated.fieldsMacVerifies(text, rotated.fieldsMac(text))).toBe(true);
+  });
+
+  it('refuses a MAC under a key not in the ring, of another text, or of another length', () => {
+    const ring = new KeyRing([CURRENT, OLD]);
+    expect(ring.fieldsMacVerifies(text, expectedMac(testKey('dropped')))).toBe(false);
+    expect(ring.fieldsMacVerifies(`${text} `, expectedMac(CURRENT))).toBe(false);
+    expect(ring.fieldsMacVerifies(text, expectedMac(CURRENT).slice(1))).toBe(false);
+    expect(ring.fieldsMacVerifies(text, '')).toBe(false);
+  });
+});

@@ -15,7 +15,6 @@ import {
   SessionManager,
   type SessionRequest,
 } from '../../lambda/session/src/SessionManager';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import {
   initialSessionState,
   loaded as markLoaded,
@@ -34,6 +33,7 @@ import {
   storedItem,
   useMockedStore,
 } from '../support/mockedStore';
+import { bound, sealFor } from '../support/sealed';
 import { TABLE } from '../support/table';
 
 const { ddb, clock } = useMockedStore();
@@ -68,7 +68,7 @@ function expectNoWrites(): void {
 
 /** The data a sealed map holds, opened with `token`. */
 function opened(token: string, sealed: unknown): Record<string, unknown> {
-  const { data, rejected } = new SessionSeal(token).openAll(sealed as Record<string, Uint8Array>);
+  const { data, rejected } = sealFor(token).openAll(sealed as Record<string, Uint8Array>);
   expect(rejected).toBe(0);
   return { ...data };
 }
@@ -225,7 +225,7 @@ describe('SessionManager', () => {
       const cookies = await sessions.commit(session, req);
 
       // Assess
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const input = onlyInput(UpdateCommand);
       expect(input).toEqual({
         TableName: TABLE,
@@ -276,7 +276,7 @@ describe('SessionManager', () => {
       expect(input.UpdateExpression).toBe(
         'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #sealed.#k0',
       );
-      expect(input.ExpressionAttributeNames).toMatchObject({ '#k0': new SessionSeal(token).nameTag('cart') });
+      expect(input.ExpressionAttributeNames).toMatchObject({ '#k0': sealFor(token).nameTag('cart') });
       expect(Object.keys(input.ExpressionAttributeValues ?? {}).sort()).toEqual([
         ':mac',
         ':now',
@@ -292,7 +292,7 @@ describe('SessionManager', () => {
       const sessions = makeManager(clock);
       const req = request([current.sign(token)]);
       const session = await sessions.load(req);
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
 
       // Act
       session.set('flash', 'saved!');
@@ -388,7 +388,7 @@ describe('SessionManager', () => {
       // Prepare: a value sealed for another session, copied under this session's tag for `role`
       const token = newToken();
       const item = storedItem(token, { username: 'admin' });
-      item.sealed[new SessionSeal(token).nameTag('role')] = new SessionSeal(newToken()).seal('role', 'root');
+      item.sealed[sealFor(token).nameTag('role')] = sealFor(newToken()).seal('role', 'root');
       ddb.on(GetCommand).resolves({ Item: item });
       const events: SessionCommitEvent[] = [];
       const sessions = makeManager(clock, { onCommit: (event) => events.push(event) });
@@ -495,7 +495,7 @@ describe('SessionManager', () => {
       expect(opened(token, Item?.sealed)).toEqual({ cart: ['apple'] });
     });
 
-    it('a cookie signed with the old key is re-signed with the current key, same token', async () => {
+    it('a cookie signed with the old key is re-signed with the current key, same token, and its item refreshed once', async () => {
       // Prepare
       const token = newToken();
       ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
@@ -506,12 +506,42 @@ describe('SessionManager', () => {
       const session = await sessions.load(req);
       const cookies = await sessions.commit(session, req);
 
-      // Assess
+      // Assess: the refresh rewrites the clear fields' MAC under the current key, so the session
+      // outlives the old key as its cookie does.
       expect(sessionState(session).signedWithOldKey).toBe(true);
       expect(cookies).toHaveLength(1);
       expect(cookies[0].startsWith(`__Host-session=${current.sign(token)};`)).toBe(true);
       expect(tokenIn(cookies[0])).toBe(token);
-      expectNoWrites();
+      expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(session.writes).toEqual(['refreshed']);
+    });
+
+    it('an item whose MAC the old key made reads while that key verifies; its refresh rewrites the MAC with the current key', async () => {
+      // Prepare: a session last written before the rotation, its clear fields MACed under OLD_KEY
+      const token = newToken();
+      const item = storedItem(token, { username: 'admin' });
+      const beforeRotation = bound(item, token, new KeyRing([OLD_KEY]));
+      ddb.on(GetCommand).resolves({ Item: beforeRotation });
+      clock.advance(IDLE_MS / 4);
+      const events: SessionCommitEvent[] = [];
+      const sessions = makeManager(clock, { onCommit: (event) => events.push(event) });
+      const req = request([current.sign(token)]);
+
+      // Act
+      const session = await sessions.load(req);
+      await sessions.commit(session, req);
+      const retired = makeManager(clock, { keys: [CURRENT_KEY] });
+      const afterRetirement = await retired.load(req);
+
+      // Assess: found and refreshed, its new MAC the current key's; absent once OLD_KEY is gone
+      expect(session.get('username')).toBe('admin');
+      expect(events).toEqual([expect.objectContaining({ outcome: 'found', writes: ['refreshed'] })]);
+      const { ExpressionAttributeValues: values } = onlyInput(UpdateCommand);
+      const refreshedAt = clock.now();
+      const validUntil = Math.min(refreshedAt + IDLE_MS, item.absoluteExpiresAt);
+      expect(values?.[':mac']).toBe(bound({ ...item, refreshedAt, validUntil }, token).mac);
+      expect(sessionState(afterRetirement).outcome).toBe('absent');
+      expect(sessionState(afterRetirement).rejectedValues).toBe(1);
     });
 
     it('a cookie signed with a retired key is refused without a read', async () => {
@@ -712,7 +742,7 @@ describe('SessionManager', () => {
       expect(Item?.id).toBe(sha256Base64Url(fresh));
       // Sealed again under the new token: the old token's keys open none of it.
       expect(opened(fresh, Item?.sealed)).toEqual({ username: 'admin', theme: 'dark' });
-      expect(new SessionSeal(oldToken).openAll(Item?.sealed).rejected).toBe(2);
+      expect(sealFor(oldToken).openAll(Item?.sealed).rejected).toBe(2);
       expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(oldToken) } });
     });
   });

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import {
   type ClearFields,
   hkdfExpand,
@@ -7,10 +8,14 @@ import {
   SessionSeal,
 } from '../../lambda/session/src/SessionSeal';
 import { newToken } from '../../lambda/session/src/tokens';
+import { testKey } from '../support/keys';
 import { sha256Base64Url } from '../support/mockedStore';
 
+const CURRENT = testKey('current');
+const PREVIOUS = testKey('previous');
+const ring = new KeyRing([CURRENT, PREVIOUS]);
 const token = newToken();
-const seal = new SessionSeal(token);
+const seal = new SessionSeal(token, ring);
 
 /** A copy of `sealed` with the byte at `index` flipped. */
 function flipped(sealed: Uint8Array, index: number): Uint8Array {
@@ -53,7 +58,7 @@ describe('SessionSeal', () => {
 
   it('opens under another instance made from the same token (a later request)', () => {
     const sealed = seal.seal('username', 'admin');
-    const later = new SessionSeal(token);
+    const later = new SessionSeal(token, ring);
     expect(later.open(later.nameTag('username'), sealed)).toEqual({ name: 'username', value: 'admin' });
   });
 
@@ -68,8 +73,8 @@ describe('SessionSeal', () => {
   it('names keys by a keyed hash: 43 base64url characters, stable per session, different across sessions', () => {
     const tag = seal.nameTag('username');
     expect(tag).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(tag).toBe(new SessionSeal(token).nameTag('username'));
-    expect(tag).not.toBe(new SessionSeal(newToken()).nameTag('username'));
+    expect(tag).toBe(new SessionSeal(token, ring).nameTag('username'));
+    expect(tag).not.toBe(new SessionSeal(newToken(), ring).nameTag('username'));
     expect(tag).not.toBe(sha256Base64Url('username'));
     expect(tag).not.toBe(seal.nameTag('Username'));
   });
@@ -113,13 +118,13 @@ describe('SessionSeal', () => {
     });
 
     it('a value copied from another session under the same name', () => {
-      const other = new SessionSeal(newToken());
+      const other = new SessionSeal(newToken(), ring);
       expect(seal.open(tag, other.seal('username', 'admin'))).toBeUndefined();
       expect(seal.open(other.nameTag('username'), other.seal('username', 'admin'))).toBeUndefined();
     });
 
     it('a value opened with a wrong token', () => {
-      const wrong = new SessionSeal(newToken());
+      const wrong = new SessionSeal(newToken(), ring);
       expect(wrong.open(tag, sealed)).toBeUndefined();
       expect(wrong.open(wrong.nameTag('username'), sealed)).toBeUndefined();
     });
@@ -139,7 +144,7 @@ describe('SessionSeal', () => {
   it('openAll gives the data by real names and counts what did not open', () => {
     // Prepare
     const sealed = seal.sealAll({ username: 'admin', cart: ['book'] });
-    sealed[seal.nameTag('role')] = new SessionSeal(newToken()).seal('role', 'root');
+    sealed[seal.nameTag('role')] = new SessionSeal(newToken(), ring).seal('role', 'root');
     sealed[seal.nameTag('theme')] = flipped(seal.seal('theme', 'dark'), 20);
 
     // Act
@@ -163,27 +168,51 @@ describe('SessionSeal', () => {
     };
     const mac = seal.fieldsMac(fields);
 
-    it('is HMAC-SHA256, keyed by HKDF from the token (its own label), of the JSON of the format, the item key and the fields', () => {
-      // Computed here independently of the code: crypto.hkdfSync, and the documented text.
-      const key = Buffer.from(
-        hkdfSync('sha256', token, Buffer.alloc(0), 'server-sessions clear fields key v1', 32),
-      );
-      const text = `[1,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},"alice","Firefox on Linux","AAAAAAAAAAAAAAAAAAAAAA"]`;
+    it('is HMAC-SHA256, keyed by HMAC-SHA256 of the current signing key and its label, of the JSON of the format, the item key and the fields', () => {
+      // Computed here independently of the code: the documented key and text.
+      const key = createHmac('sha256', CURRENT).update('server-sessions clear fields key v2').digest();
+      const text = `[2,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},"alice","Firefox on Linux","AAAAAAAAAAAAAAAAAAAAAA"]`;
       expect(mac).toBe(createHmac('sha256', key).update(text, 'utf8').digest('base64url'));
       expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const anonymous = { ...fields, owner: undefined, device: undefined, publicId: undefined };
       expect(seal.fieldsMac(anonymous)).toBe(
         createHmac('sha256', key)
           .update(
-            `[1,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},null,null,null]`,
+            `[2,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},null,null,null]`,
           )
           .digest('base64url'),
       );
     });
 
-    it('authenticates the fields it was made for, under another instance of the same token too', () => {
+    it('authenticates the fields it was made for, under another instance and another ring of the same keys', () => {
       expect(seal.fieldsAuthentic(fields, mac)).toBe(true);
-      expect(new SessionSeal(token).fieldsAuthentic({ ...fields }, mac)).toBe(true);
+      expect(
+        new SessionSeal(token, new KeyRing([CURRENT, PREVIOUS])).fieldsAuthentic({ ...fields }, mac),
+      ).toBe(true);
+    });
+
+    it('verifies under a previous key of the ring (a rotation), and fails under a key not in the ring', () => {
+      // Prepare: a MAC made while PREVIOUS was the current key
+      const before = new SessionSeal(token, new KeyRing([PREVIOUS])).fieldsMac(fields);
+
+      // Act & Assess: after the rotation PREVIOUS is demoted, still verifying; new MACs use CURRENT
+      expect(before).not.toBe(mac);
+      expect(seal.fieldsAuthentic(fields, before)).toBe(true);
+      expect(new SessionSeal(token, new KeyRing([CURRENT])).fieldsAuthentic(fields, before)).toBe(false);
+      expect(new SessionSeal(token, new KeyRing([testKey('other')])).fieldsAuthentic(fields, mac)).toBe(
+        false,
+      );
+    });
+
+    it('refuses a MAC keyed from the token alone (format 1 or 2), as a holder of the cookie could make', () => {
+      const tokenKey = Buffer.from(
+        hkdfSync('sha256', token, Buffer.alloc(0), 'server-sessions clear fields key v1', 32),
+      );
+      for (const format of [1, 2]) {
+        const text = `[${format},"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},"alice","Firefox on Linux","AAAAAAAAAAAAAAAAAAAAAA"]`;
+        const forged = createHmac('sha256', tokenKey).update(text, 'utf8').digest('base64url');
+        expect(seal.fieldsAuthentic(fields, forged)).toBe(false);
+      }
     });
 
     it.each([
@@ -202,8 +231,8 @@ describe('SessionSeal', () => {
     });
 
     it('refuses the MAC under another token, or of another item', () => {
-      expect(new SessionSeal(newToken()).fieldsAuthentic(fields, mac)).toBe(false);
-      expect(seal.fieldsAuthentic(fields, new SessionSeal(newToken()).fieldsMac(fields))).toBe(false);
+      expect(new SessionSeal(newToken(), ring).fieldsAuthentic(fields, mac)).toBe(false);
+      expect(seal.fieldsAuthentic(fields, new SessionSeal(newToken(), ring).fieldsMac(fields))).toBe(false);
     });
 
     it.each([
@@ -217,9 +246,11 @@ describe('SessionSeal', () => {
       expect(seal.fieldsAuthentic(fields, stored)).toBe(false);
     });
 
-    it('derives a key of its own: neither the value key nor the name key', () => {
+    it('uses a key of its own: not the signing key itself, nor a key from the token', () => {
+      const text = `[2,"${sha256Base64Url(token)}",${T},${T + 43_200_000},${T + 900_000},${T + 4_500_000},"alice","Firefox on Linux","AAAAAAAAAAAAAAAAAAAAAA"]`;
+      expect(mac).not.toBe(createHmac('sha256', CURRENT).update(text, 'utf8').digest('base64url'));
+      const fieldsKey = createHmac('sha256', CURRENT).update('server-sessions clear fields key v2').digest();
       const prk = hkdfExtract(token);
-      const fieldsKey = hkdfExpand(prk, 'server-sessions clear fields key v1');
       expect(fieldsKey).not.toEqual(hkdfExpand(prk, 'server-sessions sealed value key v1'));
       expect(fieldsKey).not.toEqual(hkdfExpand(prk, 'server-sessions name tag key v1'));
     });

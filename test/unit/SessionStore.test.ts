@@ -12,7 +12,7 @@ import {
   SessionTooLargeError,
   SessionUnavailableError,
 } from '../../lambda/session/src/errors';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
+import type { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import {
   type DataChange,
   type SessionRecord,
@@ -29,7 +29,7 @@ import {
   storedItem,
   useMockedStore,
 } from '../support/mockedStore';
-import { bound } from '../support/sealed';
+import { bound, sealFor } from '../support/sealed';
 import { TABLE } from '../support/table';
 
 const { ddb, clock } = useMockedStore();
@@ -38,7 +38,7 @@ const LIVE = 'attribute_exists(#id) AND #validUntil > :now';
 
 /** A seal for a new random token. */
 function anySeal(): SessionSeal {
-  return new SessionSeal(newToken());
+  return sealFor(newToken());
 }
 
 /** Bytes a value takes in the item: its 43-character name tag, format byte, IV, GCM tag and the JSON of [name, value]. */
@@ -48,7 +48,7 @@ function storedBytes(name: string, value: unknown): number {
 
 /** The data the sealed map holds, opened with `token`; fails the test when a value does not open. */
 function opened(token: string, sealed: unknown): Record<string, unknown> {
-  const { data, rejected } = new SessionSeal(token).openAll(sealed as Record<string, Uint8Array>);
+  const { data, rejected } = sealFor(token).openAll(sealed as Record<string, Uint8Array>);
   expect(rejected).toBe(0);
   return { ...data };
 }
@@ -65,7 +65,7 @@ async function loadedRecord(
   refreshedAt = createdAt,
 ): Promise<SessionRecord> {
   ddb.on(GetCommand).resolves({ Item: storedItem(token, data, createdAt, refreshedAt) });
-  const result = await store.load(new SessionSeal(token));
+  const result = await store.load(sealFor(token));
   if (result.status !== 'found') throw new Error(`the test's item reads as ${result.status}`);
   ddb.resetHistory();
   return result.record;
@@ -161,7 +161,7 @@ describe('SessionStore', () => {
       const store = makeStore(clock);
 
       // Act
-      await store.load(new SessionSeal(token));
+      await store.load(sealFor(token));
 
       // Assess
       expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
@@ -185,7 +185,7 @@ describe('SessionStore', () => {
       clock.advance(IDLE_MS - 1);
 
       // Act
-      const result = await makeStore(clock).load(new SessionSeal(token));
+      const result = await makeStore(clock).load(sealFor(token));
 
       // Assess
       expect(result).toEqual({
@@ -203,19 +203,19 @@ describe('SessionStore', () => {
       ddb.on(GetCommand).resolves({ Item: { ...rest, data: { username: 'admin' } } });
 
       // Act & Assess
-      await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({ status: 'absent' });
+      await expect(makeStore(clock).load(sealFor(token))).resolves.toEqual({ status: 'absent' });
     });
 
     it('leaves out, and counts, a value that does not authenticate', async () => {
       // Prepare: one value of another session copied in beside the session's own
       const token = newToken();
       const item = storedItem(token, { username: 'admin' });
-      const other = new SessionSeal(newToken());
-      item.sealed[new SessionSeal(token).nameTag('role')] = other.seal('role', 'root');
+      const other = sealFor(newToken());
+      item.sealed[sealFor(token).nameTag('role')] = other.seal('role', 'root');
       ddb.on(GetCommand).resolves({ Item: item });
 
       // Act
-      const result = await makeStore(clock).load(new SessionSeal(token));
+      const result = await makeStore(clock).load(sealFor(token));
 
       // Assess
       expect(result).toMatchObject({ status: 'found', data: { username: 'admin' }, rejectedValues: 1 });
@@ -229,7 +229,7 @@ describe('SessionStore', () => {
         const token = newToken();
         const item = { ...storedItem(token, { username: 'alice' }, T0, T0, owned), ...change };
         ddb.on(GetCommand).resolves({ Item: item });
-        return makeStore(clock).load(new SessionSeal(token));
+        return makeStore(clock).load(sealFor(token));
       }
 
       it('returns an owned item whose fields are as the library wrote them', async () => {
@@ -264,7 +264,7 @@ describe('SessionStore', () => {
       it('reads an anonymous item given an owner as absent, counted', async () => {
         const token = newToken();
         ddb.on(GetCommand).resolves({ Item: { ...storedItem(token, {}), ...owned } });
-        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({
+        await expect(makeStore(clock).load(sealFor(token))).resolves.toEqual({
           status: 'absent',
           rejectedValues: 1,
         });
@@ -282,7 +282,7 @@ describe('SessionStore', () => {
         const token = newToken();
         const { mac: _mac, ...before } = storedItem(token, { username: 'alice' }, T0, T0, owned);
         ddb.on(GetCommand).resolves({ Item: before });
-        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({
+        await expect(makeStore(clock).load(sealFor(token))).resolves.toEqual({
           status: 'absent',
         });
       });
@@ -295,7 +295,7 @@ describe('SessionStore', () => {
         clock.value = item.absoluteExpiresAt;
 
         // Act & Assess
-        await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({ status: 'expired' });
+        await expect(makeStore(clock).load(sealFor(token))).resolves.toEqual({ status: 'expired' });
       });
 
       it('leaves the TTL attribute unbound: it decides nothing a read does', async () => {
@@ -318,7 +318,7 @@ describe('SessionStore', () => {
       clock.value = item.validUntil + offset;
 
       // Act
-      const result = await makeStore(clock).load(new SessionSeal(token));
+      const result = await makeStore(clock).load(sealFor(token));
 
       // Assess
       expect(result).toEqual({ status: 'expired' });
@@ -346,18 +346,18 @@ describe('SessionStore', () => {
       const store = makeStore(clock);
 
       // Act
-      const record = await store.create(new SessionSeal(token), { username: 'admin' });
+      const record = await store.create(sealFor(token), { username: 'admin' });
 
       // Assess
       const validUntil = T0 + IDLE_MS;
-      const tag = new SessionSeal(token).nameTag('username');
+      const tag = sealFor(token).nameTag('username');
       const times = { createdAt: T0, refreshedAt: T0, absoluteExpiresAt: T0 + ABSOLUTE_MS, validUntil };
       const expected: SessionRecord = {
         id: sha256Base64Url(token),
         sealed: { [tag]: expect.any(Uint8Array) },
         ...times,
         expiresAt: Math.floor(validUntil / 1000),
-        mac: new SessionSeal(token).fieldsMac(times),
+        mac: sealFor(token).fieldsMac(times),
       };
       expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
       expect(ddb.calls()).toHaveLength(1);
@@ -388,7 +388,7 @@ describe('SessionStore', () => {
       ddb.on(PutCommand).resolves({});
 
       // Act
-      await makeStore(clock).create(new SessionSeal(token), {
+      await makeStore(clock).create(sealFor(token), {
         username: 'admin',
         nested: { list: [1, 'two'] },
       });
@@ -586,7 +586,7 @@ describe('SessionStore', () => {
         refreshedAt: now,
         validUntil,
         expiresAt: Math.floor(validUntil / 1000),
-        mac: new SessionSeal(token).fieldsMac({ ...record, refreshedAt: now, validUntil }),
+        mac: sealFor(token).fieldsMac({ ...record, refreshedAt: now, validUntil }),
       });
       expect(updated?.mac).not.toBe(record.mac);
       expect(JSON.stringify(sentInputs())).not.toContain(token);
@@ -655,7 +655,7 @@ describe('SessionStore', () => {
      */
     function timesAt(now: number, token: string) {
       const validUntil = now + IDLE_MS;
-      const mac = new SessionSeal(token).fieldsMac({
+      const mac = sealFor(token).fieldsMac({
         ...storedItem(token, {}),
         refreshedAt: now,
         validUntil,
@@ -681,7 +681,7 @@ describe('SessionStore', () => {
     it('a key set is one SET of its path in the sealed map, with the times, conditional on a live item', async () => {
       // Prepare
       const token = newToken();
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const record = storedItem(token, { username: 'admin' });
       clock.advance(1000);
       const times = timesAt(clock.value, token);
@@ -713,7 +713,7 @@ describe('SessionStore', () => {
     it('a key popped is one REMOVE of its path, with the times', async () => {
       // Prepare
       const token = newToken();
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
       const times = timesAt(clock.value, token);
 
@@ -738,7 +738,7 @@ describe('SessionStore', () => {
     it('keys set and popped together: one update, each key its own path', async () => {
       // Prepare
       const token = newToken();
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
       const times = timesAt(clock.value, token);
 
@@ -772,7 +772,7 @@ describe('SessionStore', () => {
     it('a whole change (clear) replaces the sealed map in one SET', async () => {
       // Prepare
       const token = newToken();
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const record = storedItem(token, { username: 'admin', theme: 'dark' });
       const times = timesAt(clock.value, token);
 
@@ -801,7 +801,7 @@ describe('SessionStore', () => {
 
     it('a whole change to nothing writes an empty map, never removes it', async () => {
       const token = newToken();
-      await makeStore(clock).save(new SessionSeal(token), storedItem(token, { a: 1 }), {
+      await makeStore(clock).save(sealFor(token), storedItem(token, { a: 1 }), {
         kind: 'whole',
         data: {},
       });
@@ -817,7 +817,7 @@ describe('SessionStore', () => {
       clock.value = T0 + ABSOLUTE_MS - 1000;
 
       // Act
-      const updated = await makeStore(clock).save(new SessionSeal(token), record, keys({ a: 1 }));
+      const updated = await makeStore(clock).save(sealFor(token), record, keys({ a: 1 }));
 
       // Assess
       expect(updated?.validUntil).toBe(record.absoluteExpiresAt);
@@ -834,14 +834,14 @@ describe('SessionStore', () => {
       ddb.on(UpdateCommand).rejects(conditionFailed());
       const token = newToken();
       await expect(
-        makeStore(clock).save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 })),
+        makeStore(clock).save(sealFor(token), storedItem(token, {}), keys({ a: 1 })),
       ).resolves.toBeUndefined();
     });
 
     it('checks the size limit on the map as it becomes: what was read, with the change applied', async () => {
       // Prepare: 100 bytes stored; adding a 90-byte value goes over 150, replacing the big one does not
       const token = newToken();
-      const seal = new SessionSeal(token);
+      const seal = sealFor(token);
       const record = storedItem(token, { big: 'x'.repeat(100 - storedBytes('big', '')) });
       const store = makeStore(clock, { maxDataBytes: 150 });
       const small = 'y'.repeat(90 - storedBytes('s', ''));
@@ -863,7 +863,7 @@ describe('SessionStore', () => {
 
       // Act & Assess
       await expect(
-        makeStore(clock, { maxDataBytes: 50 }).save(new SessionSeal(token), storedItem(token, {}), {
+        makeStore(clock, { maxDataBytes: 50 }).save(sealFor(token), storedItem(token, {}), {
           kind: 'whole',
           data: { blob: 'x'.repeat(100) },
         }),
@@ -878,7 +878,7 @@ describe('SessionStore', () => {
       const token = newToken();
 
       // Act
-      const failure = makeStore(clock).save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 }));
+      const failure = makeStore(clock).save(sealFor(token), storedItem(token, {}), keys({ a: 1 }));
 
       // Assess
       await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
@@ -932,7 +932,7 @@ describe('SessionStore: a request DynamoDB refuses for good', () => {
       'save',
       async (store) => {
         const token = newToken();
-        return () => store.save(new SessionSeal(token), storedItem(token, {}), keys({ a: 1 }));
+        return () => store.save(sealFor(token), storedItem(token, {}), keys({ a: 1 }));
       },
     ],
     ['destroy', async (store) => () => store.destroy(newToken())],

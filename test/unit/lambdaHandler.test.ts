@@ -22,12 +22,12 @@ import { loginRoute } from '../../lambda/routes/loginRoute';
 import { logoutRoute } from '../../lambda/routes/logoutRoute';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { SessionUnavailableError } from '../../lambda/session/src/errors';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
 import { newToken } from '../../lambda/session/src/tokens';
 import { cookieJar, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { sha256Base64Url, storedItem, unitAppContext, useMockedApp } from '../support/mockedStore';
 import { captureOutput } from '../support/output';
+import { sealFor } from '../support/sealed';
 
 const { ddb, clock, app, manageApp, ring, cookieFor: sessionCookie } = useMockedApp();
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
@@ -402,7 +402,7 @@ describe('login route', () => {
     const token = verified ? verified.token : '';
     const { Item } = ddb.commandCalls(PutCommand)[0].args[0].input;
     expect(Item?.id).toBe(sha256Base64Url(token));
-    const { data, rejected } = new SessionSeal(token).openAll(Item?.sealed);
+    const { data, rejected } = sealFor(token).openAll(Item?.sealed);
     expect({ ...data, rejected }).toEqual({ username: 'admin', rejected: 0 });
     expectHtmlHeaders(response);
   });

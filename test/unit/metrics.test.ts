@@ -6,10 +6,10 @@ import { indexRoute } from '../../lambda/routes/indexRoute';
 import { loginRoute } from '../../lambda/routes/loginRoute';
 import { logoutRoute } from '../../lambda/routes/logoutRoute';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
+import { sealFor } from '../support/sealed';
 
 const NAMESPACE = 'SessionsUnitTest';
 const { ddb, clock, app, manageApp, cookieFor } = useMockedApp(() => ({
@@ -82,8 +82,8 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     // Prepare: two values sealed for another session, copied into this one's item
     const token = newToken();
     const item = storedItem(token, { username: 'admin' });
-    const other = new SessionSeal(newToken());
-    const mine = new SessionSeal(token);
+    const other = sealFor(newToken());
+    const mine = sealFor(token);
     item.sealed[mine.nameTag('role')] = other.seal('role', 'root');
     item.sealed[mine.nameTag('admin')] = other.seal('admin', true);
     ddb.on(GetCommand).resolves({ Item: item });

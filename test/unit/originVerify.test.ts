@@ -11,11 +11,11 @@ import { loginRoute } from '../../lambda/routes/loginRoute';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { newToken } from '../../lambda/session/src/tokens';
 import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { storedItem, useMockedStore } from '../support/mockedStore';
+import { CURRENT_KEY, storedItem, useMockedStore } from '../support/mockedStore';
 import { captureOutput } from '../support/output';
 import { TABLE } from '../support/table';
 
-const SIGNING_KEY = 'k'.repeat(32);
+const SIGNING_KEY = CURRENT_KEY; // the key the forged items' MAC is made with (test/support/sealed.ts)
 const ORIGIN_SECRET = 'CloudFrontAddsThisValueToEveryRequest0123456789';
 const VIA_EDGE = { [ORIGIN_VERIFY.header]: ORIGIN_SECRET };
 

@@ -1,5 +1,4 @@
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import {
   cleared,
   cookieVerified,
@@ -16,6 +15,7 @@ import {
 import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
 import { newToken } from '../../lambda/session/src/tokens';
 import { testKey } from '../support/keys';
+import { sealFor } from '../support/sealed';
 
 // The commit decision is a pure function of the session's state: each case below is decided
 // without a store, a clock or a cookie.
@@ -47,7 +47,7 @@ function found(
   const state = initialSessionState(ring);
   const token = newToken();
   cookieVerified(state, { token, signedWithOldKey }, [], 1);
-  loaded(state, new SessionSeal(token), {
+  loaded(state, sealFor(token), {
     status: 'found',
     record: record(ownership),
     data,
@@ -73,8 +73,9 @@ describe('planCommit', () => {
     expect(planCommit(state, due)).toEqual({ kind: 'refresh', record: state.record, resign: false });
   });
 
-  it('re-signs a cookie verified with an old key, written or not', () => {
-    expect(planCommit(found({}, true), notDue)).toEqual({ kind: 'none', resign: true });
+  it('re-signs a cookie verified with an old key with a refresh, due or not, so the item’s MAC moves to the current key', () => {
+    const state = found({}, true);
+    expect(planCommit(state, notDue)).toEqual({ kind: 'refresh', record: state.record, resign: true });
     expect(planCommit(found({}, true), due)).toMatchObject({ kind: 'refresh', resign: true });
   });
 
@@ -218,7 +219,7 @@ describe('the session state transitions', () => {
     const state = initialSessionState(ring);
     const token = newToken();
     cookieVerified(state, { token, signedWithOldKey: false }, [], 1);
-    loaded(state, new SessionSeal(token), { status: 'absent', rejectedValues: 1 });
+    loaded(state, sealFor(token), { status: 'absent', rejectedValues: 1 });
     expect([state.outcome, state.rejectedValues, state.record]).toEqual(['absent', 1, undefined]);
     expect({ ...state.data }).toEqual({});
   });

@@ -1,9 +1,8 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { T0 } from '../support/clock';
 import { IDLE_MS, makeStore, makeUserSessions, storedItem, useMockedStore } from '../support/mockedStore';
-import { bound } from '../support/sealed';
+import { bound, sealFor } from '../support/sealed';
 
 // Security review, finding 6 (issue #20): a stored time a `Date` cannot hold made the sessions
 // page throw a RangeError (a 500). Where the library reads times, one that is not a finite number
@@ -34,7 +33,7 @@ describe('SessionStore.load: an item with a time out of range reads as absent', 
       ddb.on(GetCommand).resolves({ Item: stored });
 
       // Act & Assess
-      await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toEqual({
+      await expect(makeStore(clock).load(sealFor(token))).resolves.toEqual({
         status: 'absent',
         rejectedValues: 1,
       });
@@ -45,7 +44,7 @@ describe('SessionStore.load: an item with a time out of range reads as absent', 
     const token = newToken();
     const item = bound({ ...storedItem(token, {}), absoluteExpiresAt: 8.64e15, createdAt: -8.64e15 }, token);
     ddb.on(GetCommand).resolves({ Item: item });
-    await expect(makeStore(clock).load(new SessionSeal(token))).resolves.toMatchObject({ status: 'found' });
+    await expect(makeStore(clock).load(sealFor(token))).resolves.toMatchObject({ status: 'found' });
   });
 });
 

@@ -132,7 +132,7 @@ export class SessionManager {
     if (state.token === undefined) {
       loaded(state, undefined, undefined);
     } else {
-      const seal = new SessionSeal(state.token);
+      const seal = new SessionSeal(state.token, state.keyRing);
       loaded(state, seal, await this.store.load(seal, request));
     }
     return sessionOver(state);
@@ -190,7 +190,7 @@ export class SessionManager {
         return [cookie.clear(request.secure)];
       case 'create': {
         const fresh = newToken();
-        await store.create(new SessionSeal(fresh), plan.data, plan.ownership, request);
+        await store.create(new SessionSeal(fresh, state.keyRing), plan.data, plan.ownership, request);
         state.writes.push('created');
         // Delete only after the new session exists: a failure here must not leave the user with neither.
         if (plan.replaces !== undefined) {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { hashToken } from './tokens.js';
 
 /** Sealed session values as stored: keyed-hash name tag → sealed bytes. */
@@ -16,22 +16,33 @@ const AUTH_TAG_BYTES = 16;
 const SEALED_OVERHEAD_BYTES = 1 + IV_BYTES + AUTH_TAG_BYTES;
 
 /**
- * HKDF `info` labels: one key for the values, one for the names and one for the clear fields'
- * MAC, all from the token alone.
+ * HKDF `info` labels: one key for the values, one for the names, both from the token alone. The
+ * clear fields' MAC is keyed from the signing keys instead (`FieldsMacKeys`).
  */
 const VALUE_KEY_INFO = 'server-sessions sealed value key v1';
 const NAME_KEY_INFO = 'server-sessions name tag key v1';
-const FIELDS_KEY_INFO = 'server-sessions clear fields key v1';
 
-/** The first element of the text the clear fields' MAC covers: its format. */
-export const FIELDS_MAC_FORMAT = 1;
+/**
+ * The first element of the text the clear fields' MAC covers: its format. 2: keyed from the
+ * signing keys (1, keyed from the token, is no longer accepted: such an item reads as absent).
+ */
+export const FIELDS_MAC_FORMAT = 2;
+
+/**
+ * What keys the clear fields' MAC: the server's signing keys, which the table does not hold
+ * (`KeyRing`). Makes a MAC with the current key; verifies one against every key, in constant time.
+ */
+export interface FieldsMacKeys {
+  fieldsMac(text: string): string;
+  fieldsMacVerifies(text: string, mac: string): boolean;
+}
 
 /** A MAC as stored: base64url of the 32-byte HMAC-SHA256. */
 const MAC_LENGTH = 43;
 
 /**
  * What an item keeps in the clear and the library decides on: who the session belongs to, and
- * how long it lives. Its MAC binds them to the token and the item (`SessionSeal.fieldsMac`).
+ * how long it lives. Its MAC, under the signing keys, binds them to the item (`SessionSeal.fieldsMac`).
  * Times are epoch milliseconds.
  */
 export interface ClearFields {
@@ -70,12 +81,13 @@ export interface OpenedValue {
 /**
  * Seals and opens one session's values with keys derived from its token (HKDF-SHA256): values in
  * AES-256-GCM, each under a fresh random 96-bit IV, with the item's key and the value's name tag
- * as associated data; names as HMAC-SHA256 tags; the item's clear fields (owner, device, public
- * id, times) bound by an HMAC-SHA256 MAC. The token is never stored, so the table alone opens or
- * forges nothing; the signing keys play no part, so rotating them leaves sealed data readable.
+ * as associated data; names as HMAC-SHA256 tags. The token is never stored, so the table alone
+ * opens or forges nothing; the signing keys play no part in them, so rotating them leaves sealed
+ * data readable. The item's clear fields (owner, device, public id, times) are bound by an
+ * HMAC-SHA256 MAC under the signing keys (`keys`), which the holder of a cookie does not have.
  * Keys are derived on first use: a request that only learns the item is absent derives none.
  * @example
- * const seal = new SessionSeal(token);
+ * const seal = new SessionSeal(token, keyRing);
  * const tag = seal.nameTag('username');
  * seal.open(tag, seal.seal('username', 'admin')); // { name: 'username', value: 'admin' }
  */
@@ -86,10 +98,11 @@ export class SessionSeal {
   private pseudoRandomKey: Buffer | undefined;
   private valueKey: Buffer | undefined;
   private nameKey: Buffer | undefined;
-  private fieldsKey: Buffer | undefined;
+  private readonly keys: FieldsMacKeys;
 
-  constructor(token: string) {
+  constructor(token: string, keys: FieldsMacKeys) {
     this.token = token;
+    this.keys = keys;
     this.itemKey = hashToken(token);
   }
 
@@ -146,14 +159,28 @@ export class SessionSeal {
   }
 
   /**
-   * The MAC of an item's clear fields: base64url HMAC-SHA256, under a key derived from the token,
-   * of the JSON of `[format, item key, createdAt, absoluteExpiresAt, refreshedAt, validUntil,
-   * owner, device, publicId]` (null for an absent one). Whoever writes the table without the token
-   * can neither make one nor move one to another item.
+   * The MAC of an item's clear fields: base64url HMAC-SHA256, under the current signing key's
+   * clear fields' MAC key (`KeyRing.fieldsMac`), of the JSON of `[format, item key, createdAt,
+   * absoluteExpiresAt, refreshedAt, validUntil, owner, device, publicId]` (null for an absent
+   * one). Whoever writes the table without the signing keys can neither make one, even holding
+   * the session's token, nor move one to another item.
    */
   fieldsMac(fields: ClearFields): string {
-    this.fieldsKey ??= this.derive(FIELDS_KEY_INFO);
-    const covered = JSON.stringify([
+    return this.keys.fieldsMac(this.fieldsText(fields));
+  }
+
+  /**
+   * True when `mac` is the MAC of these fields in this item under any signing key of the ring
+   * (compared in constant time).
+   */
+  fieldsAuthentic(fields: ClearFields, mac: unknown): boolean {
+    if (typeof mac !== 'string' || mac.length !== MAC_LENGTH) return false;
+    return this.keys.fieldsMacVerifies(this.fieldsText(fields), mac);
+  }
+
+  /** The text the clear fields' MAC covers. */
+  private fieldsText(fields: ClearFields): string {
+    return JSON.stringify([
       FIELDS_MAC_FORMAT,
       this.itemKey,
       fields.createdAt,
@@ -164,15 +191,6 @@ export class SessionSeal {
       fields.device ?? null,
       fields.publicId ?? null,
     ]);
-    return createHmac('sha256', this.fieldsKey).update(covered, 'utf8').digest('base64url');
-  }
-
-  /** True when `mac` is the MAC of these fields in this item (compared in constant time). */
-  fieldsAuthentic(fields: ClearFields, mac: unknown): boolean {
-    if (typeof mac !== 'string' || mac.length !== MAC_LENGTH) return false;
-    const expected = Buffer.from(this.fieldsMac(fields), 'utf8');
-    const stored = Buffer.from(mac, 'utf8');
-    return stored.length === expected.length && timingSafeEqual(stored, expected);
   }
 
   /** Every value of `data`, sealed under its name tag. */

@@ -228,7 +228,9 @@ export function planCommit(state: SessionState, refreshDue: (record: SessionReco
     return { kind: 'none', resign: false };
   const resign = state.signedWithOldKey;
   if (data !== undefined) return { kind: 'save', record, change: dataChange(state, data), resign };
-  if (refreshDue(record)) return { kind: 'refresh', record, resign };
+  // A cookie signed with an old key is re-signed with the current one, and its item's clear-fields
+  // MAC rewritten under it too (a refresh does both): the session then outlives the old key.
+  if (refreshDue(record) || resign) return { kind: 'refresh', record, resign };
   return { kind: 'none', resign };
 }
 

@@ -3,6 +3,12 @@ import { MIN_SIGNING_KEY_BYTES } from '../constants.js';
 import { SigningKeyError } from '../errors.js';
 import { isSignedTokenShape } from '../tokens.js';
 
+/**
+ * The label the clear fields' MAC key is derived under from each signing key:
+ * `HMAC-SHA256(signing key, label)`. A distinct key for a distinct use, never the signing key itself.
+ */
+export const FIELDS_MAC_KEY_LABEL = 'server-sessions clear fields key v2';
+
 /** A cookie value that verified: the token, and whether it must be re-signed with the current key. */
 export interface VerifiedToken {
   token: string;
@@ -42,7 +48,9 @@ export function assertSigningKeys(keys: readonly string[]): void {
 
 /**
  * Signs session tokens as `token.signature` (HMAC-SHA256, base64url) with the first key and
- * verifies them against every key in constant time.
+ * verifies them against every key in constant time. Does the same for the MAC of an item's clear
+ * fields (`SessionSeal.fieldsMac`), under a key derived from each signing key: whoever writes the
+ * table without the signing keys cannot make one, even for a session whose cookie they hold.
  * @example
  * const ring = new KeyRing([newKey, oldKey]); // each at least 32 bytes: `openssl rand -base64 48`
  * const cookie = ring.sign(newToken());
@@ -50,10 +58,30 @@ export function assertSigningKeys(keys: readonly string[]): void {
  */
 export class KeyRing {
   private readonly keys: Buffer[];
+  /** Per signing key, in the same order, its clear fields' MAC key: derived once, at first use. */
+  private fieldsKeys: Buffer[] | undefined;
 
   constructor(secrets: readonly string[]) {
     assertSigningKeys(secrets);
     this.keys = secrets.map((secret) => Buffer.from(secret, 'utf8'));
+  }
+
+  /** base64url HMAC-SHA256 of `text` under the current (first) key's clear fields' MAC key. */
+  fieldsMac(text: string): string {
+    return this.mac(this.macKeys()[0], text);
+  }
+
+  /**
+   * True when `mac` is the MAC of `text` under the clear fields' MAC key of any key in the ring,
+   * compared in constant time, as cookies are: a demoted key keeps verifying while it stays.
+   */
+  fieldsMacVerifies(text: string, mac: string): boolean {
+    const given = Buffer.from(mac, 'utf8');
+    for (const key of this.macKeys()) {
+      const expected = Buffer.from(this.mac(key, text), 'ascii');
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    }
+    return false;
   }
 
   sign(token: string): string {
@@ -78,6 +106,17 @@ export class KeyRing {
       if (timingSafeEqual(given, expected)) return { token, signedWithOldKey: index > 0 };
     }
     return false;
+  }
+
+  private macKeys(): Buffer[] {
+    this.fieldsKeys ??= this.keys.map((key) =>
+      createHmac('sha256', key).update(FIELDS_MAC_KEY_LABEL, 'utf8').digest(),
+    );
+    return this.fieldsKeys;
+  }
+
+  private mac(key: Buffer, text: string): string {
+    return createHmac('sha256', key).update(text, 'utf8').digest('base64url');
   }
 
   private signature(key: Buffer, token: string): string {

@@ -27,7 +27,7 @@ export type SessionData = Record<string, unknown>;
 /**
  * A session as stored. Times are epoch milliseconds except the TTL attribute. The values are
  * sealed (`SessionSeal`): the item alone reveals neither names nor values. The clear fields
- * (`ClearFields`: the times, the owner, the device, the public id) are bound to the token and the
+ * (`ClearFields`: the times, the owner, the device, the public id) are bound, under the signing keys, to the
  * item by `mac`: changed, or copied from another item, they read as absent.
  */
 export interface SessionRecord extends ClearFields {
@@ -172,7 +172,7 @@ class UpdateParts {
  * conditional on the item being alive. SDK errors are translated here into the module's own errors.
  * @example
  * const store = new SessionStore({ client, tableName: 'sessions', idleTimeoutSeconds: 3600, absoluteTimeoutSeconds: 43200 });
- * const result = await store.load(new SessionSeal(token));
+ * const result = await store.load(new SessionSeal(token, keyRing));
  */
 export class SessionStore {
   private readonly client: DynamoDBDocumentClient;
