@@ -5,6 +5,7 @@ import { type SessionCommitEvent, SessionManager } from '../../lambda/session/sr
 import { type ClearFields, hkdfExpand, hkdfExtract } from '../../lambda/session/src/SessionSeal';
 import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { logIn, SAFARI_IOS, uniqueUser } from '../support/browsers';
 import { TestClock } from '../support/clock';
 import { cookieFrom, itemIdOf, shownUsername, tokenOf } from '../support/responses';
 import { useStore } from '../support/store';
@@ -18,9 +19,6 @@ import { useTestApp } from '../support/testApp';
 // Also finding 3: a session regenerated without options stays its owner's.
 
 const IDLE_SECONDS = 600;
-const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
-const SAFARI_IOS =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 const SAME_SITE = { 'sec-fetch-site': 'same-origin' };
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -29,18 +27,11 @@ const { proxy } = db;
 const clock = new TestClock();
 const app = useTestApp(db, { idleSeconds: IDLE_SECONDS, now: clock.now });
 
-let counter = 0;
-/** A distinct user name per test, so tests never see each other's sessions. */
-function user(name: string): string {
-  return `${name}-${++counter}`;
-}
+const user = uniqueUser;
 
-async function login(username: string, userAgent = FIREFOX): Promise<string> {
-  clock.advance(1000);
-  const response = await app.login(loginEvent(username, { headers: { 'user-agent': userAgent } }));
-  expect(response.statusCode).toBe(303);
-  return cookieFrom(response);
-}
+/** Logs `username` in, 1000 ms after the previous step. */
+const login = (username: string, userAgent?: string) =>
+  logIn(app, clock, username, { userAgent, stepMs: 1000 });
 
 async function loggedInAs(cookie: string): Promise<string | undefined> {
   return shownUsername(await app.index(httpEvent({ cookies: [cookie] })));

@@ -159,6 +159,23 @@ describe('a logout during a rotation, across containers', () => {
   });
 });
 
+/**
+ * A fake Secrets Manager holding `generated` and a bounded client for it, started before the
+ * describe's tests (`each`: before each test) and closed after.
+ */
+function useFakeSecrets(generated: string, per: 'all' | 'each') {
+  const fake = {} as { secrets: FakeSecretsManager; client: SecretsManagerClient };
+  (per === 'each' ? beforeEach : beforeAll)(async () => {
+    fake.secrets = await startFakeSecretsManager(generated);
+    fake.client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: fake.secrets.endpoint });
+  });
+  (per === 'each' ? afterEach : afterAll)(async () => {
+    fake.client.destroy();
+    await fake.secrets.close();
+  });
+  return fake;
+}
+
 describe('a managed rotation across containers, one a phase behind', () => {
   // The rotation function's own logic turns the secret (as the stack generates it: one 64-character
   // key) through five rotations, as fast as it allows: 70 minutes apart, just over its shortest
@@ -170,20 +187,7 @@ describe('a managed rotation across containers, one a phase behind', () => {
   const MINUTE_MS = 60_000;
   const PHASE_MINUTES = 70;
   const STEP_MINUTES = 10;
-  let secrets: FakeSecretsManager;
-  let client: SecretsManagerClient;
-
-  beforeAll(async () => {
-    secrets = await startFakeSecretsManager(
-      'generated0key0of0sixty0four0letters0and0digits0'.padEnd(64, '7'),
-    );
-    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
-  });
-
-  afterAll(async () => {
-    client.destroy();
-    await secrets.close();
-  });
+  const fake = useFakeSecrets('generated0key0of0sixty0four0letters0and0digits0'.padEnd(64, '7'), 'all');
 
   interface Browser {
     user: string;
@@ -215,8 +219,8 @@ describe('a managed rotation across containers, one a phase behind', () => {
       ...keyRotationDelays({ absoluteTimeoutSeconds: ABSOLUTE_SECONDS, promoteAfterSeconds: 3900 }),
       now: clock.now,
     };
-    const rotate = () => secrets.rotate((event) => rotateSigningKeys(client, event, settings));
-    const generated = secrets.current();
+    const rotate = () => fake.secrets.rotate((event) => rotateSigningKeys(fake.client, event, settings));
+    const generated = fake.secrets.current();
     const signingKeys: string[] = [];
     const browsers: Browser[] = [];
     let behindSecret = generated;
@@ -225,11 +229,11 @@ describe('a managed rotation across containers, one a phase behind', () => {
       // Act: a rotation; one container picks it up, the other still holds the phase before.
       await rotate();
       const behind = containerWith(behindSecret);
-      signingKeys.push(parseSigningKeySet(secrets.current()).current.key);
+      signingKeys.push(parseSigningKeySet(fake.secrets.current()).current.key);
 
       // New users log in on each container; every live user browses both, every 10 minutes.
       for (const [app, where] of [
-        [containerWith(secrets.current()), 'ahead'],
+        [containerWith(fake.secrets.current()), 'ahead'],
         [behind, 'behind'],
       ] as const) {
         const user = `phase${phase}-${where}`;
@@ -239,16 +243,16 @@ describe('a managed rotation across containers, one a phase behind', () => {
           loggedInAt: clock.now(),
         });
       }
-      let ahead = containerWith(secrets.current());
+      let ahead = containerWith(fake.secrets.current());
       for (let minute = 0; minute < PHASE_MINUTES; minute += STEP_MINUTES) {
         if (minute === 30) {
           // Someone rotates by hand mid-phase (aws secretsmanager rotate-secret): too early to
           // promote anything, so the keys stay what they were (only builtFrom changes).
-          const { builtFrom: _before, ...before } = parseSigningKeySet(secrets.current());
+          const { builtFrom: _before, ...before } = parseSigningKeySet(fake.secrets.current());
           await rotate();
-          const { builtFrom: _after, ...after } = parseSigningKeySet(secrets.current());
+          const { builtFrom: _after, ...after } = parseSigningKeySet(fake.secrets.current());
           expect(after).toEqual(before);
-          ahead = containerWith(secrets.current());
+          ahead = containerWith(fake.secrets.current());
         }
         const live = browsers.filter((browser) => clock.now() - browser.loggedInAt < ABSOLUTE_SECONDS * 1000);
         for (const browser of live) {
@@ -268,7 +272,7 @@ describe('a managed rotation across containers, one a phase behind', () => {
       expect(await view(ahead, leaving)).toBeUndefined();
       expect(await view(behind, leaving)).toBeUndefined();
       browsers.splice(browsers.indexOf(leaving), 1);
-      behindSecret = secrets.current();
+      behindSecret = fake.secrets.current();
     }
 
     // Assess: the signing key changed at every rotation but the first (which only distributed a
@@ -276,7 +280,7 @@ describe('a managed rotation across containers, one a phase behind', () => {
     const generatedKey = parseSigningKeySet(generated).current.key;
     expect(signingKeys[0]).toBe(generatedKey);
     expect(new Set(signingKeys).size).toBe(5);
-    expect(JSON.stringify(parseSigningKeySet(secrets.current()))).not.toContain(generatedKey);
+    expect(JSON.stringify(parseSigningKeySet(fake.secrets.current()))).not.toContain(generatedKey);
   }, 60_000);
 });
 
@@ -288,18 +292,7 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
   const HOUR_MS = 60 * MINUTE_MS;
   const ABSOLUTE_SECONDS = 7200;
   const HAND_KEY = 'put-by-hand-after-the-leak-0123456789'.padEnd(64, 'h');
-  let secrets: FakeSecretsManager;
-  let client: SecretsManagerClient;
-
-  beforeEach(async () => {
-    secrets = await startFakeSecretsManager('generated0key0of0sixty0four0letters0'.padEnd(64, '5'));
-    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
-  });
-
-  afterEach(async () => {
-    client.destroy();
-    await secrets.close();
-  });
+  const fake = useFakeSecrets('generated0key0of0sixty0four0letters0'.padEnd(64, '5'), 'each');
 
   const settings = {
     ...keyRotationDelays({ absoluteTimeoutSeconds: ABSOLUTE_SECONDS, promoteAfterSeconds: 3900 }),
@@ -308,10 +301,10 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
 
   /** A rotation; `failing` is a step whose every attempt is throttled, so the rotation stops there. */
   function rotate(failing?: string) {
-    return secrets.rotate(async (event) => {
+    return fake.secrets.rotate(async (event) => {
       if (event.Step === failing)
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      return rotateSigningKeys(client, event, settings);
+      return rotateSigningKeys(fake.client, event, settings);
     });
   }
 
@@ -328,12 +321,14 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
   /** Day 1 and 2: the first rotation, then one whose finishSecret fails; then the leak and the key put by hand. */
   async function failedRotationThenHandPut() {
     await rotate();
-    const leaked = parseSigningKeySet(secrets.current()).current.key;
+    const leaked = parseSigningKeySet(fake.secrets.current()).current.key;
     clock.advance(70 * MINUTE_MS);
     // The second rotation would promote the distributed key. It fails at finishSecret: its key
     // set, built from today's keys, stays pending.
     await expect(rotate('finishSecret')).rejects.toThrow('Rate exceeded');
-    const pending = Object.entries(secrets.stages()).filter(([, stages]) => stages.includes('AWSPENDING'));
+    const pending = Object.entries(fake.secrets.stages()).filter(([, stages]) =>
+      stages.includes('AWSPENDING'),
+    );
     expect(pending).toHaveLength(1);
     expect(pending[0][1]).not.toContain('AWSCURRENT');
     return { leaked, pendingVersion: pending[0][0] };
@@ -341,13 +336,13 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
 
   /** What `aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>` sends. */
   const putByHand = (key: string) =>
-    client.send(new PutSecretValueCommand({ SecretId: secrets.arn, SecretString: key }));
+    fake.client.send(new PutSecretValueCommand({ SecretId: fake.secrets.arn, SecretString: key }));
 
   test('the next rotation does not bring back the leaked key, nor log out those who logged in since', async () => {
     // Prepare: the signing key leaks; the operator replaces it at once, by hand.
     const { leaked } = await failedRotationThenHandPut();
     await putByHand(HAND_KEY);
-    const container = containerWith(secrets.current());
+    const container = containerWith(fake.secrets.current());
     const cookie = cookieFrom(await container.login(loginEvent('after-the-leak')));
     clock.advance(HOUR_MS / 2);
 
@@ -355,26 +350,28 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
     const reattempt = await rotate().catch((error: unknown) => error);
 
     // Assess: the key put by hand still signs; the leaked key does not verify; nobody is logged out.
-    const keys = parseSigningKeys(secrets.current());
+    const keys = parseSigningKeys(fake.secrets.current());
     expect(keys).not.toContain(leaked);
     expect(keys[0]).toBe(HAND_KEY);
     expect(
-      shownUsername(await containerWith(secrets.current()).index(httpEvent({ cookies: [cookie] }))),
+      shownUsername(await containerWith(fake.secrets.current()).index(httpEvent({ cookies: [cookie] }))),
     ).toBe('after-the-leak');
     // The reattempt was refused, and left nothing pending.
     expect(reattempt).toBeInstanceOf(KeyRotationError);
-    expect(Object.values(secrets.stages()).filter((stages) => stages.includes('AWSPENDING'))).toEqual([]);
+    expect(Object.values(fake.secrets.stages()).filter((stages) => stages.includes('AWSPENDING'))).toEqual(
+      [],
+    );
 
     // Act: the rotation after that starts afresh, from the key put by hand.
     await rotate();
 
     // Assess
-    const rotated = parseSigningKeySet(secrets.current());
+    const rotated = parseSigningKeySet(fake.secrets.current());
     expect(rotated.current.key).toBe(HAND_KEY);
     expect(rotated.next).toBeDefined();
-    expect(parseSigningKeys(secrets.current())).not.toContain(leaked);
+    expect(parseSigningKeys(fake.secrets.current())).not.toContain(leaked);
     expect(
-      shownUsername(await containerWith(secrets.current()).index(httpEvent({ cookies: [cookie] }))),
+      shownUsername(await containerWith(fake.secrets.current()).index(httpEvent({ cookies: [cookie] }))),
     ).toBe('after-the-leak');
   });
 
@@ -383,17 +380,17 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
     const { leaked, pendingVersion } = await failedRotationThenHandPut();
 
     // Act: aws secretsmanager describe-secret --secret-id <arn> --query VersionIdsToStages
-    const { VersionIdsToStages: stages = {} } = await client.send(
-      new DescribeSecretCommand({ SecretId: secrets.arn }),
+    const { VersionIdsToStages: stages = {} } = await fake.client.send(
+      new DescribeSecretCommand({ SecretId: fake.secrets.arn }),
     );
     const [unfinished] = Object.keys(stages).filter(
       (version) => stages[version].includes('AWSPENDING') && !stages[version].includes('AWSCURRENT'),
     );
     expect(unfinished).toBe(pendingVersion);
     // aws secretsmanager update-secret-version-stage --secret-id <arn> --version-stage AWSPENDING --remove-from-version-id <id>
-    await client.send(
+    await fake.client.send(
       new UpdateSecretVersionStageCommand({
-        SecretId: secrets.arn,
+        SecretId: fake.secrets.arn,
         VersionStage: 'AWSPENDING',
         RemoveFromVersionId: unfinished,
       }),
@@ -403,8 +400,8 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
     await rotate();
 
     // Assess: a clean rotation, from the key put by hand.
-    expect(parseSigningKeySet(secrets.current()).current.key).toBe(HAND_KEY);
-    expect(parseSigningKeys(secrets.current())).not.toContain(leaked);
+    expect(parseSigningKeySet(fake.secrets.current()).current.key).toBe(HAND_KEY);
+    expect(parseSigningKeys(fake.secrets.current())).not.toContain(leaked);
   });
 });
 
@@ -413,18 +410,7 @@ describe('a rotation that failed part-way, then a key put by hand', () => {
 describe('the rotation every 4 hours, a new signing key every 2 days', () => {
   const HOUR_MS = 3_600_000;
   const ROTATE_AFTER_SECONDS = 2 * 24 * 3600;
-  let secrets: FakeSecretsManager;
-  let client: SecretsManagerClient;
-
-  beforeAll(async () => {
-    secrets = await startFakeSecretsManager('generated0key0of0sixty0four0letters1'.padEnd(64, '3'));
-    client = new SecretsManagerClient({ ...boundedClientConfig(), endpoint: secrets.endpoint });
-  });
-
-  afterAll(async () => {
-    client.destroy();
-    await secrets.close();
-  });
+  const fake = useFakeSecrets('generated0key0of0sixty0four0letters1'.padEnd(64, '3'), 'all');
 
   test('a demoted key verifies until every cookie it signed has expired, and stops at the next run after', async () => {
     // Prepare: the handlers' defaults (12-hour sessions, keys re-read every 5 minutes).
@@ -435,7 +421,7 @@ describe('the rotation every 4 hours, a new signing key every 2 days', () => {
     const container = () =>
       createTestApp({
         endpoint: proxy.endpoint,
-        secret: secrets.current(),
+        secret: fake.secrets.current(),
         idleSeconds: 43200,
         absoluteSeconds: 43200,
         now: clock.now,
@@ -454,14 +440,14 @@ describe('the rotation every 4 hours, a new signing key every 2 days', () => {
         visits.splice(visits.indexOf(visit), 1);
       }
       clock.value = start + run * 4 * HOUR_MS;
-      const signing = parseSigningKeys(secrets.current())[0];
-      await secrets.rotate((event) => rotateSigningKeys(client, event, settings));
-      const keys = parseSigningKeys(secrets.current());
+      const signing = parseSigningKeys(fake.secrets.current())[0];
+      await fake.secrets.rotate((event) => rotateSigningKeys(fake.client, event, settings));
+      const keys = parseSigningKeys(fake.secrets.current());
       if (keys[0] !== signing) demotions.push({ key: signing, at: clock.now() });
       for (const demotion of demotions.filter((demoted) => demoted.goneAt === undefined)) {
         if (!keys.includes(demotion.key)) demotion.goneAt = clock.now();
       }
-      const since = Date.parse(parseSigningKeySet(secrets.current()).current.since ?? '');
+      const since = Date.parse(parseSigningKeySet(fake.secrets.current()).current.since ?? '');
       if (since + ROTATE_AFTER_SECONDS * 1000 <= clock.now() + 4 * HOUR_MS) {
         const user = `before-takeover-${demotions.length + 1}`;
         const cookie = cookieFrom(await container().login(loginEvent(user)));

@@ -4,18 +4,16 @@ import type { HttpResponse } from '../../lambda/http/response';
 import { newPublicId } from '../../lambda/session/src/tokens';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { FIREFOX, logIn, SAFARI_IOS, uniqueUser } from '../support/browsers';
 import { TestClock } from '../support/clock';
-import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
-import { useStore } from '../support/store';
+import { itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { slowDown, useStore } from '../support/store';
 import { getItem } from '../support/table';
 import { useTestApp } from '../support/testApp';
 
 // The sessions page and its forms, through the production handlers on a real (embedded) store:
 // GET /sessions, POST /sessions/revoke and POST /logout scope=everywhere.
 
-const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
-const SAFARI_IOS =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 const SAME_SITE = { 'sec-fetch-site': 'same-origin' };
 
 const db = useStore();
@@ -23,18 +21,11 @@ const { proxy } = db;
 const clock = new TestClock();
 const app = useTestApp(db, { idleSeconds: 600, now: clock.now });
 
-let counter = 0;
-/** A distinct user name per test, so tests never see each other's sessions. */
-function user(name: string): string {
-  return `${name}-${++counter}`;
-}
+const user = uniqueUser;
 
-async function login(username: string, userAgent = FIREFOX): Promise<string> {
-  clock.advance(1000);
-  const response = await app.login(loginEvent(username, { headers: { 'user-agent': userAgent } }));
-  expect(response.statusCode).toBe(303);
-  return cookieFrom(response);
-}
+/** Logs `username` in, 1000 ms after the previous step. */
+const login = (username: string, userAgent?: string) =>
+  logIn(app, clock, username, { userAgent, stepMs: 1000 });
 
 async function publicIdOf(cookie: string): Promise<string> {
   return String((await getItem(db, itemIdOf(cookie)))?.publicId);
@@ -117,7 +108,7 @@ describe('GET /sessions', () => {
   });
 
   it('escapes what the user typed and what the table holds', async () => {
-    const cookie = await login(`<img src=x onerror=alert(1)>-${++counter}`);
+    const cookie = await login(user('<img src=x onerror=alert(1)>'));
     const page = await sessionsPage(cookie);
     expect(page.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page.body).not.toContain('<img');
@@ -156,7 +147,7 @@ describe('GET /sessions', () => {
         new PutItemCommand({
           TableName: db.tableName,
           Item: {
-            id: { S: `out-of-range-${counter}` },
+            id: { S: `out-of-range-${alice}` },
             owner: { S: alice },
             device: { S: 'Safari on iOS' },
             publicId: { S: newPublicId() },
@@ -407,17 +398,6 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     );
   }
 
-  /** Holds each of the next `times` requests for `operation` at the proxy for `delayMs`: a slow store. */
-  function slowDown(operation: string, delayMs: number, times: number): { restore(): void } {
-    const gates = Array.from({ length: times }, () => proxy.hold(operation));
-    for (const gate of gates) void gate.arrived.then(() => setTimeout(gate.release, delayMs));
-    return {
-      restore() {
-        for (const gate of gates) gate.release();
-      },
-    };
-  }
-
   it('deletes this session before it reads the index; a store failure after that still logs this browser out, cookie cleared', async () => {
     // Prepare: the index fails every Query.
     const alice = user('alice');
@@ -448,7 +428,7 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     const phones: string[] = [];
     for (let n = 0; n < 100; n++) phones.push(await login(owner, SAFARI_IOS));
     const laptop = await login(owner);
-    const slow = slowDown('DeleteItem', 400, 200);
+    const slow = slowDown(proxy, 'DeleteItem', 400, 200);
 
     // Act
     const started = performance.now();

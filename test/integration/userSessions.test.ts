@@ -1,10 +1,11 @@
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambda/session/src/store/documentClient';
 import { UserSessions } from '../../lambda/session/src/store/UserSessions';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { httpEvent } from '../../lib/local/httpApiEvents';
+import { FIREFOX, logIn, SAFARI_IOS, uniqueUser } from '../support/browsers';
 import { TestClock } from '../support/clock';
-import { cookieFrom, itemIdOf, shownUsername } from '../support/responses';
-import { useStore } from '../support/store';
+import { itemIdOf, shownUsername } from '../support/responses';
+import { slowDown, useStore } from '../support/store';
 import { getItem, TABLE } from '../support/table';
 import { useTestApp } from '../support/testApp';
 
@@ -12,9 +13,6 @@ import { useTestApp } from '../support/testApp';
 // lists and revokes, and the app's handlers see the result on the very next request.
 
 const IDLE_SECONDS = 4;
-const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
-const SAFARI_IOS =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 
 const db = useStore();
 const { proxy } = db;
@@ -30,19 +28,11 @@ beforeAll(() => {
   });
 });
 
-let counter = 0;
-/** A distinct user name per test, so tests never see each other's sessions. */
-function user(name: string): string {
-  return `${name}-${++counter}`;
-}
+const user = uniqueUser;
 
-/** Logs `username` in from a browser with this User-Agent, 10 ms after the previous login. */
-async function login(username: string, userAgent = FIREFOX): Promise<string> {
-  clock.advance(10);
-  const response = await app.login(loginEvent(username, { headers: { 'user-agent': userAgent } }));
-  expect(response.statusCode).toBe(303);
-  return cookieFrom(response);
-}
+/** Logs `username` in, 10 ms after the previous step. */
+const login = (username: string, userAgent?: string) =>
+  logIn(app, clock, username, { userAgent, stepMs: 10 });
 
 async function publicIdOf(cookie: string): Promise<string> {
   const item = await getItem(db, itemIdOf(cookie));
@@ -270,17 +260,6 @@ describe('no resurrection: a revoke racing a refresh or a save', () => {
 });
 
 describe('revoking all while sessions are refreshed and the store is slow', () => {
-  /** Holds each of the next `times` requests for `operation` at the proxy for `delayMs`: a slow store. */
-  function slowDown(operation: string, delayMs: number, times: number): { restore(): void } {
-    const gates = Array.from({ length: times }, () => proxy.hold(operation));
-    for (const gate of gates) void gate.arrived.then(() => setTimeout(gate.release, delayMs));
-    return {
-      restore() {
-        for (const gate of gates) gate.release();
-      },
-    };
-  }
-
   it('a session refreshed while revokeAll pages is revoked in that same pass', async () => {
     // Prepare: 250 sessions of one owner, three index pages, 10 ms apart. Number 120, in the
     // middle (so on the first page in neither order), is a real login; the others are written
@@ -340,7 +319,7 @@ describe('revoking all while sessions are refreshed and the store is slow', () =
     // Prepare: 40 sessions; every DeleteItem takes 100 ms (ten at a time).
     const owner = user('slow');
     for (let n = 0; n < 40; n++) await login(owner);
-    const slow = slowDown('DeleteItem', 100, 40);
+    const slow = slowDown(proxy, 'DeleteItem', 100, 40);
 
     // Act
     const started = performance.now();

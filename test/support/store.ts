@@ -83,3 +83,22 @@ export function useStore(options: { tableName?: string } = {}): StoreFixture {
     },
   };
 }
+
+/**
+ * Holds each of the next `times` requests for `operation` at `proxy` for `delayMs`: a slow store.
+ * `restore()` releases whatever is still held.
+ */
+export function slowDown(
+  proxy: StoreProxy,
+  operation: string,
+  delayMs: number,
+  times: number,
+): { restore(): void } {
+  const gates = Array.from({ length: times }, () => proxy.hold(operation));
+  for (const gate of gates) void gate.arrived.then(() => setTimeout(gate.release, delayMs));
+  return {
+    restore() {
+      for (const gate of gates) gate.release();
+    },
+  };
+}
