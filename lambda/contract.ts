@@ -78,6 +78,11 @@ export const SESSION_METRICS = {
   gone: 'SessionGone',
   /** A request's session held a stored value that failed authentication (tampered, or copied): read as absent. */
   valueRejected: 'SessionValueRejected',
+  /**
+   * A request's session held a stored value that authenticated but failed the schema it is read
+   * with (a flash list the library would never write): read as absent.
+   */
+  valueInvalid: 'SessionValueInvalid',
   /** Sessions a user logged out from the sessions page or everywhere, counted one by one. */
   revoked: 'SessionRevoked',
   /** The store or the signing keys were unavailable and the request ended in a 503. */

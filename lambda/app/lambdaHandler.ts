@@ -100,6 +100,8 @@ export function createLambdaHandler(route: Route, app: AppContext) {
       if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
       // How many stored values failed authentication: a count only, nothing of what they held.
       if (commit.rejectedValues > 0) log.sessionRejectedValues = commit.rejectedValues;
+      // How many stored values failed their schema (read as absent): a count only, as above.
+      if (commit.invalidValues > 0) log.sessionInvalidValues = commit.invalidValues;
     }
     const metricNames = unavailable
       ? [SESSION_METRICS.storeError]

@@ -19,15 +19,17 @@ const WRITE_METRICS: Record<SessionWrite, string> = {
 
 /**
  * The metrics one request's session counts: how its cookie was read, whether a stored value failed
- * authentication (once per request, however many), then each store write.
+ * authentication, whether one failed its schema (each once per request, however many), then each
+ * store write.
  */
 export function sessionMetricNames(
-  commit: Pick<SessionCommitEvent, 'outcome' | 'writes' | 'rejectedValues'>,
+  commit: Pick<SessionCommitEvent, 'outcome' | 'writes' | 'rejectedValues' | 'invalidValues'>,
 ): string[] {
   const outcome = OUTCOME_METRICS[commit.outcome];
   return [
     ...(outcome ? [outcome] : []),
     ...(commit.rejectedValues > 0 ? [SESSION_METRICS.valueRejected] : []),
+    ...(commit.invalidValues > 0 ? [SESSION_METRICS.valueInvalid] : []),
     ...commit.writes.map((write) => WRITE_METRICS[write]),
   ];
 }

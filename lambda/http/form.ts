@@ -95,3 +95,18 @@ export function readForm(request: HttpRequest): Map<string, string> {
     throw error;
   }
 }
+
+/** What a checked checkbox sends: HTML's default value, which the app's forms keep. */
+export const CHECKBOX_ON = 'on';
+
+/**
+ * A checkbox field of a read form: absent is unchecked, `on` checked. Anything else (which no
+ * browser sends for the app's forms) is an `HttpError` 400 naming the field.
+ * @example readCheckbox(readForm(request), 'remember'); // true when the box was ticked
+ */
+export function readCheckbox(form: ReadonlyMap<string, string>, name: string): boolean {
+  const value = form.get(name);
+  if (value === undefined) return false;
+  if (value === CHECKBOX_ON) return true;
+  throw new HttpError(400, `The field "${name}" is a checkbox: send "${CHECKBOX_ON}" or leave it out.`);
+}

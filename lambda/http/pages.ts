@@ -1,19 +1,29 @@
 import { createHash } from 'node:crypto';
-import type { SessionSummary, UserSessions } from '@lambda-sessions/dynamodb';
+import type { FlashMessage, SessionSummary, UserSessions } from '@lambda-sessions/dynamodb';
 import { html, type SafeHtml, trustedHtml } from './html.js';
 
 /** What `UserSessions.list` gives: the live sessions and whether there are more. */
 type SessionList = Awaited<ReturnType<UserSessions['list']>>;
+
+/** A flashed message as `Session.flashedMessages()` gives it (Flask's `with_categories=True`). */
+export type Flash = FlashMessage;
+
+/**
+ * The flash categories the pages style: each gets its own class. Any other category shows as a
+ * plain `message`; the words carry the meaning, the colour only repeats it.
+ */
+export const FLASH_CATEGORIES = ['message', 'warning'] as const;
+export type FlashCategory = (typeof FLASH_CATEGORIES)[number];
 
 /** Usernames longer than this are refused; the form's `maxlength` uses the same number. */
 export const MAX_USERNAME_LENGTH = 64;
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1d2330; --bg: #f6f7fb; --card: #fff; --muted: #5b6475;
-  --accent: #2457d6; --error: #b42318; --border: #d5d9e2; }
+  --accent: #2457d6; --error: #b42318; --border: #d5d9e2; --note: #eaf0fd; --warn: #9a5b00; }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e7eaf0; --bg: #12151c; --card: #1b2029; --muted: #a3abba; --accent: #8fb0ff;
-    --error: #ff8a80; --border: #343b48; }
+    --error: #ff8a80; --border: #343b48; --note: #1f2a42; --warn: #f5b754; }
 }
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: grid; place-items: center; padding: 1rem;
@@ -27,6 +37,10 @@ label { display: block; margin-bottom: .25rem; font-weight: 600; }
 input[type=text] { width: 100%; padding: .6rem .7rem; font: inherit; color: inherit; background: transparent;
   border: 1px solid var(--border); border-radius: .4rem; }
 input[aria-invalid=true] { border-color: var(--error); }
+.check { display: flex; align-items: center; gap: .5rem; margin-top: 1rem; }
+.check label { margin: 0; font-weight: 400; }
+input[type=checkbox] { width: 1.1rem; height: 1.1rem; margin: 0; accent-color: var(--accent); }
+input[type=checkbox][aria-invalid=true] { outline: 2px solid var(--error); outline-offset: 2px; }
 button { margin-top: 1rem; padding: .6rem 1.2rem; font: inherit; font-weight: 600; color: #fff;
   background: var(--accent); border: 0; border-radius: .4rem; cursor: pointer; }
 @media (prefers-color-scheme: dark) { button { color: #12151c; } }
@@ -38,6 +52,12 @@ a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid 
 .sessions p { margin: 0; }
 .sessions button { margin-top: .5rem; }
 form + .muted { margin-top: 1rem; }
+.flashes { margin: 0 0 1rem; }
+.flash { margin: 0 0 .5rem; padding: .6rem .8rem; border-left: 4px solid var(--accent); border-radius: .4rem;
+  background: var(--note); }
+.flash-warning { border-left-color: var(--warn); }
+.kept { display: inline-block; margin-left: .25rem; padding: 0 .5rem; font-size: .85rem; border: 1px solid var(--border);
+  border-radius: 1rem; color: var(--fg); }
 `;
 
 /** The Content-Security-Policy: no script at all, and only our one inline stylesheet, by hash. */
@@ -70,35 +90,82 @@ ${body}
 `.value;
 }
 
-/** `/`: who is logged in, or an invitation to log in. */
-export function indexPage(username: string | undefined): string {
+/**
+ * The flashed messages, in a polite status region right under the heading; nothing when there are
+ * none. Each message is text (escaped); its category picks a style from FLASH_CATEGORIES.
+ */
+export function flashRegion(flashes: readonly Flash[]): SafeHtml | '' {
+  if (flashes.length === 0) return '';
+  const item = ({ category, message }: Flash) => {
+    const style: FlashCategory = (FLASH_CATEGORIES as readonly string[]).includes(category)
+      ? (category as FlashCategory)
+      : 'message';
+    return html`<p class="flash flash-${style}">${message}</p>
+`;
+  };
+  return html`<div class="flashes" role="status" aria-live="polite">
+${flashes.map(item)}</div>
+`;
+}
+
+/** `/`: who is logged in, or an invitation to log in; first the flashed messages, if any. */
+export function indexPage(username: string | undefined, flashes: readonly Flash[] = []): string {
   if (username === undefined) {
     return layout(
       'Sessions',
       html`<h1>Sessions</h1>
-<p>You are not logged in</p>
+${flashRegion(flashes)}<p>You are not logged in</p>
 <p><a href="/login">click here to log in</a></p>`,
     );
   }
   return layout(
     'Sessions',
     html`<h1>Sessions</h1>
-<p>Logged in as ${username}</p>
+${flashRegion(flashes)}<p>Logged in as ${username}</p>
 <p><a href="/logout">click here to log out</a></p>
 <p><a href="/sessions">your sessions on other devices</a></p>`,
   );
 }
 
-/** `/login`: the form, with an error tied to the field when the last attempt was refused. */
-export function loginPage(options: { error?: string; username?: string } = {}): string {
-  const { error, username = '' } = options;
+/** The login form's checkbox: checked, the session outlives the browser (`Session.permanent`). */
+export const REMEMBER_FIELD = 'remember';
+
+export interface LoginPageOptions {
+  /** Why the last attempt was refused, shown next to `errorField`. */
+  error?: string;
+  /** The field the error is about. @default 'username' */
+  errorField?: 'username' | typeof REMEMBER_FIELD;
+  /** The username to put back in the field. */
+  username?: string;
+  /** Whether "Keep me signed in" stays checked. */
+  remember?: boolean;
+}
+
+/** The attributes that tie a field to its error message, when the error is about that field. */
+function invalidMarks(errorId: string, invalid: boolean): SafeHtml | '' {
+  return invalid ? html` aria-invalid="true" aria-describedby="${errorId}"` : '';
+}
+
+/**
+ * `/login`: the form (a username, "Keep me signed in"), with an error tied to its field when the
+ * last attempt was refused.
+ */
+export function loginPage(options: LoginPageOptions = {}): string {
+  const { error, errorField = 'username', username = '', remember = false } = options;
+  const usernameError = error !== undefined && errorField === 'username';
+  const rememberError = error !== undefined && errorField === REMEMBER_FIELD;
   return layout(
     'Log in',
     html`<h1>Log in</h1>
 <form method="post" action="/login">
 <label for="username">Username</label>
-<input type="text" id="username" name="username" value="${username}" autocomplete="username" required maxlength="${MAX_USERNAME_LENGTH}" autofocus${error ? trustedHtml(' aria-invalid="true" aria-describedby="username-error"') : ''}>
-${error ? html`<p class="error" id="username-error">${error}</p>` : ''}
+<input type="text" id="username" name="username" value="${username}" autocomplete="username" required maxlength="${MAX_USERNAME_LENGTH}" autofocus${invalidMarks('username-error', usernameError)}>
+${usernameError ? html`<p class="error" id="username-error">${error}</p>` : ''}
+<div class="check">
+<input type="checkbox" id="${REMEMBER_FIELD}" name="${REMEMBER_FIELD}" value="on"${remember ? trustedHtml(' checked') : ''}${invalidMarks('remember-error', rememberError)}>
+<label for="${REMEMBER_FIELD}">Keep me signed in</label>
+</div>
+${rememberError ? html`<p class="error" id="remember-error">${error}</p>` : ''}
 <button type="submit">Login</button>
 </form>`,
   );
@@ -113,7 +180,7 @@ function timeElement(epochMs: number): SafeHtml {
 function sessionItem(summary: SessionSummary, position: number, current: boolean): SafeHtml {
   const deviceId = `device-${position}`;
   return html`<li>
-<p id="${deviceId}">${summary.device}${current ? html` <strong>(This device)</strong>` : ''}</p>
+<p id="${deviceId}">${summary.device}${current ? html` <strong>(This device)</strong>` : ''}${summary.permanent ? html` <span class="kept">Kept signed in</span>` : ''}</p>
 <p class="muted">Signed in ${timeElement(summary.signedInAt)}, last active ${timeElement(summary.lastActiveAt)}</p>
 ${
   current
@@ -128,15 +195,21 @@ ${
 }
 
 /**
- * `/sessions`: the user's live sessions, most recently active first, the current one (public id
- * `currentId`) marked "This device"; a form to log out each other one, the others, or everywhere.
+ * `/sessions`: the flashed messages, then the user's live sessions, most recently active first,
+ * the current one (public id `currentId`) marked "This device" and each kept one (permanent)
+ * "Kept signed in"; a form to log out each other one, the others, or everywhere.
  */
-export function sessionsPage(username: string, list: SessionList, currentId: string | undefined): string {
+export function sessionsPage(
+  username: string,
+  list: SessionList,
+  currentId: string | undefined,
+  flashes: readonly Flash[] = [],
+): string {
   const listed = list.sessions.some((summary) => summary.publicId === currentId);
   return layout(
     'Your sessions',
     html`<h1>Your sessions</h1>
-<p>Signed in as <strong>${username}</strong> on these devices:</p>
+${flashRegion(flashes)}<p>Signed in as <strong>${username}</strong> on these devices:</p>
 <ul class="sessions">
 ${list.sessions.map((summary, position) => sessionItem(summary, position, summary.publicId === currentId))}</ul>
 ${listed ? '' : html`<p class="muted">This device is not listed yet: the list can lag a login by a moment.</p>`}

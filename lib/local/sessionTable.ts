@@ -35,12 +35,16 @@ export function sessionTableDefinition(tableName: string) {
   };
 }
 
-/** A table made before sessions had owners: it lacks the owner index. */
+/**
+ * A table made by an earlier version: it lacks the owner index (made before sessions had owners),
+ * or the index does not project what a listing shows now (`permanent`, since 0.2).
+ */
 export class OutdatedSessionTableError extends Error {
   constructor(readonly tableName: string) {
     super(
-      `table ${tableName} has no ${INDEX.indexName} index (it predates listing sessions per user): ` +
-        'delete the table and start again, or add the index as ServerSessions (@lambda-sessions/cdk) defines it',
+      `table ${tableName} has no ${INDEX.indexName} index projecting ${INDEX.projectedAttributes.join(', ')} ` +
+        '(it predates listing sessions per user, or kept sessions): delete the table and start again, ' +
+        'or rebuild the index as ServerSessions (@lambda-sessions/cdk) defines it',
     );
     this.name = 'OutdatedSessionTableError';
   }
@@ -53,7 +57,7 @@ export type TtlStatus = { enabled: true } | { enabled: false; reason: string };
  * Creates the sessions table with the stack's key schema and owner index when it is missing, waits
  * until it is ACTIVE, and tries to enable TTL. dynalite has no `UpdateTimeToLive`: that is
  * reported, not fatal (expiry is checked on every read anyway). A table without the owner index
- * is refused with `OutdatedSessionTableError`, or, with `replaceOutdated` (the project's own
+ * as this version defines it is refused with `OutdatedSessionTableError`, or, with `replaceOutdated` (the project's own
  * embedded store, whose sessions are disposable), deleted and created again.
  * @example await ensureSessionTable(client, 'sessions'); // { enabled: false, reason: '…' } on dynalite
  */
@@ -63,12 +67,12 @@ export async function ensureSessionTable(
   options: { timeoutMs?: number; replaceOutdated?: boolean } = {},
 ): Promise<TtlStatus> {
   const existing = await describeTable(client, tableName);
-  if (existing !== undefined && !hasOwnerIndex(existing)) {
+  if (existing !== undefined && !hasCurrentOwnerIndex(existing)) {
     if (!options.replaceOutdated) throw new OutdatedSessionTableError(tableName);
     await client.send(new DeleteTableCommand({ TableName: tableName }));
     await waitFor(client, tableName, undefined, options.timeoutMs);
   }
-  if (existing === undefined || !hasOwnerIndex(existing)) {
+  if (existing === undefined || !hasCurrentOwnerIndex(existing)) {
     try {
       await client.send(new CreateTableCommand(sessionTableDefinition(tableName)));
     } catch (error) {
@@ -96,8 +100,11 @@ export async function ensureSessionTable(
   }
 }
 
-function hasOwnerIndex(table: TableDescription): boolean {
-  return (table.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === INDEX.indexName);
+/** The owner index, projecting every attribute a listing reads. */
+function hasCurrentOwnerIndex(table: TableDescription): boolean {
+  const index = (table.GlobalSecondaryIndexes ?? []).find((each) => each.IndexName === INDEX.indexName);
+  const projected = index?.Projection?.NonKeyAttributes ?? [];
+  return index !== undefined && INDEX.projectedAttributes.every((name) => projected.includes(name));
 }
 
 /** Until the table's status is `status` (undefined: until it is gone). */

@@ -2,7 +2,8 @@
  * `npm run bench` (issue #5): the four handlers in-process against dynalite behind a counting
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
  * (Express + express-session + connect-dynamodb); the sliding refresh's writes over simulated
- * time; then the bundles' size and load time in fresh processes, ours and the peer's. Prints
+ * time; then the bundles' size and load time in fresh processes, ours and the peer's; last, what
+ * a schema's validation and a flash message cost, through the library alone. Prints
  * tables, writes JSON to bench-results/, and exits non-zero when a correctness check fails.
  */
 // First, for its side effect: the handler modules read the environment when they are imported.
@@ -15,6 +16,7 @@ import { runFlowBench } from './flows';
 import { parseBenchOptions, USAGE } from './options';
 import { runRefreshBench, THINK_SECONDS } from './refresh';
 import { type BenchResult, evaluateTargets, formatReport, writeResults } from './report';
+import { runValidationFlashBench } from './validationFlashes';
 
 const progress = (line: string) => console.log(`  ${line}`);
 
@@ -45,6 +47,16 @@ async function main(): Promise<void> {
   });
   console.log('cold start');
   const coldStart = await runColdStart({ runs: options.loadRuns, report: progress });
+  // Last, so that nothing here changes the order or the warm-up of the figures above.
+  console.log(
+    'validation and flashes: the library alone, on a dynalite of its own behind the counting proxy',
+  );
+  const validationFlashes = await runValidationFlashBench({
+    flows: options.flows,
+    k: options.k,
+    warmupFlows: options.warmupFlows,
+    report: progress,
+  });
 
   const result: BenchResult = {
     startedAt,
@@ -60,6 +72,7 @@ async function main(): Promise<void> {
     flows,
     refresh,
     coldStart,
+    validationFlashes,
     durationSeconds: (performance.now() - benchStarted) / 1000,
     targets: evaluateTargets(flows, coldStart),
   };

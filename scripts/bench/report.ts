@@ -7,7 +7,13 @@ import { type FlowBenchResult, REQUEST_TYPES, type RequestType } from './flows';
 import type { BenchOptions } from './options';
 import { OPERATION_KINDS, type OperationKind, type RequestSummary } from './recorder';
 import type { RefreshBenchResult } from './refresh';
-import type { RatioInterval } from './stats';
+import type { DifferenceInterval, RatioInterval } from './stats';
+import {
+  type DATA_REQUEST_TYPES,
+  SCHEMA_VARIANTS,
+  type SchemaVariant,
+  type ValidationFlashResult,
+} from './validationFlashes';
 
 /** Everything one run measured: printed as tables and written as JSON. */
 export interface BenchResult {
@@ -24,6 +30,8 @@ export interface BenchResult {
   flows: FlowBenchResult;
   refresh: RefreshBenchResult;
   coldStart: ColdStartResult;
+  /** Measured last, after the parts above: what a schema and a flash cost (information, no target). */
+  validationFlashes: ValidationFlashResult;
   /** Wall-clock time of the whole run. */
   durationSeconds: number;
   targets: TargetResult[];
@@ -76,6 +84,23 @@ export function formatOperations(operations: Record<OperationKind, number>): str
 /** `0.412× (a / b µs; 95% interval 0.401–0.425)` */
 function formatRatio({ ratio, low, high, confidence }: RatioInterval, detail: string): string {
   return `${ratio.toFixed(3)}× (${detail}; ${Math.round(confidence * 100)}% interval ${low.toFixed(3)}–${high.toFixed(3)})`;
+}
+
+/**
+ * A signed amount with its unit and interval, e.g. `+0.84 µs per value (95% interval −0.12 to +1.80)`:
+ * what one variant adds to another (negative: it measured faster; within the interval, noise).
+ * @example formatDifference({ difference: 12.4, low: -3, high: 30.2, confidence: 0.95 }, 'µs', 0)
+ */
+export function formatDifference(
+  { difference, low, high, confidence }: DifferenceInterval,
+  unit: string,
+  digits: number,
+): string {
+  const signed = (value: number) => {
+    const text = Math.abs(value).toFixed(digits);
+    return `${value < 0 && Number(text) !== 0 ? '−' : '+'}${text}`;
+  };
+  return `${signed(difference)} ${unit} (${Math.round(confidence * 100)}% interval ${signed(low)} to ${signed(high)})`;
 }
 
 function byType(flows: FlowBenchResult, type: RequestType): RequestSummary & { label: string } {
@@ -327,6 +352,63 @@ function coldStartSection(coldStart: ColdStartResult): string {
   ].join('\n');
 }
 
+/** What a schema and a flash add: the paired page views, then the CPU-only loops. */
+function validationFlashSection(result: ValidationFlashResult): string {
+  const median = (type: keyof typeof DATA_REQUEST_TYPES) =>
+    result.requestTypes.find((candidate) => candidate.type === type)?.latencyUs.median ?? Number.NaN;
+  const n = result.valuesPerSession;
+  const plain = median('noneView');
+  const { cpu, flashes } = result;
+  const cpuUs = (summaries: Record<SchemaVariant, { median: number }>, variant: SchemaVariant) =>
+    summaries[variant].median.toFixed(2);
+  const viewOf = {
+    zodKeys: 'zodKeysView',
+    zodWhole: 'zodWholeView',
+    valibotKeys: 'valibotKeysView',
+  } as const;
+  return [
+    `Validation and flashes: the library alone (SessionManager open, load, the ${n} values read, commit; no handler, page or ` +
+      `log line) on sessions holding ${n} values (5 strings, 5 numbers), against a dynalite of its own behind the counting ` +
+      `proxy, after the parts above. ${result.flows} timed flows (+${result.warmupFlows} warm-up): two new sessions each, then ` +
+      `K = ${result.k} rounds: the five page views in rotating order, then the flash's round trip`,
+    '',
+    table(
+      ['request type', 'n', 'median µs', 'p99 µs', ...OPERATION_KINDS, 'writes'],
+      result.requestTypes.map((type) => [
+        type.label,
+        String(type.requests),
+        us(type.latencyUs.median),
+        us(type.latencyUs.p99),
+        ...OPERATION_KINDS.map((kind) => count(type.operationsPerRequest[kind])),
+        count(type.writesPerRequest),
+      ]),
+    ),
+    `  validation per value read, (median view with the schema − without) / ${n}, the views of a round paired:`,
+    ...result.validation.map(
+      (cost) =>
+        `    ${cost.label}: ${formatDifference(cost.perValueRead, 'µs per value', 2)}; ${us(median(viewOf[cost.variant]))} vs ${us(plain)} µs per view`,
+    ),
+    `  the same on the CPU alone: load with the store's answer replayed (no I/O), ${cpu.batches} batches of ${cpu.loadBatch} per variant (median µs per load):`,
+    ...result.validation.map(
+      (cost) =>
+        `    ${cost.label}: ${formatDifference(cost.perValueLoadCpu, 'µs per value', 3)}; ${cpuUs(cpu.loadUs, cost.variant)} vs ${cpuUs(cpu.loadUs, 'none')} µs per load`,
+    ),
+    `  set() on a session holding the ${n} values, CPU alone, ${cpu.batches} batches of ${cpu.setBatch} calls per variant (median µs per call):`,
+    ...result.validation.map(
+      (cost) =>
+        `    ${cost.label}: ${formatDifference(cost.perSetCpu, 'µs per call', 3)}; ${cpuUs(cpu.setUs, cost.variant)} vs ${cpuUs(cpu.setUs, 'none')} µs per call`,
+    ),
+    `  flashedMessages() on a page view with none pending (no write): ${formatDifference(flashes.noneTaken, 'µs per view', 0)}; ` +
+      `${us(median('noFlashesView'))} vs ${us(plain)} µs`,
+    `  a flash's round trip: ${formatDifference(flashes.roundTrip, 'µs per flash', 0)} over two plain views: the request that ` +
+      `flashes ${us(median('flash'))} µs (${formatDifference(flashes.flashRequest, 'µs', 0)}), the page that shows it ` +
+      `${us(median('showFlash'))} µs (${formatDifference(flashes.showPage, 'µs', 0)}), each 1 GetItem + 1 UpdateItem, against ` +
+      `${us(plain)} µs for a view (1 GetItem)`,
+    `  (${Object.keys(SCHEMA_VARIANTS).length} managers on the same table, keys and store; schemas z.string() / z.number() and valibot's, ` +
+      'the whole-data one a z.object of the same, every field optional)',
+  ].join('\n');
+}
+
 /** The tables a person reads at the end of `npm run bench`. */
 export function formatReport(result: BenchResult): string {
   return [
@@ -335,7 +417,8 @@ export function formatReport(result: BenchResult): string {
     peerSection(result.flows),
     refreshSection(result.refresh),
     coldStartSection(result.coldStart),
-    `Correctness: ${result.flows.checks} checks passed\nDuration: ${result.durationSeconds.toFixed(0)} s`,
+    validationFlashSection(result.validationFlashes),
+    `Correctness: ${result.flows.checks + result.validationFlashes.checks} checks passed\nDuration: ${result.durationSeconds.toFixed(0)} s`,
     [
       "Targets (a MISS is reported, not fatal; a ratio whose interval spans its goal is within this run's noise)",
       '',

@@ -51,6 +51,57 @@ function median(values: Float64Array): number {
   return quantile(values, 0.5);
 }
 
+/** A difference of medians (or a sum of them) with its bootstrap confidence interval, in the samples' unit. */
+export interface DifferenceInterval {
+  difference: number;
+  low: number;
+  high: number;
+  /** The interval's coverage, e.g. 0.95. */
+  confidence: number;
+}
+
+interface BootstrapOptions {
+  resamples?: number;
+  confidence?: number;
+  random?: () => number;
+}
+
+/**
+ * `statistic` of the columns' medians, and a percentile bootstrap interval for it, resampling the
+ * rows together: `columns[c][i]` were all measured next to each other, so they share the
+ * machine's noise at that moment.
+ */
+function pairedMedianStatistic(
+  name: string,
+  columns: readonly (readonly number[])[],
+  statistic: (medians: readonly number[]) => number,
+  options: BootstrapOptions,
+): { value: number; low: number; high: number; confidence: number } {
+  const count = columns[0]?.length ?? 0;
+  if (count === 0 || columns.some((column) => column.length !== count)) {
+    throw new RangeError(`${name} needs non-empty arrays of paired samples`);
+  }
+  const { resamples = 1000, confidence = 0.95, random = seededRandom(1) } = options;
+  const values: number[] = [];
+  const resampled = columns.map(() => new Float64Array(count));
+  for (let resample = 0; resample < resamples; resample++) {
+    for (let index = 0; index < count; index++) {
+      const pick = Math.floor(random() * count);
+      for (let column = 0; column < columns.length; column++)
+        resampled[column][index] = columns[column][pick];
+    }
+    values.push(statistic(resampled.map(median)));
+  }
+  values.sort((a, b) => a - b);
+  const tail = (1 - confidence) / 2;
+  return {
+    value: statistic(columns.map((column) => median(Float64Array.from(column)))),
+    low: quantile(values, tail),
+    high: quantile(values, 1 - tail),
+    confidence,
+  };
+}
+
 /**
  * median(numerators) / median(denominators) and a percentile bootstrap interval for it, resampling
  * the pairs together (numerators[i] was measured next to denominators[i], so they share the
@@ -60,30 +111,64 @@ function median(values: Float64Array): number {
 export function ratioOfMedians(
   numerators: readonly number[],
   denominators: readonly number[],
-  options: { resamples?: number; confidence?: number; random?: () => number } = {},
+  options: BootstrapOptions = {},
 ): RatioInterval {
-  if (numerators.length !== denominators.length || numerators.length === 0) {
-    throw new RangeError('ratioOfMedians needs two non-empty arrays of paired samples');
-  }
-  const { resamples = 1000, confidence = 0.95, random = seededRandom(1) } = options;
-  const count = numerators.length;
-  const ratios: number[] = [];
-  const top = new Float64Array(count);
-  const bottom = new Float64Array(count);
-  for (let resample = 0; resample < resamples; resample++) {
-    for (let index = 0; index < count; index++) {
-      const pick = Math.floor(random() * count);
-      top[index] = numerators[pick];
-      bottom[index] = denominators[pick];
-    }
-    ratios.push(median(top) / median(bottom));
-  }
-  ratios.sort((a, b) => a - b);
-  const tail = (1 - confidence) / 2;
+  const { value, ...interval } = pairedMedianStatistic(
+    'ratioOfMedians',
+    [numerators, denominators],
+    ([top, bottom]) => top / bottom,
+    options,
+  );
+  return { ratio: value, ...interval };
+}
+
+/**
+ * median(minuends) − median(subtrahends) with a paired bootstrap interval, as `ratioOfMedians`:
+ * what one variant of a request adds to another measured next to it.
+ * @example differenceOfMedians(withSchemaUs, withoutSchemaUs).difference // µs per view
+ */
+export function differenceOfMedians(
+  minuends: readonly number[],
+  subtrahends: readonly number[],
+  options: BootstrapOptions = {},
+): DifferenceInterval {
+  return sumOfDifferences([[minuends, subtrahends]], options);
+}
+
+/**
+ * Σ (median(a) − median(b)) over paired `[a, b]` columns, all measured round by round together,
+ * with a bootstrap interval resampling the rounds: the added time of work spread over several
+ * requests (the request that flashes and the page that shows it, each over a plain page view).
+ * @example sumOfDifferences([[flashUs, plainUs], [shownUs, plainUs]]).difference
+ */
+export function sumOfDifferences(
+  pairs: readonly (readonly [readonly number[], readonly number[]])[],
+  options: BootstrapOptions = {},
+): DifferenceInterval {
+  if (pairs.length === 0) throw new RangeError('sumOfDifferences needs at least one pair');
+  const { value, ...interval } = pairedMedianStatistic(
+    'differenceOfMedians',
+    pairs.flat(),
+    (medians) => {
+      let sum = 0;
+      for (let pair = 0; pair < medians.length; pair += 2) sum += medians[pair] - medians[pair + 1];
+      return sum;
+    },
+    options,
+  );
+  return { difference: value, ...interval };
+}
+
+/**
+ * An interval divided by a count: a view's added time per value it read, a batch's per call.
+ * @example perUnit(differenceOfMedians(withSchema, without), 10) // µs per value
+ */
+export function perUnit(interval: DifferenceInterval, units: number): DifferenceInterval {
+  if (!(units > 0)) throw new RangeError(`perUnit needs a positive count, got ${units}`);
   return {
-    ratio: median(Float64Array.from(numerators)) / median(Float64Array.from(denominators)),
-    low: quantile(ratios, tail),
-    high: quantile(ratios, 1 - tail),
-    confidence,
+    difference: interval.difference / units,
+    low: interval.low / units,
+    high: interval.high / units,
+    confidence: interval.confidence,
   };
 }

@@ -17,6 +17,7 @@ import {
   TARGETS,
   writeResults,
 } from '../../scripts/bench/report';
+import { runValidationFlashBench, VALUES_PER_SESSION } from '../../scripts/bench/validationFlashes';
 
 // The whole of `npm run bench`, tiny, as main.ts runs it: its checks must hold, its counts must say
 // what the targets say, the peer's entry must bundle and load as our functions do, and the report
@@ -35,6 +36,7 @@ beforeAll(async () => {
   });
   const refresh = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
   const coldStart = await runColdStart({ runs: 1 });
+  const validationFlashes = await runValidationFlashBench({ flows: 3, k: 2, warmupFlows: 1, batches: 2 });
   result = {
     startedAt: new Date().toISOString(),
     options: { ...parseBenchOptions(['--quick']) },
@@ -49,6 +51,7 @@ beforeAll(async () => {
     flows,
     refresh,
     coldStart,
+    validationFlashes,
     durationSeconds: 1,
     targets: evaluateTargets(flows, coldStart),
   };
@@ -105,10 +108,12 @@ describe('npm run bench: flows', () => {
     }
     expect(ops('login')).toEqual({ ...NONE, PutItem: 1 });
     expect(ops('loginReplacing')).toEqual({ ...NONE, PutItem: 1, DeleteItem: 1 });
-    expect(ops('logout')).toEqual({ ...NONE, DeleteItem: 1 });
+    // The logout's PutItem: the new anonymous session holding its flash ("You were logged out.").
+    expect(ops('logout')).toEqual({ ...NONE, DeleteItem: 1, PutItem: 1 });
     expect(ops('afterLogout')).toEqual({ ...NONE, GetItem: 1 });
     expect(ops('sessionsPage')).toEqual({ ...NONE, GetItem: 1, Query: 1 });
-    expect(ops('revoke')).toEqual({ ...NONE, GetItem: 1, Query: 1, DeleteItem: 1 });
+    // The listing read again for the revoked device's label, the revoke, the flash saved.
+    expect(ops('revoke')).toEqual({ ...NONE, GetItem: 1, Query: 2, DeleteItem: 1, UpdateItem: 1 });
   });
 
   test('the floor ratio comes with an interval that holds it, with the log line written and without it', () => {
@@ -278,6 +283,58 @@ describe('npm run bench: bundling options', () => {
   });
 });
 
+describe('npm run bench: validation and flashes', () => {
+  const dataType = (type: string) => {
+    const found = result.validationFlashes.requestTypes.find((candidate) => candidate.type === type);
+    if (!found) throw new Error(`no ${type}`);
+    return found;
+  };
+
+  test('every request type was checked and recorded, once per round (K per flow), the logins twice per flow', () => {
+    // Prepare: 4 flows (1 warm-up) of 2 logins and K = 2 rounds of 7 requests, each with 4 checks or more
+    expect(result.validationFlashes.checks).toBeGreaterThan(4 * (2 + 2 * 7 * 4));
+    expect(dataType('login').requests).toBe(3 * 2);
+    for (const type of result.validationFlashes.requestTypes.filter((type) => type.type !== 'login')) {
+      expect(type.requests).toBe(3 * 2);
+      expect(type.latencyUs.median).toBeGreaterThan(0);
+    }
+  });
+
+  test('a page view reads once and writes nothing, with or without a schema or an empty flashedMessages(); a flash writes once each way', () => {
+    for (const type of ['noneView', 'zodKeysView', 'zodWholeView', 'valibotKeysView', 'noFlashesView']) {
+      expect(dataType(type).operationsPerRequest).toEqual({ ...NONE, GetItem: 1 });
+      expect(dataType(type).writesPerRequest).toBe(0);
+    }
+    for (const type of ['flash', 'showFlash']) {
+      expect(dataType(type).operationsPerRequest).toEqual({ ...NONE, GetItem: 1, UpdateItem: 1 });
+    }
+    expect(dataType('login').operationsPerRequest).toEqual({ ...NONE, PutItem: 1 });
+  });
+
+  test('reports each schema per value read, per value loaded on the CPU and per set() call, and a flash per request', () => {
+    const { validation, flashes, cpu } = result.validationFlashes;
+    const median = (type: string) => dataType(type).latencyUs.median;
+    expect(validation.map((cost) => cost.variant)).toEqual(['zodKeys', 'zodWhole', 'valibotKeys']);
+    for (const cost of validation) {
+      expect(cost.perValueRead.difference).toBeCloseTo(
+        (median(`${cost.variant}View`) - median('noneView')) / VALUES_PER_SESSION,
+        6,
+      );
+      for (const interval of [cost.perValueRead, cost.perValueLoadCpu, cost.perSetCpu]) {
+        expect(interval.low).toBeLessThanOrEqual(interval.difference);
+        expect(interval.high).toBeGreaterThanOrEqual(interval.difference);
+      }
+    }
+    expect(cpu.loadUs.none.count).toBe(2);
+    expect(cpu.setUs.zodKeys.count).toBe(2);
+    expect(flashes.noneTaken.difference).toBeCloseTo(median('noFlashesView') - median('noneView'), 6);
+    expect(flashes.roundTrip.difference).toBeCloseTo(
+      median('flash') + median('showFlash') - 2 * median('noneView'),
+      6,
+    );
+  });
+});
+
 describe('npm run bench: report', () => {
   test('shows the floor both ways, the peer side by side, the bundles and every target with PASS or MISS', () => {
     const report = formatReport(result);
@@ -288,6 +345,12 @@ describe('npm run bench: report', () => {
     expect(report).toMatch(/GET \/ logged in +\d+ +\d+ +\d\.\d\d .*1 GetItem +1 GetItem \+ 1 UpdateItem/);
     expect(report).toMatch(/peer \(Express, one function\)/);
     expect(report).toMatch(/the refresh wrote at most every 15 min/);
+    expect(report).toMatch(/zod, a schema per key: [+−]\d+\.\d\d µs per value \(95% interval /);
+    expect(report).toMatch(/valibot, a schema per key: [+−]\d+\.\d{3} µs per call/);
+    expect(report).toMatch(
+      /flashedMessages\(\) on a page view with none pending \(no write\): [+−]\d+ µs per view/,
+    );
+    expect(report).toMatch(/a flash's round trip: [+−]\d+ µs per flash/);
     for (const target of result.targets) {
       expect(report).toMatch(new RegExp(`${escapeRegExp(target.name)} .* (PASS|MISS)\\n?`));
     }
@@ -302,6 +365,7 @@ describe('npm run bench: report', () => {
     expect(written.flows.floorRatioWithoutLogLine.ratio).toBeGreaterThan(0);
     expect(written.coldStart.peerComparison.bytesRatio).toBeGreaterThan(0);
     expect(written.options).toMatchObject({ quick: true, flows: 50 });
+    expect(written.validationFlashes.flashes.roundTrip.difference).toEqual(expect.any(Number));
   });
 });
 

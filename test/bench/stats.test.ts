@@ -1,4 +1,12 @@
-import { quantile, ratioOfMedians, seededRandom, summarize } from '../../scripts/bench/stats';
+import {
+  differenceOfMedians,
+  perUnit,
+  quantile,
+  ratioOfMedians,
+  seededRandom,
+  summarize,
+  sumOfDifferences,
+} from '../../scripts/bench/stats';
 
 describe('bench statistics', () => {
   test('quantiles interpolate between ranks', () => {
@@ -55,5 +63,51 @@ describe('bench statistics', () => {
   test('refuses unpaired or empty samples', () => {
     expect(() => ratioOfMedians([1, 2], [1])).toThrow(RangeError);
     expect(() => ratioOfMedians([], [])).toThrow(RangeError);
+  });
+
+  test('the difference of medians of pairs a constant apart has no spread, and divides per unit', () => {
+    const plain = Array.from({ length: 200 }, (_, index) => 3000 + ((index * 37) % 900));
+    const validated = plain.map((micros) => micros + 25);
+
+    const interval = differenceOfMedians(validated, plain, { resamples: 200 });
+    const perValue = perUnit(interval, 10);
+
+    expect(interval).toEqual({ difference: 25, low: 25, high: 25, confidence: 0.95 });
+    expect(perValue).toEqual({ difference: 2.5, low: 2.5, high: 2.5, confidence: 0.95 });
+    expect(() => perUnit(interval, 0)).toThrow(RangeError);
+  });
+
+  test('a noisy difference near zero gets an interval that spans zero', () => {
+    const random = seededRandom(3);
+    const plain = Array.from({ length: 1000 }, () => 2000 + random() * 2000);
+    // Same work, independent noise: nothing added.
+    const same = plain.map((micros) => micros + (random() - 0.5) * 300);
+
+    const interval = differenceOfMedians(same, plain, { resamples: 300 });
+
+    expect(interval.low).toBeLessThan(0);
+    expect(interval.high).toBeGreaterThan(0);
+    expect(interval.low).toBeLessThanOrEqual(interval.difference);
+    expect(interval.high).toBeGreaterThanOrEqual(interval.difference);
+  });
+
+  test('a sum of differences adds what each request of a round trip adds over the same plain view', () => {
+    const plain = Array.from({ length: 101 }, (_, index) => 1000 + index);
+    const flashing = plain.map((micros) => micros + 700);
+    const showing = plain.map((micros) => micros + 900);
+
+    const roundTrip = sumOfDifferences(
+      [
+        [flashing, plain],
+        [showing, plain],
+      ],
+      { resamples: 100 },
+    );
+
+    expect(roundTrip.difference).toBe(1600);
+    expect(roundTrip.low).toBeCloseTo(1600, 10);
+    expect(roundTrip.high).toBeCloseTo(1600, 10);
+    expect(() => sumOfDifferences([])).toThrow(RangeError);
+    expect(() => sumOfDifferences([[flashing, plain.slice(1)]])).toThrow(RangeError);
   });
 });

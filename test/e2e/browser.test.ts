@@ -4,11 +4,18 @@ import { join, resolve } from 'node:path';
 import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
-import { launchChromium } from '../support/chromium';
+import { type MemoryStore, startMemoryStore } from '../../lib/local/memoryStore';
+import { SAFARI_IOS } from '../support/browsers';
+import { launchChromium, launchPersistentChromium } from '../support/chromium';
+import { TestClock } from '../support/clock';
+import { CURRENT_KEY } from '../support/keys';
+import { createTestApp, type ServedTestApp, serveTestApp } from '../support/testApp';
 
 // The tutorial in a real browser: headless Chromium against the local server (the real
 // handlers on an embedded dynalite in a fresh temp folder). One browser for the whole file;
-// every test opens its own contexts, so cookies never leak from one test into another.
+// every test opens its own contexts, so cookies never leak from one test into another. The
+// "Keep me signed in" tests restart browsers on profiles of their own, against the same handlers
+// served with a clock they move.
 
 const SLOW = 60_000;
 const SCREENSHOTS = resolve(__dirname, '../../test-results/screenshots');
@@ -61,16 +68,21 @@ const REPORT_CSP = `document.addEventListener('securitypolicyviolation', (event)
   window.reportCspViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline'));
 });`;
 
-/** A fresh browser context (its own cookie jar) whose pages report every problem. */
-async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const context = await browser.newContext(options);
+/** `context`, closed after the test, its pages (those open already and those to come) reporting every problem. */
+async function watchContext(context: BrowserContext): Promise<BrowserContext> {
   openContexts.push(context);
   await context.exposeBinding('reportCspViolation', (_source, detail: string) => {
     report(`CSP violation: ${detail}`);
   });
   await context.addInitScript(REPORT_CSP);
   context.on('page', watch);
+  for (const page of context.pages()) watch(page);
   return context;
+}
+
+/** A fresh browser context (its own cookie jar) whose pages report every problem. */
+async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return watchContext(await browser.newContext(options));
 }
 
 function watch(page: Page) {
@@ -89,28 +101,47 @@ async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
   return (await newContext(options)).newPage();
 }
 
-const at = (path: string) => `${app.url}${path}`;
+/** The address of `path` on the local server, or on the server at `base`. */
+const at = (path: string, base = app.url) => `${base}${path}`;
 
 /** The visible text of the page's main element, whitespace collapsed. */
 async function mainText(page: Page): Promise<string> {
   return ((await page.locator('main').textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
 
+interface LogInOptions {
+  /** How the form is sent. @default 'enter' */
+  submit?: 'enter' | 'button';
+  /** Tick "Keep me signed in". @default false */
+  keep?: boolean;
+  /** The server. @default the local server */
+  base?: string;
+}
+
 /** From the start page, through the link and the form, to the logged-in page. */
-async function logIn(page: Page, username: string, submit: 'enter' | 'button' = 'enter') {
-  await page.goto(at('/'));
+async function logIn(page: Page, username: string, options: LogInOptions = {}) {
+  const { submit = 'enter', keep = false, base = app.url } = options;
+  await page.goto(at('/', base));
   await page.getByRole('link', { name: 'click here to log in' }).click();
-  await page.waitForURL(at('/login'));
+  await page.waitForURL(at('/login', base));
   await page.getByLabel('Username').pressSequentially(username);
+  if (keep) await page.getByRole('checkbox', { name: 'Keep me signed in' }).check();
   if (submit === 'enter') await page.getByLabel('Username').press('Enter');
   else await page.getByRole('button', { name: 'Login' }).click();
-  await page.waitForURL(at('/'));
+  await page.waitForURL(at('/', base));
 }
 
 async function logOut(page: Page) {
   await page.getByRole('link', { name: 'click here to log out' }).click();
   await page.waitForURL(at('/'));
   await page.getByText('You are not logged in').waitFor();
+}
+
+/** The text of the page's flashed messages (its status region), whitespace collapsed; '' for none. */
+async function flashText(page: Page): Promise<string> {
+  const region = page.getByRole('status');
+  if ((await region.count()) === 0) return '';
+  return ((await region.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -138,7 +169,7 @@ describe('the tutorial flow in a browser', () => {
       await page.goto(at('/'));
       expect(await mainText(page)).toBe('Sessions You are not logged in click here to log in');
 
-      await logIn(page, 'admin', 'enter');
+      await logIn(page, 'admin', { submit: 'enter' });
       expect(await mainText(page)).toBe(
         'Sessions Logged in as admin click here to log out your sessions on other devices',
       );
@@ -147,7 +178,10 @@ describe('the tutorial flow in a browser', () => {
       expect(await mainText(page)).toContain('Logged in as admin');
 
       await logOut(page);
-      expect(await mainText(page)).toBe('Sessions You are not logged in click here to log in');
+      expect(await mainText(page)).toBe(
+        'Sessions You were logged out. You are not logged in click here to log in',
+      );
+      // The flash's anonymous session ended when the page took it: no cookie is left.
       expect(await page.context().cookies()).toEqual([]);
     },
     SLOW,
@@ -157,7 +191,7 @@ describe('the tutorial flow in a browser', () => {
     'logs in with the Login button',
     async () => {
       const page = await newPage();
-      await logIn(page, 'admin', 'button');
+      await logIn(page, 'admin', { submit: 'button' });
       expect(await mainText(page)).toContain('Logged in as admin');
       await page.reload();
       expect(await mainText(page)).toContain('Logged in as admin');
@@ -292,6 +326,8 @@ describe('keyboard only', () => {
       expect(await focused(page)).toBe('input#username ');
       await page.keyboard.type('admin');
       await page.keyboard.press('Tab');
+      expect(await focused(page)).toBe('input#remember ');
+      await page.keyboard.press('Tab');
       expect(await focused(page)).toBe('button Login');
       await page.keyboard.press('Enter');
       await page.waitForURL(at('/'));
@@ -306,15 +342,12 @@ describe('keyboard only', () => {
   );
 });
 
-const IPHONE =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
-
 describe('sessions per user in a browser', () => {
   it(
     'two browsers as one user: the first sees both and logs the other out, which is logged out on reload',
     async () => {
       const laptop = await newPage();
-      const phone = await newPage({ userAgent: IPHONE });
+      const phone = await newPage({ userAgent: SAFARI_IOS });
       await logIn(phone, 'two-devices');
       await logIn(laptop, 'two-devices');
 
@@ -328,6 +361,7 @@ describe('sessions per user in a browser', () => {
       await other.getByRole('button', { name: 'Log out' }).click();
       await laptop.waitForURL(at('/sessions'));
       expect(await laptop.locator('main li').count()).toBe(1);
+      expect(await flashText(laptop)).toBe('Signed out Safari on iOS.');
 
       await phone.reload();
       await phone.getByText('You are not logged in').waitFor();
@@ -341,7 +375,7 @@ describe('sessions per user in a browser', () => {
     'log out everywhere: both browsers are logged out',
     async () => {
       const laptop = await newPage();
-      const phone = await newPage({ userAgent: IPHONE });
+      const phone = await newPage({ userAgent: SAFARI_IOS });
       await logIn(phone, 'everywhere');
       await logIn(laptop, 'everywhere');
 
@@ -359,7 +393,7 @@ describe('sessions per user in a browser', () => {
     'log out other devices keeps this one',
     async () => {
       const laptop = await newPage();
-      const phone = await newPage({ userAgent: IPHONE });
+      const phone = await newPage({ userAgent: SAFARI_IOS });
       await logIn(phone, 'others');
       await logIn(laptop, 'others');
 
@@ -367,8 +401,157 @@ describe('sessions per user in a browser', () => {
       await laptop.getByRole('button', { name: 'Log out other devices' }).click();
       await laptop.waitForURL(at('/sessions'));
       expect(await laptop.locator('main li').count()).toBe(1);
+      expect(await flashText(laptop)).toBe('Signed out 1 other device.');
       await phone.reload();
       await phone.getByText('You are not logged in').waitFor();
+      await laptop.getByRole('button', { name: 'Log out other devices' }).click();
+      await laptop.waitForURL(at('/sessions'));
+      expect(await flashText(laptop)).toBe('No other devices were signed in.');
+    },
+    SLOW,
+  );
+});
+
+describe('flashed messages', () => {
+  it(
+    'survive exactly one redirect: the start page after a logout says so in a status region, a reload does not',
+    async () => {
+      const page = await newPage();
+      await logIn(page, 'flashed');
+      expect(await flashText(page)).toBe('');
+
+      await logOut(page);
+      const region = page.getByRole('status');
+      expect(await region.count()).toBe(1);
+      expect(await region.getAttribute('aria-live')).toBe('polite');
+      expect(await flashText(page)).toBe('You were logged out.');
+      expect(await page.context().cookies()).toEqual([]);
+
+      await page.reload();
+      await page.getByText('You are not logged in').waitFor();
+      expect(await page.getByRole('status').count()).toBe(0);
+      await page.goto(at('/'));
+      expect(await flashText(page)).toBe('');
+    },
+    SLOW,
+  );
+});
+
+describe('"Keep me signed in" across browser restarts', () => {
+  // The handlers as npm start builds them, on a store of their own, with a clock the tests move:
+  // it starts at the real time and stands still until moved.
+  const IDLE_SECONDS = 3600;
+  const ABSOLUTE_SECONDS = 4 * 3600;
+  const clock = new TestClock(Date.now());
+  let store: MemoryStore;
+  let served: ServedTestApp;
+  const profiles: string[] = [];
+
+  beforeAll(async () => {
+    store = await startMemoryStore({ tableName: 'kept-sessions' });
+    served = await serveTestApp(
+      createTestApp({
+        endpoint: store.endpoint,
+        tableName: store.tableName,
+        secret: CURRENT_KEY,
+        idleSeconds: IDLE_SECONDS,
+        absoluteSeconds: ABSOLUTE_SECONDS,
+        now: clock.now,
+      }),
+    );
+  }, SLOW);
+
+  afterAll(async () => {
+    await served?.close();
+    await store?.close();
+    for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
+  }, SLOW);
+
+  /** Chromium on the profile in `profile` (a folder that outlives it), on its one page. */
+  async function launchOn(profile: string): Promise<Page> {
+    const context = await watchContext(await launchPersistentChromium(profile));
+    return context.pages()[0] ?? context.newPage();
+  }
+
+  /** A new profile folder and Chromium on it. */
+  async function freshBrowser(): Promise<{ page: Page; profile: string }> {
+    const profile = mkdtempSync(join(tmpdir(), 'sessions-profile-'));
+    profiles.push(profile);
+    return { page: await launchOn(profile), profile };
+  }
+
+  /** Closes the browser `page` is in (its profile written to disk) and starts it again on `profile`. */
+  async function restart(page: Page, profile: string): Promise<Page> {
+    await page.context().close();
+    return launchOn(profile);
+  }
+
+  /** The start page's text on the kept-sessions server, after (re)loading it. */
+  async function startPage(page: Page): Promise<string> {
+    await page.goto(at('/', served.url));
+    return mainText(page);
+  }
+
+  it(
+    'ticked: the cookie expires with the absolute timeout, and the user is still logged in after a restart',
+    async () => {
+      // Prepare
+      let { page, profile } = await freshBrowser();
+
+      // Act
+      const before = Date.now() / 1000;
+      await logIn(page, 'kept', { keep: true, base: served.url });
+      const after = Date.now() / 1000;
+      const cookies = await page.context().cookies();
+      page = await restart(page, profile);
+
+      // Assess: Max-Age is the absolute timeout at login, so the browser keeps it that long.
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0].expires).toBeGreaterThanOrEqual(Math.floor(before) + ABSOLUTE_SECONDS - 1);
+      expect(cookies[0].expires).toBeLessThanOrEqual(Math.ceil(after) + ABSOLUTE_SECONDS + 1);
+      expect(await startPage(page)).toContain('Logged in as kept');
+    },
+    SLOW,
+  );
+
+  it(
+    'unticked: a browser-session cookie, logged out after a restart',
+    async () => {
+      let { page, profile } = await freshBrowser();
+      await logIn(page, 'not-kept', { base: served.url });
+      const cookies = await page.context().cookies();
+      expect(cookies).toHaveLength(1);
+      expect(cookies[0].expires).toBe(-1);
+      expect(await startPage(page)).toContain('Logged in as not-kept');
+
+      page = await restart(page, profile);
+
+      expect(await page.context().cookies()).toEqual([]);
+      expect(await startPage(page)).toContain('You are not logged in');
+    },
+    SLOW,
+  );
+
+  it(
+    'ticked: kept across idle refreshes, and no longer logs in once the server’s clock passes the absolute timeout',
+    async () => {
+      // Prepare: a kept login, then views less than an idle timeout apart (each refreshes it).
+      const page = await newPage();
+      await logIn(page, 'expiring', { keep: true, base: served.url });
+      const step = (IDLE_SECONDS * 1000 * 3) / 4;
+      let elapsed = 0;
+      while (elapsed + step < ABSOLUTE_SECONDS * 1000) {
+        clock.advance(step);
+        elapsed += step;
+        expect(await startPage(page)).toContain('Logged in as expiring');
+      }
+
+      // Act: one second past the absolute timeout, the cookie still in the browser.
+      clock.advance(ABSOLUTE_SECONDS * 1000 - elapsed + 1000);
+      expect(await page.context().cookies()).toHaveLength(1);
+
+      // Assess
+      expect(await startPage(page)).toContain('You are not logged in');
     },
     SLOW,
   );
@@ -437,16 +620,27 @@ describe('accessibility (axe-core) and screenshots', () => {
       await page.getByText('Logged in as admin').waitFor();
       await check('logged-in');
 
-      // The sessions page with another device to log out: a user of its own per scheme (docs/sessions.png is the light one).
+      // The sessions page with another device, kept signed in, to log out: a user of its own per
+      // scheme (docs/sessions.png is the light one).
       const user = colorScheme === 'light' ? 'carol' : 'dave';
-      await logIn(await newPage({ userAgent: IPHONE }), user);
+      await logIn(await newPage({ userAgent: SAFARI_IOS }), user, { keep: true });
       await page.goto(at('/login'));
       await page.getByLabel('Username').fill(user);
       await page.getByLabel('Username').press('Enter');
       await page.waitForURL(at('/'));
       await page.goto(at('/sessions'));
       await page.getByText('This device').waitFor();
+      await page.getByText('Kept signed in').waitFor();
       await check('sessions');
+
+      // The flashed messages: after logging the other device out, and on the start page after a logout.
+      await page.getByRole('button', { name: 'Log out', exact: true }).click();
+      await page.getByRole('status').waitFor();
+      await check('sessions-flash');
+      await page.goto(at('/'));
+      await logOut(page);
+      await page.getByRole('status').waitFor();
+      await check('logged-out');
     },
     SLOW,
   );

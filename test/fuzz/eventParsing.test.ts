@@ -6,7 +6,11 @@ import { readForm } from '../../lambda/http/form';
 import { HttpError } from '../../lambda/http/HttpError';
 import { type HttpRequest, parseRequest } from '../../lambda/http/request';
 import { MAX_SESSION_COOKIE_CANDIDATES } from '../../lambda/session/src/constants';
-import { sessionRequestFromEvent } from '../../lambda/session/src/httpApiEvent';
+import {
+  type LambdaHttpEvent,
+  resultWithCookies,
+  sessionRequestFromEvent,
+} from '../../lambda/session/src/httpEvents';
 import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { sessionState } from '../../lambda/session/src/Session';
 import { SessionCookie } from '../../lambda/session/src/SessionCookie';
@@ -14,12 +18,13 @@ import { SessionManager } from '../../lambda/session/src/SessionManager';
 import { toHttpApiEvent } from '../../lib/local/apiGateway';
 import { httpEvent } from '../../lib/local/httpApiEvents';
 import { requestTargetUrl } from '../../lib/local/localServer';
+import { EVENT_SOURCES, sampleEvent, sentSetCookies } from '../support/eventSources';
 import { testKey } from '../support/keys';
 import { documentClient } from '../support/mockedStore';
 import { base64UrlOf, fuzz, fuzzAsync, textWith } from './fuzz';
 
-// Event parsing survives whatever API Gateway (or a broken caller) hands it: any headers, any
-// cookie arrays, fields of the wrong type; and what it returns is always well-typed.
+// Event parsing survives whatever API Gateway, a load balancer (or a broken caller) hands it: any
+// headers, any cookie arrays, fields of the wrong type; and what it returns is always well-typed.
 
 /** Values of the wrong type, kept small: deep random objects only cost time. */
 const junk = fc.anything({ maxDepth: 2, maxKeys: 4 });
@@ -163,6 +168,105 @@ describe('parseRequest', () => {
           sessionState(session).token === undefined
         );
       }),
+    );
+  });
+});
+
+/** Header maps as payload 1.0 and a load balancer send them: string arrays, or anything else. */
+const multiValueHeaders = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.dictionary(headerName, fc.oneof(fc.array(headerValue, { maxLength: 3 }), junk), {
+      maxKeys: 12,
+    }),
+  },
+  { weight: 1, arbitrary: junk },
+);
+
+/** An event of a header-borne source (REST, a load balancer with or without multi-value headers), fields replaced. */
+const headerSourceEvent: fc.Arbitrary<unknown> = fc
+  .tuple(
+    fc.constantFrom('rest-api', 'alb', 'alb-multi-value') as fc.Arbitrary<
+      'rest-api' | 'alb' | 'alb-multi-value'
+    >,
+    fc.record(
+      { headers, multiValueHeaders, cookies, requestContext: fc.oneof(fc.constant({ elb: {} }), junk) },
+      { requiredKeys: [] },
+    ),
+  )
+  .map(([source, fields]) => ({ ...sampleEvent(source), ...fields }));
+
+describe('sessionRequestFromEvent, whatever the source', () => {
+  it('never throws, and gives string cookies and a boolean scheme', () => {
+    fuzz(
+      fc.property(fc.oneof(event, headerSourceEvent), (input) => {
+        const request = sessionRequestFromEvent(input as LambdaHttpEvent);
+        return (
+          Array.isArray(request.cookies) &&
+          request.cookies.every((cookie) => typeof cookie === 'string') &&
+          typeof request.secure === 'boolean'
+        );
+      }),
+    );
+  });
+
+  it('splits Cookie headers into trimmed, non-empty entries, none holding a semicolon', () => {
+    fuzz(
+      fc.property(headerSourceEvent, (input) =>
+        sessionRequestFromEvent(input as LambdaHttpEvent).cookies.every(
+          (cookie) => cookie !== '' && cookie === cookie.trim() && !cookie.includes(';'),
+        ),
+      ),
+    );
+  });
+});
+
+describe('resultWithCookies', () => {
+  const setCookie = textWith(['=', ';', ' Path=/', 'a', ' ']).filter((value) => value.trim() !== '');
+  const setCookieName = fc.constantFrom('Set-Cookie', 'set-cookie', 'SET-COOKIE');
+
+  it('sends every Set-Cookie of the handler and then the session’s, where each source reads them, or refuses with a TypeError', () => {
+    fuzz(
+      fc.property(
+        fc.constantFrom(...EVENT_SOURCES),
+        fc.uniqueArray(setCookie, { maxLength: 4 }),
+        fc.nat(4),
+        fc.nat(4),
+        setCookieName,
+        (source, values, ownCount, inHeaders, name) => {
+          // Prepare: the handler's own cookies first, in the fields its source reads.
+          const own = values.slice(0, Math.min(ownCount, source === 'alb' ? 1 : values.length));
+          const session = values.slice(own.length);
+          const result: Record<string, unknown> = { statusCode: 200, headers: { location: '/' }, body: '' };
+          if (source === 'http-api' || source === 'function-url') {
+            result.cookies = own;
+          } else if (source === 'alb') {
+            if (own.length > 0) result.headers = { location: '/', [name]: own[0] };
+          } else {
+            // Some in multiValueHeaders, the last one (if any) in headers.
+            const split = Math.max(0, own.length - Math.min(inHeaders, 1));
+            result.multiValueHeaders = { [name]: own.slice(0, split) };
+            if (split < own.length) result.headers = { location: '/', [name]: own[split] };
+          }
+
+          // Act
+          let answered: unknown;
+          try {
+            answered = resultWithCookies(sampleEvent(source), result as never, session);
+          } catch (error) {
+            // Assess: refused only where one Set-Cookie is all that can be sent.
+            return error instanceof TypeError && source === 'alb' && own.length + session.length > 1;
+          }
+
+          // Assess
+          const headersOut = (answered as { headers?: Record<string, unknown> }).headers;
+          return (
+            !(source === 'alb' && own.length + session.length > 1) &&
+            JSON.stringify(sentSetCookies(source, answered)) === JSON.stringify([...own, ...session]) &&
+            headersOut?.location === '/'
+          );
+        },
+      ),
     );
   });
 });

@@ -242,9 +242,17 @@ describe('the synthesized bundles, run the way Lambda runs them', () => {
     proxy.reset();
     const logout = await invokeBundle('LogoutFunction', withCookie('logout.json', cookie), keys);
     expect(logout.statusCode).toBe(303);
-    expect(logout.cookies?.[0]).toMatch(/^__Host-session=;.*Max-Age=0/);
-    expect(proxy.operations).toContain('DeleteItem');
+    // The cookie is replaced by the one of a new anonymous session holding "You were logged out.".
+    expect(logout.cookies?.[0]).toMatch(/^__Host-session=[\w-]{43}\.[\w-]{43};/);
+    expect(logout.cookies?.[0]).not.toContain(cookie.slice(cookie.indexOf('=') + 1));
+    expect([...proxy.operations].sort()).toEqual(['DeleteItem', 'PutItem']); // sent together
     expect(await getItem(store, itemId)).toBeUndefined();
+    const flashed = await invokeBundle(
+      'IndexFunction',
+      withCookie('index.json', cookiePair(logout.cookies?.[0] ?? '')),
+      keys,
+    );
+    expect(flashed.body).toContain('You were logged out.');
 
     // The cookie is dead for the index bundle too.
     const after = await invokeBundle('IndexFunction', withCookie('index.json', cookie), keys);

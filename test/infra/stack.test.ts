@@ -247,7 +247,7 @@ describe('SessionsStack', () => {
         ],
         Projection: {
           ProjectionType: 'INCLUDE',
-          NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+          NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
         },
       },
     ]);
@@ -482,10 +482,11 @@ describe('SessionsStack', () => {
     const expected: Record<FunctionName, string[]> = {
       index: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
       login: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
-      logout: ['dynamodb:DeleteItem', 'secretsmanager:GetSecretValue'],
+      logout: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
       sessions: [
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
         'secretsmanager:GetSecretValue',

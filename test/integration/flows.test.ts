@@ -1,5 +1,6 @@
 import { hashToken } from '../../lambda/session/src/tokens';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { cookieAfter, flashesShown } from '../support/browsers';
 import { TestClock } from '../support/clock';
 import {
   cookieFrom,
@@ -85,11 +86,14 @@ describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
     const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
     expect(logout.statusCode).toBe(303);
     expect(logout.headers.location).toBe('/');
-    const cleared = sessionSetCookie(logout) as string;
-    expect(cleared).toMatch(/^__Host-session=;/);
-    expect(cleared).toContain('Max-Age=0');
-    expect(cleared).toContain('Secure');
-    expect(cleared).toContain('Path=/');
+    // The session is deleted; its cookie is replaced by a new anonymous session's, which holds
+    // only the flash "You were logged out." (see below).
+    const replaced = sessionSetCookie(logout) as string;
+    expect(replaced).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43};/);
+    expect(tokenOf(cookieFrom(logout))).not.toBe(tokenOf(cookie));
+    expect(replaced).toContain('Secure');
+    expect(replaced).toContain('Path=/');
+    expect(replaced).not.toMatch(/max-age/i);
     expect(await getItem(db, id)).toBeUndefined();
 
     const replay = await app.index(httpEvent({ cookies: [cookie] }));
@@ -118,11 +122,16 @@ describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
 
     const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie], secure: false }));
     expect(logout.statusCode).toBe(303);
-    const cleared = sessionSetCookie(logout) as string;
+    const replaced = sessionSetCookie(logout) as string;
+    expect(replaced).toMatch(/^session=[^;]+;/);
+    expect(replaced).not.toMatch(/secure/i);
+    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    const flash = await app.index(httpEvent({ cookies: [cookieFrom(logout)], secure: false }));
+    expect(flashesShown(flash)).toBe('You were logged out.');
+    const cleared = sessionSetCookie(flash) as string;
     expect(cleared).toMatch(/^session=;/);
     expect(cleared).toContain('Max-Age=0');
     expect(cleared).not.toMatch(/secure/i);
-    expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
     expect(shownUsername(await app.index(httpEvent({ cookies: [cookie], secure: false })))).toBeUndefined();
   });
 
@@ -132,9 +141,105 @@ describe('the tutorial flow through the handlers (payload 2.0 events)', () => {
       httpEvent({ method: 'POST', path: '/logout', cookies: [cookie] }),
     );
     expect(logout.statusCode).toBe(303);
-    expect(sessionSetCookie(logout)).toContain('Max-Age=0');
     expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    const start = await app.index(httpEvent({ cookies: [cookieFrom(logout)] }));
+    expect(flashesShown(start)).toBe('You were logged out.');
   });
+
+  test('logout: the start page says "You were logged out." once, in a status region, then never again', async () => {
+    // Prepare: a browser's cookie jar, logged in.
+    let jar = cookieAfter(undefined, await app.login(loginEvent('flash-once')));
+    expect(jar).toBeDefined();
+    const view = async () => {
+      const page = await app.index(httpEvent(jar ? { cookies: [jar] } : {}));
+      jar = cookieAfter(jar, page);
+      return page;
+    };
+    expect(flashesShown(await view())).toBe('');
+
+    // Act: log out, follow the redirect, reload twice.
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [jar as string] }));
+    jar = cookieAfter(jar, logout);
+    const redirected = await view();
+    const reloaded = await view();
+    const again = await view();
+
+    // Assess
+    expect(flashesShown(redirected)).toBe('You were logged out.');
+    expect(redirected.body).toContain(
+      '<div class="flashes" role="status" aria-live="polite">\n<p class="flash flash-message">You were logged out.</p>\n</div>',
+    );
+    expect(shownUsername(redirected)).toBeUndefined();
+    // The page took the flash and left its anonymous session empty: deleted, cookie cleared.
+    expect(jar).toBeUndefined();
+    for (const page of [reloaded, again]) {
+      expect(flashesShown(page)).toBe('');
+      expect(page.body).not.toContain('role="status"');
+      expect(shownUsername(page)).toBeUndefined();
+    }
+  });
+
+  test('a logout without a session flashes nothing: no new session, the cookie just cleared', async () => {
+    const before = (await scanItems(db)).length;
+    const logout = await app.logout(httpEvent({ path: '/logout' }));
+    expect(logout.statusCode).toBe(303);
+    expect(sessionSetCookie(logout)).toContain('Max-Age=0');
+    expect((await scanItems(db)).length).toBe(before);
+  });
+
+  test('"Keep me signed in": the cookie gets Max-Age, the absolute timeout; unticked, none', async () => {
+    // Act
+    const kept = await app.login(formEvent('/login', { username: 'keeper', remember: 'on' }));
+    const notKept = await app.login(formEvent('/login', { username: 'leaver' }));
+
+    // Assess
+    expect(kept.statusCode).toBe(303);
+    const attributes = (sessionSetCookie(kept) as string).split(';').map((part) => part.trim());
+    expect(attributes.filter((attribute) => /^max-age=/i.test(attribute))).toEqual([
+      `Max-Age=${ABSOLUTE_SECONDS}`,
+    ]);
+    expect(attributes).toEqual(expect.arrayContaining(['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']));
+    expect(notKept.statusCode).toBe(303);
+    expect(sessionSetCookie(notKept)).not.toMatch(/max-age/i);
+    // Both log in alike.
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookieFrom(kept)] })))).toBe('keeper');
+    expect(shownUsername(await app.index(httpEvent({ cookies: [cookieFrom(notKept)] })))).toBe('leaver');
+  });
+
+  test('"Keep me signed in" holds the idle and absolute timeouts all the same', async () => {
+    const kept = cookieFrom(await app.login(formEvent('/login', { username: 'kept-idle', remember: 'on' })));
+    clock.advance(IDLE_SECONDS * 1000 + 1000);
+    expect(shownUsername(await app.index(httpEvent({ cookies: [kept] })))).toBeUndefined();
+
+    const refreshed = cookieFrom(
+      await app.login(formEvent('/login', { username: 'kept-absolute', remember: 'on' })),
+    );
+    for (let elapsed = 0; elapsed < ABSOLUTE_SECONDS * 1000 - 500_000; elapsed += 500_000) {
+      clock.advance(500_000);
+      expect(shownUsername(await app.index(httpEvent({ cookies: [refreshed] })))).toBe('kept-absolute');
+    }
+    clock.advance(500_000);
+    expect(shownUsername(await app.index(httpEvent({ cookies: [refreshed] })))).toBeUndefined();
+  });
+
+  test.each([
+    ['"true"', 'true'],
+    ['an empty value', ''],
+    ['"1"', '1'],
+  ])(
+    'a "Keep me signed in" field holding %s is refused: 400, the form again, no cookie',
+    async (_, value) => {
+      const before = (await scanItems(db)).length;
+      const response = await app.login(formEvent('/login', { username: 'junk', remember: value }));
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain(
+        '<p class="error" id="remember-error">The field &quot;remember&quot; is a checkbox: send &quot;on&quot; or leave it out.</p>',
+      );
+      expect(response.body).toContain('aria-describedby="remember-error"');
+      expect(response.cookies).toEqual([]);
+      expect((await scanItems(db)).length).toBe(before);
+    },
+  );
 
   test('a script as username is stored as text and rendered escaped', async () => {
     const username = '<script>alert(1)</script>';

@@ -1,9 +1,9 @@
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { newToken } from '../../lambda/session/src/tokens';
-import { httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { TestClock } from '../support/clock';
 import { testKey } from '../support/keys';
-import { cookieFrom, shownUsername, tokenOf } from '../support/responses';
+import { cookieFrom, sessionSetCookie, shownUsername, tokenOf } from '../support/responses';
 import { useStore } from '../support/store';
 import { useTestApp } from '../support/testApp';
 
@@ -90,19 +90,78 @@ describe('DynamoDB operations per request (counted at the HTTP level)', () => {
     expect(proxy.operations).toEqual(['PutItem']);
   });
 
-  test('logout: one DeleteItem and no GetItem; GET / afterwards: at most one GetItem, no writes', async () => {
+  test('logout: one DeleteItem, then one PutItem for the anonymous session holding its flash; no GetItem', async () => {
     const cookie = await login('leaver');
     proxy.reset();
     const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
     expect(logout.statusCode).toBe(303);
-    expect(proxy.operations).toEqual(['DeleteItem']);
+    expect([...proxy.operations].sort()).toEqual(['DeleteItem', 'PutItem']); // sent together
+    // The flash's session is a new one: its cookie replaces the old, and is a browser-session cookie.
+    const flashCookie = cookieFrom(logout);
+    expect(tokenOf(flashCookie)).not.toBe(tokenOf(cookie));
+    expect(sessionSetCookie(logout)).not.toMatch(/max-age/i);
+
+    // The logged-out cookie, replayed: one read, no writes.
+    proxy.reset();
+    const replay = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(replay)).toBeUndefined();
+    expect(replay.body).not.toContain('You were logged out.');
+    expect(proxy.operations).toEqual(['GetItem']);
+  });
+
+  test('the view after a logout flash writes once (the pop, emptying its session); the next writes nothing', async () => {
+    const cookie = await login('popper');
+    const flashCookie = cookieFrom(await app.logout(httpEvent({ path: '/logout', cookies: [cookie] })));
+    clock.advance(1000);
 
     proxy.reset();
-    const after = await app.index(httpEvent({ cookies: [cookie] }));
-    expect(shownUsername(after)).toBeUndefined();
-    expect(proxy.count('GetItem')).toBeLessThanOrEqual(1);
-    expect(proxy.writes()).toBe(0);
-    expect(proxy.operations.every((operation) => operation === 'GetItem')).toBe(true);
+    const shown = await app.index(httpEvent({ cookies: [flashCookie] }));
+    expect(shown.body).toContain('You were logged out.');
+    expect(proxy.operations[0]).toBe('GetItem');
+    expect(proxy.count('GetItem')).toBe(1);
+    expect(proxy.writes()).toBe(1);
+    expect(proxy.operations).toHaveLength(2);
+    // The anonymous session is empty now: its cookie is cleared.
+    expect(sessionSetCookie(shown)).toContain('Max-Age=0');
+
+    // A browser that kept the cookie anyway: one read of nothing, no flash, no write.
+    proxy.reset();
+    const again = await app.index(httpEvent({ cookies: [flashCookie] }));
+    expect(shownUsername(again)).toBeUndefined();
+    expect(again.body).not.toContain('You were logged out.');
+    expect(proxy.operations).toEqual(['GetItem']);
+    // The browser that dropped it: nothing at all.
+    proxy.reset();
+    expect((await app.index(httpEvent())).body).not.toContain('You were logged out.');
+    expect(proxy.operations).toEqual([]);
+  });
+
+  test('a logged-in view after a flash: one GetItem and one UpdateItem (the pop); the next view one GetItem', async () => {
+    // Prepare: "Log out other devices" flashes how many into this session.
+    const cookie = await login('flashed');
+    const revoke = await app.sessionsFunction(
+      formEvent(
+        '/sessions/revoke',
+        { session: 'others' },
+        { cookies: [cookie], headers: { 'sec-fetch-site': 'same-origin' } },
+      ),
+    );
+    expect(revoke.statusCode).toBe(303);
+    clock.advance(1000);
+
+    // Act & Assess
+    proxy.reset();
+    const shown = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(shown)).toBe('flashed');
+    expect(shown.body).toContain('No other devices were signed in.');
+    expect(proxy.operations).toEqual(['GetItem', 'UpdateItem']);
+
+    clock.advance(1000);
+    proxy.reset();
+    const next = await app.index(httpEvent({ cookies: [cookie] }));
+    expect(shownUsername(next)).toBe('flashed');
+    expect(next.body).not.toContain('role="status"');
+    expect(proxy.operations).toEqual(['GetItem']);
   });
 
   test('logout without a cookie or with a malformed one costs nothing and still clears the cookie', async () => {

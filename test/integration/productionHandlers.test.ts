@@ -58,9 +58,13 @@ describe('the exported Lambda handlers, wired as in production', () => {
     proxy.reset();
     const out = await logout(httpEvent({ path: '/logout', cookies: [cookie] }));
     expect(out.statusCode).toBe(303);
-    expect(out.cookies.join()).toContain('Max-Age=0');
-    expect(proxy.operations).toEqual(['DeleteItem']);
+    // Deleted, and a new anonymous session holding "You were logged out." replaces the cookie.
+    expect([...proxy.operations].sort()).toEqual(['DeleteItem', 'PutItem']); // sent together
     expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    const flashed = await index(httpEvent({ cookies: [cookieFrom(out)] }));
+    expect(shownUsername(flashed)).toBeUndefined();
+    expect(flashed.body).toContain('You were logged out.');
+    expect(flashed.cookies.join()).toContain('Max-Age=0');
 
     expect(shownUsername(await index(httpEvent({ cookies: [cookie] })))).toBeUndefined();
   });

@@ -4,9 +4,9 @@ import type { HttpResponse } from '../../lambda/http/response';
 import { newPublicId } from '../../lambda/session/src/tokens';
 import { localLambdaContext } from '../../lib/local/apiGateway';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { FIREFOX, logIn, SAFARI_IOS, uniqueUser } from '../support/browsers';
+import { cookieAfter, FIREFOX, flashesShown, logIn, SAFARI_IOS, uniqueUser } from '../support/browsers';
 import { TestClock } from '../support/clock';
-import { itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
+import { cookieFrom, itemIdOf, sessionSetCookie, shownUsername } from '../support/responses';
 import { slowDown, useStore } from '../support/store';
 import { getItem } from '../support/table';
 import { useTestApp } from '../support/testApp';
@@ -23,9 +23,9 @@ const app = useTestApp(db, { idleSeconds: 600, now: clock.now });
 
 const user = uniqueUser;
 
-/** Logs `username` in, 1000 ms after the previous step. */
-const login = (username: string, userAgent?: string) =>
-  logIn(app, clock, username, { userAgent, stepMs: 1000 });
+/** Logs `username` in, 1000 ms after the previous step; with "Keep me signed in" ticked when `keep`. */
+const login = (username: string, userAgent?: string, keep = false) =>
+  logIn(app, clock, username, { userAgent, stepMs: 1000, keep });
 
 async function publicIdOf(cookie: string): Promise<string> {
   return String((await getItem(db, itemIdOf(cookie)))?.publicId);
@@ -241,12 +241,15 @@ describe('POST /sessions/revoke', () => {
     expect(await loggedInAs(aliceCookie)).toBe(alice);
   });
 
-  it('this device’s own id logs this browser out: cookie cleared', async () => {
+  it('this device’s own id logs this browser out, as a logout: 303 to the start page, which says so', async () => {
     const cookie = await login(user('self'));
     const response = await revoke(cookie, await publicIdOf(cookie));
     expect(response.statusCode).toBe(303);
-    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(response.headers.location).toBe('/');
     expect(await getItem(db, itemIdOf(cookie))).toBeUndefined();
+    const start = await app.index(httpEvent({ cookies: [cookieFrom(response)] }));
+    expect(shownUsername(start)).toBeUndefined();
+    expect(flashesShown(start)).toBe('You were logged out.');
   });
 
   it('refuses cross-site posts with 403 before touching the store', async () => {
@@ -321,7 +324,7 @@ describe('POST /sessions/revoke', () => {
 });
 
 describe('POST /logout', () => {
-  it('scope=everywhere deletes every session of the user, this one included, clears the cookie, 303 to /', async () => {
+  it('scope=everywhere deletes every session of the user, this one included, its cookie replaced by the logout flash’s, 303 to /', async () => {
     const alice = user('alice');
     const bob = user('bob');
     const phone = await login(alice, SAFARI_IOS);
@@ -334,11 +337,14 @@ describe('POST /logout', () => {
 
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/');
-    expect(sessionSetCookie(response)).toContain('Max-Age=0');
     expect(await loggedInAs(phone)).toBeUndefined();
     expect(await loggedInAs(laptop)).toBeUndefined();
     expect(await getItem(db, itemIdOf(laptop))).toBeUndefined();
     expect(await loggedInAs(bobCookie)).toBe(bob);
+    // The cookie now holds only the flash, which the start page shows.
+    expect(flashesShown(await app.index(httpEvent({ cookies: [cookieFrom(response)] })))).toBe(
+      'You were logged out.',
+    );
   });
 
   it.each([
@@ -355,8 +361,9 @@ describe('POST /logout', () => {
     );
 
     expect(response.statusCode).toBe(303);
-    expect(sessionSetCookie(response)).toContain('Max-Age=0');
-    expect(proxy.operations).toEqual(['DeleteItem']);
+    // No read: the session deleted, and a new anonymous one holding "You were logged out.".
+    expect([...proxy.operations].sort()).toEqual(['DeleteItem', 'PutItem']); // sent together
+    expect(cookieFrom(response)).not.toBe(laptop);
     expect(await loggedInAs(laptop)).toBeUndefined();
     expect(await loggedInAs(phone)).toBe(alice);
   });
@@ -398,7 +405,7 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     );
   }
 
-  it('deletes this session before it reads the index; a store failure after that still logs this browser out, cookie cleared', async () => {
+  it('deletes this session before it reads the index; a store failure after that still logs this browser out, its cookie replaced', async () => {
     // Prepare: the index fails every Query.
     const alice = user('alice');
     const phone = await login(alice, SAFARI_IOS);
@@ -409,10 +416,13 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     // Act
     const response = await logOutEverywhere(laptop);
 
-    // Assess: logged out here, told the rest may not be; the phone is still logged in.
-    expect(proxy.operations.slice(0, 3)).toEqual(['GetItem', 'DeleteItem', 'Query']);
+    // Assess: logged out here (the session deleted, the cookie now the flash's anonymous
+    // session), told the rest may not be; the phone is still logged in.
+    expect(proxy.operations[0]).toBe('GetItem');
+    expect(proxy.operations.slice(1, 3).sort()).toEqual(['DeleteItem', 'PutItem']); // sent together
+    expect(proxy.operations[3]).toBe('Query');
     expect(response.statusCode).toBe(200);
-    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(cookieFrom(response)).not.toBe(laptop);
     expect(response.body).toContain('You are logged out on this device');
     expect(response.body).toContain('may still be logged in');
     expect(await getItem(db, itemIdOf(laptop))).toBeUndefined();
@@ -439,7 +449,7 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     // Assess
     expect(took).toBeLessThan(3000);
     expect(response.statusCode).toBe(200);
-    expect(sessionSetCookie(response)).toContain('Max-Age=0');
+    expect(cookieFrom(response)).not.toBe(laptop);
     expect(response.body).toContain('You are logged out on this device');
     expect(response.body).toContain('may still be logged in');
     expect(await loggedInAs(laptop)).toBeUndefined();
@@ -453,5 +463,136 @@ describe('POST /logout scope=everywhere: this device first, then the others with
     expect(finished.headers.location).toBe('/');
     for (const cookie of [again, phones[0], phones[99]]) expect(await loggedInAs(cookie)).toBeUndefined();
     expect(revocableIds(await sessionsPage(await login(owner)))).toEqual([]);
+  });
+});
+
+describe('flashed messages on the sessions page', () => {
+  /** A browser's view of /sessions: the page, the cookie it leaves. */
+  async function view(jar: string): Promise<{ page: HttpResponse; jar: string | undefined }> {
+    const page = await sessionsPage(jar);
+    return { page, jar: cookieAfter(jar, page) };
+  }
+
+  it('revoking one session: the next page names its device, once', async () => {
+    // Prepare
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice, FIREFOX);
+
+    // Act
+    const response = await revoke(laptop, await publicIdOf(phone));
+    const first = await view(laptop);
+    const second = await view(first.jar as string);
+
+    // Assess
+    expect(response.headers.location).toBe('/sessions');
+    expect(flashesShown(first.page)).toBe('Signed out Safari on iOS.');
+    expect(first.page.body).toContain('<div class="flashes" role="status" aria-live="polite">');
+    expect(first.jar).toBe(laptop);
+    expect(flashesShown(second.page)).toBe('');
+    expect(second.page.body).not.toContain('role="status"');
+  });
+
+  it('escapes the device label it flashes', async () => {
+    // Prepare: a device label the table holds (labels come from deviceLabel, but the page must not trust that).
+    const alice = user('alice');
+    const laptop = await login(alice);
+    const hostile = '<img src=x onerror=alert(1)>';
+    const publicId = newPublicId();
+    const now = String(clock.now());
+    await db.client.send(
+      new PutItemCommand({
+        TableName: db.tableName,
+        Item: {
+          id: { S: `hostile-${alice}` },
+          owner: { S: alice },
+          device: { S: hostile },
+          publicId: { S: publicId },
+          createdAt: { N: now },
+          refreshedAt: { N: now },
+          validUntil: { N: String(clock.now() + 600_000) },
+        },
+      }),
+    );
+
+    // Act
+    await revoke(laptop, publicId);
+    const page = await sessionsPage(laptop);
+
+    // Assess
+    expect(flashesShown(page)).toBe('Signed out &lt;img src=x onerror=alert(1)&gt;.');
+    expect(page.body).not.toContain('<img');
+  });
+
+  it.each([
+    ['two other sessions', 2, 'Signed out 2 other devices.'],
+    ['one other session', 1, 'Signed out 1 other device.'],
+    ['no other session', 0, 'No other devices were signed in.'],
+  ])('"Log out other devices" with %s: the next page says how many, once', async (_, others, message) => {
+    const alice = user('alice');
+    for (let n = 0; n < others; n++) await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+
+    await revoke(laptop, 'others');
+    const first = await view(laptop);
+    const second = await view(first.jar as string);
+
+    expect(flashesShown(first.page)).toBe(message);
+    expect(flashesShown(second.page)).toBe('');
+  });
+
+  it('an id that is not (or no longer) one of the user’s: "That device was already signed out."', async () => {
+    const alice = user('alice');
+    const phone = await login(alice, SAFARI_IOS);
+    const laptop = await login(alice);
+    const phoneId = await publicIdOf(phone);
+    await revoke(laptop, phoneId);
+    await sessionsPage(laptop); // takes the first flash
+
+    await revoke(laptop, phoneId);
+
+    expect(flashesShown(await sessionsPage(laptop))).toBe('That device was already signed out.');
+  });
+
+  it('an anonymous visitor sent to /login keeps the flash for the start page', async () => {
+    // Prepare: logged out, the flash pending in the anonymous session.
+    const cookie = await login(user('leaving'));
+    const logout = await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
+    const flashCookie = cookieFrom(logout);
+    proxy.reset();
+
+    // Act
+    const sessions = await sessionsPage(flashCookie);
+
+    // Assess: one read, nothing taken, nothing written; the start page then shows it.
+    expect(sessions.statusCode).toBe(303);
+    expect(sessions.headers.location).toBe('/login');
+    expect(proxy.operations).toEqual(['GetItem']);
+    expect(flashesShown(await app.index(httpEvent({ cookies: [flashCookie] })))).toBe('You were logged out.');
+  });
+});
+
+describe('kept sessions ("Keep me signed in")', () => {
+  it('the page marks each kept session "Kept signed in", and only those', async () => {
+    // Prepare
+    const alice = user('alice');
+    await login(alice, SAFARI_IOS, true);
+    const laptop = await login(alice, FIREFOX);
+
+    // Act
+    const page = await sessionsPage(laptop);
+
+    // Assess
+    expect(page.body).toContain('Safari on iOS <span class="kept">Kept signed in</span></p>');
+    expect(page.body).toContain('Firefox on Linux <strong>(This device)</strong></p>');
+    expect(page.body.match(/Kept signed in/g)).toHaveLength(1);
+  });
+
+  it('this device kept: marked too', async () => {
+    const laptop = await login(user('alice'), FIREFOX, true);
+    const page = await sessionsPage(laptop);
+    expect(page.body).toContain(
+      'Firefox on Linux <strong>(This device)</strong> <span class="kept">Kept signed in</span></p>',
+    );
   });
 });

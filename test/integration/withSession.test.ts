@@ -1,6 +1,7 @@
 import {
   createDocumentClient,
   type Session,
+  type SessionData,
   SessionManager,
   SessionUnavailableError,
   StaticKeys,
@@ -61,7 +62,11 @@ function lambdaContext(remainingMs = 10_000): Context {
 
 /** `handle` wrapped by `withSession`, called with a context with plenty of time unless given one. */
 function wrap(handle: Handler, options?: Options) {
-  const wrapped = withSession(sessions, handle as Parameters<typeof withSession>[1], options);
+  const wrapped = withSession(
+    sessions,
+    handle as Parameters<typeof withSession<SessionData, APIGatewayProxyEventV2>>[1],
+    options,
+  );
   return (event: APIGatewayProxyEventV2, context: Context = lambdaContext()) => wrapped(event, context);
 }
 

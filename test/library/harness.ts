@@ -19,7 +19,9 @@ export function whereSource(type: 'module' | 'commonjs'): string {
   return `${resolve}
 export const moduleSystem = typeof require === 'function' && typeof module === 'object' ? 'commonjs' : 'module';
 export const resolved = Object.fromEntries(
-  ['@lambda-sessions/dynamodb', '@lambda-sessions/dynamodb/middy'].map((specifier) => [specifier, resolve(specifier)]),
+  ['@lambda-sessions/dynamodb', '@lambda-sessions/dynamodb/middy', '@lambda-sessions/dynamodb/powertools'].map(
+    (specifier) => [specifier, resolve(specifier)],
+  ),
 );
 `;
 }
@@ -62,23 +64,24 @@ ${inner}
 `;
 }
 
-/** Drives the documented handlers through login, a page view and logout, or runs the snippets. */
+/** Drives the documented handlers (plain, Middy, Powertools' Router) through login, a page view and logout, or runs the snippets. */
 export const HARNESS = `import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createDocumentClient, SessionManager, StaticKeys, sessionRequestFromEvent } from '@lambda-sessions/dynamodb';
 import { middyHandlers } from './middyHandlers.js';
 import * as plain from './plain.js';
+import * as powertools from './powertools.js';
 import { snippets } from './snippets.js';
 import { moduleSystem, resolved } from './where.js';
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
-function event(rawPath: string, cookies: string[] = []): APIGatewayProxyEventV2 {
+function event(rawPath: string, cookies: string[] = [], method = 'GET'): APIGatewayProxyEventV2 {
   return {
     version: '2.0', routeKey: '$default', rawPath, rawQueryString: '', cookies,
     headers: { host: 'example.com', 'x-forwarded-proto': 'https', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' },
     requestContext: {
       accountId: '123456789012', apiId: 'api', domainName: 'example.com', domainPrefix: 'example',
-      http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' },
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' },
       requestId: 'id', routeKey: '$default', stage: '$default', time: '', timeEpoch: 0,
     },
     isBase64Encoded: false,
@@ -88,8 +91,9 @@ function event(rawPath: string, cookies: string[] = []): APIGatewayProxyEventV2 
 const context = { awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
 async function flow(index: Handler, login: Handler, logout: Handler) {
+  // A page is a GET; logging in and out are POSTs (the Router routes by method, the others need not).
   const call = async (handler: Handler, path: string, cookies?: string[]) =>
-    (await handler(event(path, cookies), context)) as APIGatewayProxyStructuredResultV2;
+    (await handler(event(path, cookies, path === '/' ? 'GET' : 'POST'), context)) as APIGatewayProxyStructuredResultV2;
   const anonymous = await call(index, '/');
   const loggedIn = await call(login, '/login');
   const cookie = (loggedIn.cookies ?? [])[0]?.split(';')[0] ?? '';
@@ -137,6 +141,7 @@ async function main(which: string | undefined): Promise<unknown> {
     const viaMiddy = (await middyHandlers()) as unknown as Record<'index' | 'login' | 'logout', Handler>;
     return flow(viaMiddy.index, viaMiddy.login, viaMiddy.logout);
   }
+  if (which === 'powertools') return flow(powertools.handler, powertools.handler, powertools.handler);
   if (which === 'snippets') return runSnippets();
   return { moduleSystem, resolved };
 }

@@ -72,11 +72,12 @@ describe('docs/library.md', () => {
         '@aws-sdk/client-dynamodb',
         '@aws-sdk/lib-dynamodb',
         '@middy/core',
+        '@aws-lambda-powertools/event-handler',
       ]),
     );
   });
 
-  it('has the plain handler, the Middy handler, the CDK app and at least ten snippets, and nothing else in TypeScript', () => {
+  it('has the plain handler, the Middy handler, the Powertools handler, the CDK app and at least ten snippets, and nothing else in TypeScript', () => {
     // Prepare
     const files = typescript.filter((block) => block.marker?.startsWith('file: '));
     const snippets = typescript.filter((block) => block.marker === undefined);
@@ -85,6 +86,7 @@ describe('docs/library.md', () => {
     expect(files.map((block) => block.marker).sort()).toEqual([
       'file: middy.ts',
       'file: plain.ts',
+      'file: powertools.ts',
       'file: stack.ts',
     ]);
     expect(snippets.length).toBeGreaterThanOrEqual(10);
@@ -124,6 +126,7 @@ describe('the API reference', () => {
         '@lambda-sessions/dynamodb',
         '@lambda-sessions/dynamodb/keys',
         '@lambda-sessions/dynamodb/middy',
+        '@lambda-sessions/dynamodb/powertools',
         '@lambda-sessions/dynamodb/table',
         '@lambda-sessions/cdk',
       ]),

@@ -35,12 +35,17 @@ type ModuleType = 'module' | 'commonjs';
 function writeExamples(project: string, type: ModuleType): void {
   const plain = fileBlock('plain.ts');
   const middy = fileBlock('middy.ts');
-  if (!plain || !middy)
-    throw new Error('docs/library.md: expected <!-- file: plain.ts --> and <!-- file: middy.ts -->');
+  const powertools = fileBlock('powertools.ts');
+  if (!plain || !middy || !powertools)
+    throw new Error(
+      'docs/library.md: expected <!-- file: plain.ts -->, <!-- file: middy.ts --> and <!-- file: powertools.ts -->',
+    );
   const files: Record<string, string> = {
     'tsconfig.json': tsconfig(),
     'plain.ts': plain.code,
     'middy.ts': type === 'module' ? middy.code : commonJsMiddy(middy.code),
+    // The event handler ships both builds: the example runs as written in either project.
+    'powertools.ts': powertools.code,
     'middyHandlers.ts':
       type === 'module' ? MIDDY_HANDLERS_ESM : "export { middyHandlers } from './middy.js';\n",
     'snippets.ts': snippetModule(SNIPPET_PRELUDE, snippets, SNIPPET_SCOPE),
@@ -117,6 +122,7 @@ describe.each<ModuleType>(['module', 'commonjs'])('a %s project with the packed 
       resolved: {
         [LIBRARY]: path.join(installed, 'dist', build, 'index.js'),
         [`${LIBRARY}/middy`]: path.join(installed, 'dist', build, 'middy.js'),
+        [`${LIBRARY}/powertools`]: path.join(installed, 'dist', build, 'powertools.js'),
       },
     });
   });
@@ -125,7 +131,7 @@ describe.each<ModuleType>(['module', 'commonjs'])('a %s project with the packed 
     expect(projects[type].diagnostics).toBe('');
   });
 
-  it.each(['plain', 'middy'])(
+  it.each(['plain', 'middy', 'powertools'])(
     'runs the %s handler example: log in, see the name, log out',
     async (which) => {
       // Act

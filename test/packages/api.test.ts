@@ -14,8 +14,12 @@ import {
 // (a type the API uses that no entry exports). After a deliberate change: `npm run api`.
 
 const UPDATE = 'npm run api';
-/** The root entry stays small: the rest is behind ./keys, ./middy, ./rotation and ./table. */
-const ROOT_ENTRY_MAX_NAMES = 25;
+/**
+ * The root entry stays small: the rest is behind ./keys, ./middy, ./powertools, ./rotation and
+ * ./table. 30 since 0.2: typed data, flashes and the event sources' helpers each added what a
+ * handler needs.
+ */
+const ROOT_ENTRY_MAX_NAMES = 30;
 /** API Extractor reads aws-cdk-lib's declarations for the construct: the slowest, 25-50 s on 2 busy cores. */
 const EXTRACT_TIMEOUT_MS = 90_000;
 

@@ -90,7 +90,13 @@ describe('the tutorial flow over HTTP', () => {
     expect(logout.status).toBe(303);
     expect(logout.headers.location).toBe('/');
     expect(logout.setCookies).toHaveLength(1);
-    expect(logout.setCookies[0]).toMatch(/^session=; Max-Age=0; /);
+    // A new anonymous session's cookie, holding only the flash the start page shows once.
+    expect(logout.setCookies[0]).toMatch(/^session=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    const flashCookie = cookiePair(logout.setCookies[0]);
+    expect(flashCookie).not.toBe(cookie);
+    const start = await get('/', { cookie: flashCookie });
+    expect(start.body).toContain('You were logged out.');
+    expect(start.setCookies[0]).toMatch(/^session=; Max-Age=0; /);
 
     const replay = await get('/', { cookie });
     expect(replay.body).toContain('You are not logged in');
@@ -145,7 +151,7 @@ describe('the tutorial flow over HTTP', () => {
     const everywhere = await postForm(app.url, '/logout', 'scope=everywhere', { cookie: laptop });
     expect(everywhere.status).toBe(303);
     expect(everywhere.headers.location).toBe('/');
-    expect(everywhere.setCookies[0]).toMatch(/^session=; Max-Age=0; /);
+    expect(cookiePair(everywhere.setCookies[0])).not.toBe(laptop); // the logout flash's session
     expect((await get('/', { cookie: laptop })).body).toContain('You are not logged in');
     expect((await get('/', { cookie: again })).body).toContain('You are not logged in');
   });

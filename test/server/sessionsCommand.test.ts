@@ -239,10 +239,52 @@ describe('the local table', () => {
           ],
           Projection: {
             ProjectionType: 'INCLUDE',
-            NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+            NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
           },
         }),
       ]);
+    } finally {
+      client.destroy();
+      await store.close();
+    }
+  });
+
+  it('a table whose owner index does not project `permanent` (0.1) is refused too, or replaced', async () => {
+    // Prepare: the table as 0.1 made it.
+    const store = await startEmbeddedStore();
+    const client = new DynamoDBClient({ endpoint: store.endpoint });
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'v01',
+          AttributeDefinitions: [
+            { AttributeName: 'id', AttributeType: 'S' },
+            { AttributeName: 'owner', AttributeType: 'S' },
+            { AttributeName: 'refreshedAt', AttributeType: 'N' },
+          ],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'byOwner',
+              KeySchema: [
+                { AttributeName: 'owner', KeyType: 'HASH' },
+                { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
+              ],
+              Projection: {
+                ProjectionType: 'INCLUDE',
+                NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+              },
+            },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+
+      // Act & Assess
+      await expect(ensureSessionTable(client, 'v01')).rejects.toThrow(/projecting .*permanent/);
+      await ensureSessionTable(client, 'v01', { replaceOutdated: true });
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: 'v01' }));
+      expect(Table?.GlobalSecondaryIndexes?.[0]?.Projection?.NonKeyAttributes).toContain('permanent');
     } finally {
       client.destroy();
       await store.close();

@@ -1,4 +1,4 @@
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { realSearchEnvironment, searchChromium } from '../../scripts/browser/findChromium';
 
 /**
@@ -34,4 +34,16 @@ function findChromium(): string {
 /** A headless Chromium; the caller closes it. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A headless Chromium on the profile in `userDataDir` (its cookie store on disk), as one context:
+ * close it and launch again on the same folder to play a browser restart. The caller closes it.
+ */
+export function launchPersistentChromium(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: findChromium(),
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
 }

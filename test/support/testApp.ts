@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { readAppConfig } from '../../lambda/app/config';
@@ -9,6 +11,7 @@ import { loginRoute } from '../../lambda/routes/loginRoute';
 import { logoutRoute } from '../../lambda/routes/logoutRoute';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import type { SessionManager } from '../../lambda/session/src/SessionManager';
+import { createLocalHttpServer } from '../../lib/local/localServer';
 
 export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
 
@@ -108,5 +111,38 @@ export function useTestApp(
     login: (event, context) => live().login(event, context),
     logout: (event, context) => live().logout(event, context),
     sessionsFunction: (event, context) => live().sessionsFunction(event, context),
+  };
+}
+
+/** A test app served over HTTP on a loopback port, as `npm start` serves the real one. */
+export interface ServedTestApp {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app`'s handlers through the local server's stand-in for API Gateway (the route table,
+ * payload 2.0 events), on a free loopback port: for a browser test that needs what `startLocalApp`
+ * does not offer, such as the app's clock.
+ * @example const served = await serveTestApp(createTestApp({ endpoint, now: clock.now }));
+ */
+export async function serveTestApp(app: TestApp): Promise<ServedTestApp> {
+  const server = createLocalHttpServer({
+    index: app.index,
+    login: app.login,
+    logout: app.logout,
+    sessions: app.sessionsFunction,
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

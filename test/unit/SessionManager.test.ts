@@ -15,6 +15,7 @@ import {
   SessionManager,
   type SessionRequest,
 } from '../../lambda/session/src/SessionManager';
+import { DataValidator } from '../../lambda/session/src/schema';
 import {
   initialSessionState,
   loaded as markLoaded,
@@ -985,7 +986,7 @@ describe('Session', () => {
       mac: 'mac',
     };
     markLoaded(state, undefined, { status: 'found', record, data, rejectedValues: 0 });
-    return sessionOver(state);
+    return sessionOver(state, new DataValidator(undefined));
   }
 
   it('get returns a value, undefined when absent', () => {

@@ -374,6 +374,22 @@ describe('SessionStore', () => {
       expect(expected.expiresAt).not.toBe(validUntil / 1000); // T0 is not a whole second: floor matters
     });
 
+    it('puts `permanent: true` for a permanent session, covered by the MAC; nothing for one that is not', async () => {
+      // Prepare
+      ddb.on(PutCommand).resolves({});
+      const token = newToken();
+
+      // Act
+      const record = await makeStore(clock).create(sealFor(token), {}, undefined, {}, true);
+
+      // Assess
+      const item = (sentInputs()[0] as { Item: SessionRecord }).Item;
+      expect(item.permanent).toBe(true);
+      expect(item.mac).toBe(sealFor(token).fieldsMac(item));
+      expect(item.mac).not.toBe(sealFor(token).fieldsMac({ ...item, permanent: undefined }));
+      expect(record.permanent).toBe(true);
+    });
+
     it('puts an empty sealed map for an empty session: later per-key writes need the map', async () => {
       // Act
       await makeStore(clock).create(anySeal(), {});
@@ -869,6 +885,98 @@ describe('SessionStore', () => {
         }),
       ).rejects.toBeInstanceOf(SessionTooLargeError);
       expect(ddb.calls()).toHaveLength(0);
+    });
+
+    describe('permanence', () => {
+      it('made permanent: a SET of `permanent` with the times, whose MAC now covers it', async () => {
+        // Prepare
+        const token = newToken();
+        const record = storedItem(token, { username: 'admin' });
+        const times = timesAt(clock.value, token);
+        const mac = sealFor(token).fieldsMac({ ...record, ...times.record, permanent: true });
+
+        // Act
+        const updated = await makeStore(clock).save(
+          sealFor(token),
+          record,
+          keys({}),
+          {},
+          { permanent: true },
+        );
+
+        // Assess
+        expect(sentInputs()).toEqual([
+          {
+            TableName: TABLE,
+            Key: { id: sha256Base64Url(token) },
+            UpdateExpression:
+              'SET #permanent = :permanent, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac',
+            ConditionExpression: LIVE,
+            ExpressionAttributeNames: { ...times.names, '#permanent': 'permanent' },
+            ExpressionAttributeValues: { ...times.values, ':mac': mac, ':permanent': true },
+          },
+        ]);
+        expect(updated).toMatchObject({ permanent: true, mac });
+      });
+
+      it('no longer permanent: a REMOVE of `permanent`, and a MAC without it', async () => {
+        // Prepare
+        const token = newToken();
+        const permanentRecord = { ...storedItem(token, {}), permanent: true as const };
+        const record = { ...permanentRecord, mac: sealFor(token).fieldsMac(permanentRecord) };
+        const times = timesAt(clock.value, token);
+
+        // Act
+        const updated = await makeStore(clock).save(
+          sealFor(token),
+          record,
+          keys({}),
+          {},
+          { permanent: false },
+        );
+
+        // Assess
+        expect(sentInputs()).toEqual([
+          {
+            TableName: TABLE,
+            Key: { id: sha256Base64Url(token) },
+            UpdateExpression:
+              'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac REMOVE #permanent',
+            ConditionExpression: LIVE,
+            ExpressionAttributeNames: { ...times.names, '#permanent': 'permanent' },
+            ExpressionAttributeValues: times.values,
+          },
+        ]);
+        expect(updated?.permanent).toBeUndefined();
+      });
+
+      it('unchanged: nothing about it is sent', async () => {
+        const token = newToken();
+        await makeStore(clock).save(
+          sealFor(token),
+          storedItem(token, {}),
+          keys({ a: 1 }),
+          {},
+          { permanent: false },
+        );
+        expect(JSON.stringify(sentInputs())).not.toContain('permanent');
+      });
+    });
+
+    it('readBack asks for the item as written (ALL_NEW) and returns its stored map, other requests’ keys included', async () => {
+      // Prepare
+      const token = newToken();
+      const seal = sealFor(token);
+      const record = storedItem(token, { theme: 'dark' });
+      const theirs = seal.sealAll({ cart: ['book'] });
+      ddb.on(UpdateCommand).resolves({ Attributes: { ...record, sealed: theirs } });
+
+      // Act
+      const updated = await makeStore(clock).save(seal, record, keys({}, ['theme']), {}, { readBack: true });
+
+      // Assess
+      expect(sentInputs()).toEqual([expect.objectContaining({ ReturnValues: 'ALL_NEW' })]);
+      expect(updated?.sealed).toEqual(theirs);
     });
 
     it.each(unavailableErrors)('maps %s to SessionUnavailableError', async (_label, make) => {

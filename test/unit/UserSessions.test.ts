@@ -11,7 +11,12 @@ import { TABLE } from '../support/table';
 const { ddb, clock } = useMockedStore();
 
 /** An index item as the owner index projects it (keys, then the INCLUDE attributes). */
-function indexItem(publicId: string, refreshedAt: number, validUntil = refreshedAt + IDLE_MS) {
+function indexItem(
+  publicId: string,
+  refreshedAt: number,
+  validUntil = refreshedAt + IDLE_MS,
+  permanent?: true,
+) {
   return {
     id: `key-of-${publicId}`,
     owner: 'alice',
@@ -20,6 +25,7 @@ function indexItem(publicId: string, refreshedAt: number, validUntil = refreshed
     device: 'Firefox on Linux',
     createdAt: refreshedAt - 1000,
     validUntil,
+    ...(permanent ? { permanent } : {}),
   };
 }
 
@@ -57,7 +63,7 @@ describe('UserSessions', () => {
           KeyConditionExpression: '#owner = :owner',
           ScanIndexForward: false,
           ExpressionAttributeValues: { ':owner': 'alice' },
-          ProjectionExpression: '#publicId, #device, #createdAt, #refreshedAt, #validUntil',
+          ProjectionExpression: '#publicId, #device, #createdAt, #refreshedAt, #validUntil, #permanent',
           Limit: 4,
           ExpressionAttributeNames: {
             '#owner': 'owner',
@@ -66,6 +72,7 @@ describe('UserSessions', () => {
             '#createdAt': 'createdAt',
             '#refreshedAt': 'refreshedAt',
             '#validUntil': 'validUntil',
+            '#permanent': 'permanent',
           },
         },
       ]);
@@ -75,7 +82,11 @@ describe('UserSessions', () => {
       // Prepare: the middle one is past its (absolute) expiry though recently refreshed.
       const [a, b, c] = [newPublicId(), newPublicId(), newPublicId()];
       ddb.on(QueryCommand).resolves({
-        Items: [indexItem(a, T0 - 10), indexItem(b, T0 - 20, T0), indexItem(c, T0 - 30)],
+        Items: [
+          indexItem(a, T0 - 10),
+          indexItem(b, T0 - 20, T0),
+          indexItem(c, T0 - 30, T0 - 30 + IDLE_MS, true),
+        ],
       });
 
       // Act
@@ -90,6 +101,7 @@ describe('UserSessions', () => {
           signedInAt: T0 - 1010,
           lastActiveAt: T0 - 10,
           validUntil: T0 - 10 + IDLE_MS,
+          permanent: false,
         },
         {
           publicId: c,
@@ -97,6 +109,7 @@ describe('UserSessions', () => {
           signedInAt: T0 - 1030,
           lastActiveAt: T0 - 30,
           validUntil: T0 - 30 + IDLE_MS,
+          permanent: true,
         },
       ]);
       // Nothing that could act on a session is listed: no table key, no owner.

@@ -1,4 +1,11 @@
-import { FormParseError, MAX_FORM_BYTES, parseUrlEncoded, readForm } from '../../lambda/http/form';
+import {
+  CHECKBOX_ON,
+  FormParseError,
+  MAX_FORM_BYTES,
+  parseUrlEncoded,
+  readCheckbox,
+  readForm,
+} from '../../lambda/http/form';
 import { HttpError } from '../../lambda/http/HttpError';
 import type { HttpRequest } from '../../lambda/http/request';
 
@@ -213,5 +220,39 @@ describe('readForm', () => {
     // Assess
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/^The form could not be read: /);
+  });
+});
+
+describe('readCheckbox', () => {
+  const form = (body: string) => readForm(formRequest(body, 'application/x-www-form-urlencoded'));
+
+  it('reads a ticked box (what a browser sends: "on") as true', () => {
+    expect(CHECKBOX_ON).toBe('on');
+    expect(readCheckbox(form('username=admin&remember=on'), 'remember')).toBe(true);
+  });
+
+  it('reads a box left out (unticked: a browser sends nothing) as false', () => {
+    expect(readCheckbox(form('username=admin'), 'remember')).toBe(false);
+  });
+
+  it.each([
+    ['an empty value', 'remember='],
+    ['a name without =', 'remember'],
+    ['"true"', 'remember=true'],
+    ['"1"', 'remember=1'],
+    ['"On"', 'remember=On'],
+    ['"on" with a space', 'remember=on+'],
+    ['markup', 'remember=%3Cb%3E'],
+  ])('refuses %s with a 400 that names the field', (_label, body) => {
+    // Act
+    const error = httpErrorOf(() => readCheckbox(form(`username=admin&${body}`), 'remember'));
+
+    // Assess
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('The field "remember" is a checkbox: send "on" or leave it out.');
+  });
+
+  it('a box sent twice is refused by readForm already (a duplicate field)', () => {
+    expect(httpErrorOf(() => form('remember=on&remember=on')).status).toBe(400);
   });
 });

@@ -8,6 +8,7 @@ import { indexRoute } from '../../lambda/routes/indexRoute';
 import { loginRoute } from '../../lambda/routes/loginRoute';
 import { logoutRoute } from '../../lambda/routes/logoutRoute';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { FLASHES_KEY } from '../../lambda/session/src/constants';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
@@ -79,10 +80,27 @@ test('login: replacing a session, and recognising its own retried put', async ()
   granted('login', used);
 });
 
-test('logout: deleting the session', async () => {
+test('index: taking a logout flash out of its anonymous session', async () => {
+  // The session a logout leaves: anonymous, holding only "You were logged out.".
+  const token = newToken();
+  ddb.on(GetCommand).resolves({
+    Item: storedItem(token, { [FLASHES_KEY]: [{ category: 'message', message: 'You were logged out.' }] }),
+  });
+  const used = await actionsUsed('index', httpEvent({ cookies: [cookieFor(token)] }));
+  expect(used[0]).toBe('dynamodb:GetItem');
+  expect(used).toHaveLength(2);
+  granted('index', used);
+});
+
+test('logout: deleting the session, and putting the anonymous one that holds its flash', async () => {
   const used = await actionsUsed('logout', httpEvent({ path: '/logout', cookies: [cookieFor(newToken())] }));
-  expect(used).toEqual(['dynamodb:DeleteItem']);
+  expect(used.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
   granted('logout', used);
+});
+
+test('logout without a cookie: nothing', async () => {
+  const used = await actionsUsed('logout', httpEvent({ path: '/logout' }));
+  expect(used).toEqual([]);
 });
 
 describe('sessions', () => {
@@ -127,7 +145,12 @@ describe('sessions', () => {
       );
       const used = await actionsUsed('sessions', event);
       expect(used).toEqual(
-        expect.arrayContaining(['dynamodb:GetItem', 'index:dynamodb:Query', 'dynamodb:DeleteItem']),
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'index:dynamodb:Query',
+          'dynamodb:DeleteItem',
+          'dynamodb:UpdateItem', // this session, holding the flash
+        ]),
       );
       granted('sessions', used);
     },
@@ -141,7 +164,12 @@ describe('sessions', () => {
     );
     const used = await actionsUsed('sessions', event);
     expect(used).toEqual(
-      expect.arrayContaining(['dynamodb:GetItem', 'index:dynamodb:Query', 'dynamodb:DeleteItem']),
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'index:dynamodb:Query',
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem', // the anonymous session holding the logout's flash
+      ]),
     );
     granted('sessions', used);
   });
@@ -154,7 +182,7 @@ describe('sessions', () => {
       headers: SAME_SITE,
     });
     const used = await actionsUsed('sessions', event);
-    expect(used).toEqual(['dynamodb:DeleteItem']);
+    expect(used.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
     granted('sessions', used);
   });
 });

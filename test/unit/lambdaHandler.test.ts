@@ -24,8 +24,14 @@ import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
 import { SessionUnavailableError } from '../../lambda/session/src/errors';
 import type { SessionRecord } from '../../lambda/session/src/store/SessionStore';
 import { newToken } from '../../lambda/session/src/tokens';
-import { cookieJar, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
-import { sha256Base64Url, storedItem, unitAppContext, useMockedApp } from '../support/mockedStore';
+import { cookieJar, formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
+import {
+  ABSOLUTE_SECONDS,
+  sha256Base64Url,
+  storedItem,
+  unitAppContext,
+  useMockedApp,
+} from '../support/mockedStore';
 import { captureOutput } from '../support/output';
 import { sealFor } from '../support/sealed';
 
@@ -407,6 +413,53 @@ describe('login route', () => {
     expectHtmlHeaders(response);
   });
 
+  it('POST with "Keep me signed in" (remember=on): a permanent session, its cookie’s Max-Age the absolute timeout', async () => {
+    // Act
+    const response = await handler(loginRoute)(
+      formEvent('/login', { username: 'admin', remember: 'on' }, { headers: SAME_ORIGIN }),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(303);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb.commandCalls(PutCommand)[0].args[0].input.Item?.permanent).toBe(true);
+    expect(response.cookies).toHaveLength(1);
+    expect(response.cookies[0]).toContain(`; Max-Age=${ABSOLUTE_SECONDS}`);
+  });
+
+  it('POST without the box: not permanent, a browser-session cookie', async () => {
+    const response = await handler(loginRoute)(loginEvent('admin', { headers: SAME_ORIGIN }));
+    expect(ddb.commandCalls(PutCommand)[0].args[0].input.Item?.permanent).toBeUndefined();
+    expect(response.cookies[0]).not.toMatch(/max-age/i);
+  });
+
+  it.each([
+    ['yes', 'yes'],
+    ['empty', ''],
+    ['ON', 'ON'],
+  ])(
+    'POST with remember=%s: 400, the form with the error by the checkbox, no command, no cookie',
+    async (_, value) => {
+      const response = await handler(loginRoute)(
+        formEvent('/login', { username: 'admin', remember: value }, { headers: SAME_ORIGIN }),
+      );
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain('id="remember-error"');
+      expect(response.body).toContain('aria-describedby="remember-error"');
+      expect(ddb.calls()).toHaveLength(0);
+      expect(response.cookies).toEqual([]);
+    },
+  );
+
+  it('POST with an invalid username keeps the box ticked in the form it shows again', async () => {
+    const response = await handler(loginRoute)(
+      formEvent('/login', { username: '   ', remember: 'on' }, { headers: SAME_ORIGIN }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('name="remember" value="on" checked>');
+    expect(response.body).toContain('aria-describedby="username-error"');
+  });
+
   it('POST with an existing session: the old item is deleted and the cookie carries a new token', async () => {
     // Prepare
     const oldToken = newToken();
@@ -568,7 +621,7 @@ describe('login route', () => {
 
 describe('logout route', () => {
   it.each(['GET', 'POST'])(
-    '%s: deletes the hashed id, clears the cookie and redirects to /',
+    '%s: deletes the hashed id, replaces the cookie with a new session’s holding the flash, redirects to /',
     async (method) => {
       // Prepare
       const token = newToken();
@@ -581,11 +634,21 @@ describe('logout route', () => {
       // Assess
       expect(response.statusCode).toBe(303); // GET and POST alike: the browser follows with a GET
       expect(response.headers.location).toBe('/');
-      expect(ddb.calls()).toHaveLength(1);
+      // Sent together: the delete, and the put of the anonymous session holding the flash.
+      expect(
+        ddb
+          .calls()
+          .map((call) => call.args[0].constructor.name)
+          .sort(),
+      ).toEqual(['DeleteCommand', 'PutCommand']);
       expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: sha256Base64Url(token) } });
+      const put = ddb.commandCalls(PutCommand)[0].args[0].input;
+      expect(put.Item?.id).not.toBe(sha256Base64Url(token));
+      expect(put.Item?.owner).toBeUndefined(); // anonymous
       expect(response.cookies).toHaveLength(1);
-      expect(response.cookies[0]).toMatch(/^__Host-session=;/);
-      expect(response.cookies[0]).toContain('Max-Age=0');
+      expect(response.cookies[0]).toMatch(/^__Host-session=[\w-]{43}\.[\w-]{43};/);
+      expect(response.cookies[0]).not.toContain(token);
+      expect(response.cookies[0]).not.toMatch(/max-age/i);
       expectHtmlHeaders(response);
     },
   );

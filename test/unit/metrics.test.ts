@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import { sessionMetricNames } from '../../lambda/app/metrics';
 import { indexRoute } from '../../lambda/routes/indexRoute';
 import { loginRoute } from '../../lambda/routes/loginRoute';
 import { logoutRoute } from '../../lambda/routes/logoutRoute';
 import { sessionsRoute } from '../../lambda/routes/sessionsRoute';
+import { FLASHES_KEY } from '../../lambda/session/src/constants';
 import { newPublicId, newToken } from '../../lambda/session/src/tokens';
 import { formEvent, httpEvent, loginEvent } from '../../lib/local/httpApiEvents';
 import { IDLE_MS, ownedItem, storedItem, useMockedApp } from '../support/mockedStore';
@@ -100,6 +102,35 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     expect(JSON.stringify(line)).not.toContain('root');
   });
 
+  test('a page view whose session holds a value that fails its schema counts it, once, and logs how many', async () => {
+    // Prepare: a flash list the library would never write, sealed properly for this session
+    const token = newToken();
+    ddb.on(GetCommand).resolves({
+      Item: storedItem(token, { username: 'admin', [FLASHES_KEY]: [{ message: 42 }] }),
+    });
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+
+    // Act
+    const page = await createLambdaHandler(indexRoute, app)(event);
+
+    // Assess: read as absent (no flash shown), counted, the page as usual
+    expect(page.body).toContain('Logged in as admin');
+    expect(page.body).not.toContain('role="status"');
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit', 'SessionValueInvalid']);
+    const [line] = emfLines();
+    expect(line.sessionInvalidValues).toBe(1);
+    expect(line.sessionRejectedValues).toBeUndefined();
+  });
+
+  test('a page view with nothing invalid logs no invalid-values field', async () => {
+    const token = newToken();
+    ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
+    const event = httpEvent({ cookies: [cookieFor(token)] });
+    await createLambdaHandler(indexRoute, app)(event);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionHit']);
+    expect(emfLines()[0].sessionInvalidValues).toBeUndefined();
+  });
+
   test('a hit whose sliding refresh is due also counts the refresh', async () => {
     const token = newToken();
     ddb.on(GetCommand).resolves({ Item: storedItem(token, { username: 'admin' }) });
@@ -152,10 +183,15 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     expect(countedBy(again.requestContext.requestId)).toEqual(['SessionCreated', 'SessionDestroyed']);
   });
 
-  test('a logout counts a destroyed session', async () => {
+  test('a logout counts a destroyed session, and the created one that holds its flash', async () => {
     const event = httpEvent({ path: '/logout', cookies: [cookieFor(newToken())] });
     await createLambdaHandler(logoutRoute, app)(event);
-    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionDestroyed']);
+    expect(countedBy(event.requestContext.requestId)).toEqual(['SessionCreated', 'SessionDestroyed']);
+  });
+
+  test('a logout without a cookie counts nothing', async () => {
+    await createLambdaHandler(logoutRoute, app)(httpEvent({ path: '/logout' }));
+    expect(emfLines()).toEqual([]);
   });
 
   test('an unavailable store counts a store error', async () => {
@@ -202,5 +238,22 @@ describe('session metrics in Embedded Metric Format, on the request log line wit
     await createLambdaHandler(loginRoute, app)(httpEvent({ path: '/login' }));
     expect(stdout.join('').match(/"message":"request"/g)).toHaveLength(2);
     expect(emfLines()).toEqual([]);
+  });
+});
+
+describe('sessionMetricNames', () => {
+  const commit = { outcome: 'found', writes: [], rejectedValues: 0, invalidValues: 0 } as const;
+
+  it.each([
+    ['nothing amiss', commit, ['SessionHit']],
+    ['rejected values', { ...commit, rejectedValues: 3 }, ['SessionHit', 'SessionValueRejected']],
+    ['invalid values', { ...commit, invalidValues: 2 }, ['SessionHit', 'SessionValueInvalid']],
+    [
+      'both, and a write',
+      { ...commit, rejectedValues: 1, invalidValues: 1, writes: ['saved'] as const },
+      ['SessionHit', 'SessionValueRejected', 'SessionValueInvalid', 'SessionSaved'],
+    ],
+  ])('%s', (_, event, names) => {
+    expect(sessionMetricNames(event)).toEqual(names);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   CONTENT_SECURITY_POLICY,
   errorPage,
+  flashRegion,
   indexPage,
   loginPage,
   MAX_USERNAME_LENGTH,
@@ -62,6 +63,65 @@ describe('indexPage', () => {
     expect(indexPage('admin')).not.toMatch(/<script|\son[a-z]+=/i);
     expect(loginPage({ error: 'x' })).not.toMatch(/<script|\son[a-z]+=/i);
   });
+
+  it('shows the flashed messages in a polite status region under the heading, logged in or not', () => {
+    // Prepare
+    const flashes = [{ category: 'message', message: 'You were logged out.' }];
+
+    // Act
+    const anonymous = indexPage(undefined, flashes);
+    const loggedIn = indexPage('admin', flashes);
+
+    // Assess
+    for (const page of [anonymous, loggedIn]) {
+      expect(page).toContain(
+        '<h1>Sessions</h1>\n<div class="flashes" role="status" aria-live="polite">\n<p class="flash flash-message">You were logged out.</p>\n</div>\n<p>',
+      );
+    }
+    expect(anonymous).toContain('You are not logged in');
+    expect(loggedIn).toContain('Logged in as admin');
+  });
+
+  it('without flashes has no status region at all', () => {
+    expect(indexPage(undefined)).not.toContain('role="status"');
+    expect(indexPage('admin', [])).not.toContain('role="status"');
+    expect(indexPage(undefined, [])).toBe(indexPage(undefined));
+  });
+});
+
+describe('flashRegion', () => {
+  it('renders each message, oldest first, escaped', () => {
+    // Act
+    const region = String(
+      flashRegion([
+        { category: 'message', message: 'Signed out <img src=x onerror=alert(1)> & "co".' },
+        { category: 'message', message: 'second' },
+      ]),
+    );
+
+    // Assess
+    expect(contents(region, 'p')).toEqual([
+      'Signed out &lt;img src=x onerror=alert(1)&gt; &amp; &quot;co&quot;.',
+      'second',
+    ]);
+    expect(region).not.toMatch(/<img/);
+  });
+
+  it('styles the known categories and shows any other as a plain message, never as markup', () => {
+    const region = String(
+      flashRegion([
+        { category: 'warning', message: 'w' },
+        { category: '"><script>x</script>', message: 'm' },
+      ]),
+    );
+    expect(region).toContain('<p class="flash flash-warning">w</p>');
+    expect(region).toContain('<p class="flash flash-message">m</p>');
+    expect(region).not.toContain('script');
+  });
+
+  it('is nothing for no messages', () => {
+    expect(flashRegion([])).toBe('');
+  });
 });
 
 describe('loginPage', () => {
@@ -94,16 +154,56 @@ describe('loginPage', () => {
     const page = loginPage({ username: '"><script>x</script>' });
     expect(page).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
   });
+
+  it('has a "Keep me signed in" checkbox with its label, between the username and the button, unchecked', () => {
+    // Act
+    const page = loginPage();
+
+    // Assess
+    expect(page).toContain(
+      '<div class="check">\n<input type="checkbox" id="remember" name="remember" value="on">\n<label for="remember">Keep me signed in</label>\n</div>',
+    );
+    expect(page.indexOf('id="username"')).toBeLessThan(page.indexOf('id="remember"'));
+    expect(page.indexOf('id="remember"')).toBeLessThan(page.indexOf('<button'));
+  });
+
+  it('keeps the box checked when the form comes back with a username error', () => {
+    const page = loginPage({ error: 'Enter a username.', remember: true });
+    expect(page).toContain('<input type="checkbox" id="remember" name="remember" value="on" checked>');
+    expect(page).toContain('aria-describedby="username-error"');
+  });
+
+  it('ties an error about the checkbox to the checkbox, not to the username', () => {
+    // Act
+    const page = loginPage({ error: 'Send <on>.', errorField: 'remember' });
+
+    // Assess
+    expect(page).toContain(
+      '<input type="checkbox" id="remember" name="remember" value="on" aria-invalid="true" aria-describedby="remember-error">',
+    );
+    expect(page).toContain('<p class="error" id="remember-error">Send &lt;on&gt;.</p>');
+    expect(page).not.toContain('username-error');
+    expect(page).toMatch(
+      /<input type="text" id="username" name="username" value="" autocomplete="username" required maxlength="64" autofocus>/,
+    );
+  });
 });
 
 describe('sessionsPage', () => {
   const T = Date.UTC(2026, 10, 30, 20, 5, 9);
-  const session = (publicId: string, device: string, signedInAt: number, lastActiveAt: number) => ({
+  const session = (
+    publicId: string,
+    device: string,
+    signedInAt: number,
+    lastActiveAt: number,
+    permanent = false,
+  ) => ({
     publicId,
     device,
     signedInAt,
     lastActiveAt,
     validUntil: lastActiveAt + 3_600_000,
+    permanent,
   });
   const list = {
     sessions: [
@@ -140,6 +240,43 @@ describe('sessionsPage', () => {
     expect(page).toContain('Only the 2 most recently active sessions are listed; you have more.');
     expect(page).toContain('This device is not listed yet');
     expect(page).not.toContain('(This device)');
+  });
+
+  it('marks each kept (permanent) session "Kept signed in" in words, in the line that names the device', () => {
+    // Prepare
+    const kept = {
+      sessions: [
+        session('currentAAAAAAAAAAAAAAA', 'Firefox on Linux', T - 60_000, T, true),
+        session('otherBBBBBBBBBBBBBBBBB', 'Safari on iOS', T - 7_200_000, T - 600_000, true),
+        session('thirdCCCCCCCCCCCCCCCCC', 'Chrome on Windows', T - 7_200_000, T - 900_000),
+      ],
+      more: false,
+    };
+
+    // Act
+    const page = sessionsPage('alice', kept, 'currentAAAAAAAAAAAAAAA');
+
+    // Assess: the device line is what each Log out button is described by, so it says it too.
+    expect(page).toContain(
+      '<p id="device-0">Firefox on Linux <strong>(This device)</strong> <span class="kept">Kept signed in</span></p>',
+    );
+    expect(page).toContain('<p id="device-1">Safari on iOS <span class="kept">Kept signed in</span></p>');
+    expect(page).toContain('<p id="device-2">Chrome on Windows</p>');
+    expect(page.match(/Kept signed in/g)).toHaveLength(2);
+  });
+
+  it('shows no "Kept signed in" when no session is kept', () => {
+    expect(sessionsPage('alice', list, 'currentAAAAAAAAAAAAAAA')).not.toContain('Kept signed in');
+  });
+
+  it('shows the flashed messages in a status region under the heading', () => {
+    const page = sessionsPage('alice', list, 'currentAAAAAAAAAAAAAAA', [
+      { category: 'message', message: 'Signed out Safari on iOS.' },
+    ]);
+    expect(page).toContain(
+      '<h1>Your sessions</h1>\n<div class="flashes" role="status" aria-live="polite">\n<p class="flash flash-message">Signed out Safari on iOS.</p>\n</div>\n<p>Signed in as',
+    );
+    expect(sessionsPage('alice', list, 'currentAAAAAAAAAAAAAAA')).not.toContain('role="status"');
   });
 
   it('escapes the username, the device label and the id', () => {
@@ -189,8 +326,24 @@ describe('CONTENT_SECURITY_POLICY', () => {
     ['index (logged in)', indexPage('admin')],
     ['login', loginPage()],
     ['login with an error', loginPage({ error: 'Enter a username.' })],
+    ['login with a checkbox error', loginPage({ error: 'x', errorField: 'remember', remember: true })],
+    ['index with a flash', indexPage(undefined, [{ category: 'message', message: 'You were logged out.' }])],
     ['error', errorPage(503, 'busy')],
     ['sessions', sessionsPage('alice', { sessions: [], more: true }, undefined)],
+    [
+      'sessions with a kept session and a flash',
+      sessionsPage(
+        'alice',
+        {
+          sessions: [
+            { publicId: 'a', device: 'd', signedInAt: 1, lastActiveAt: 2, validUntil: 3, permanent: true },
+          ],
+          more: false,
+        },
+        'a',
+        [{ category: 'warning', message: 'w' }],
+      ),
+    ],
   ])('allows the %s page’s one <style> by its sha256 hash', (_label, page) => {
     // Prepare
     const styles = contents(page, 'style');
@@ -211,8 +364,11 @@ describe('CONTENT_SECURITY_POLICY', () => {
   });
 
   it('pages use no inline style attribute (the hash would not cover it)', () => {
-    const sessions = sessionsPage('a', { sessions: [], more: true }, undefined);
-    for (const page of [indexPage('a'), loginPage({ error: 'e' }), errorPage(500, 'x'), sessions]) {
+    const sessions = sessionsPage('a', { sessions: [], more: true }, undefined, [
+      { category: 'message', message: 'm' },
+    ]);
+    const login = loginPage({ error: 'e', errorField: 'remember', remember: true });
+    for (const page of [indexPage('a'), login, errorPage(500, 'x'), sessions]) {
       expect(page).not.toMatch(/\sstyle=/);
     }
   });

@@ -1,11 +1,17 @@
+import { FLASHES_KEY } from '../../lambda/session/src/constants';
+import { SessionNotLoadedError } from '../../lambda/session/src/errors';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import {
   cleared,
   cookieVerified,
   destroyed,
+  flashed,
+  flashesTaken,
   foundGone,
   initialSessionState,
+  isPermanent,
   loaded,
+  permanenceSet,
   planCommit,
   regenerated,
   type SessionState,
@@ -65,7 +71,11 @@ function attached(): SessionState {
 
 describe('planCommit', () => {
   it('writes nothing for a session read and left alone while the refresh is not due', () => {
-    expect(planCommit(found({ username: 'admin' }), notDue)).toEqual({ kind: 'none', resign: false });
+    expect(planCommit(found({ username: 'admin' }), notDue)).toEqual({
+      kind: 'none',
+      resign: false,
+      forget: false,
+    });
   });
 
   it('only refreshes an unchanged session whose refresh is due', () => {
@@ -74,9 +84,12 @@ describe('planCommit', () => {
   });
 
   it('re-signs a cookie verified with an old key with a refresh, due or not, so the item’s MAC moves to the current key', () => {
-    const state = found({}, true);
+    const state = found({ username: 'admin' }, true);
     expect(planCommit(state, notDue)).toEqual({ kind: 'refresh', record: state.record, resign: true });
-    expect(planCommit(found({}, true), due)).toMatchObject({ kind: 'refresh', resign: true });
+    expect(planCommit(found({ username: 'admin' }, true), due)).toMatchObject({
+      kind: 'refresh',
+      resign: true,
+    });
   });
 
   it('saves only the keys set or popped since the read', () => {
@@ -93,7 +106,9 @@ describe('planCommit', () => {
       kind: 'save',
       record: state.record,
       change: { kind: 'keys', set: { theme: 'light' }, removed: ['cart'] },
+      permanent: false,
       resign: false,
+      forget: false,
     });
   });
 
@@ -124,6 +139,7 @@ describe('planCommit', () => {
       kind: 'create',
       data: { username: 'admin' },
       ownership: { owner: 'admin', device: 'Firefox on Linux' },
+      permanent: false,
       replaces: state.token,
     });
   });
@@ -138,6 +154,7 @@ describe('planCommit', () => {
         kind: 'create',
         data: { username: 'alice' },
         ownership: { owner: 'alice', device: 'Safari on iOS' },
+        permanent: false,
         replaces: state.token,
       });
     });
@@ -165,19 +182,20 @@ describe('planCommit', () => {
   it('creates a session for an anonymous visitor only once a value is set', () => {
     const anonymous = initialSessionState(ring);
     loaded(anonymous, undefined, undefined);
-    expect(planCommit(anonymous, due)).toEqual({ kind: 'none', resign: false });
+    expect(planCommit(anonymous, due)).toEqual({ kind: 'none', resign: false, forget: false });
 
     valueSet(anonymous, 'theme', 'dark');
     expect(planCommit(anonymous, due)).toEqual({
       kind: 'create',
       data: { theme: 'dark' },
       ownership: undefined,
+      permanent: false,
       replaces: undefined,
     });
   });
 
   it('writes nothing for an attached session left alone, and never creates one from it unasked', () => {
-    expect(planCommit(attached(), due)).toEqual({ kind: 'none', resign: false });
+    expect(planCommit(attached(), due)).toEqual({ kind: 'none', resign: false, forget: false });
   });
 
   it('destroys the verified session and every well-formed token no key verified, each once', () => {
@@ -189,7 +207,11 @@ describe('planCommit', () => {
     destroyed(state);
 
     // Assess
-    expect(planCommit(state, due)).toEqual({ kind: 'destroy', tokens: ['verified', 'unverified'] });
+    expect(planCommit(state, due)).toEqual({
+      kind: 'destroy',
+      tokens: ['verified', 'unverified'],
+      carry: undefined,
+    });
   });
 
   it('lets destroy win over every other change', () => {
@@ -198,6 +220,110 @@ describe('planCommit', () => {
     regenerated(state, undefined);
     destroyed(state);
     expect(planCommit(state, due)).toMatchObject({ kind: 'destroy' });
+  });
+});
+
+describe('planCommit with flashes', () => {
+  const flash = { category: 'message', message: 'You were logged out.' };
+
+  it('carries the flashes given at a logout into a new anonymous session, and only them', () => {
+    // Prepare: a logout attaches the session (no read), destroys it, then flashes.
+    const state = attached();
+    destroyed(state);
+
+    // Act
+    flashed(state, flash);
+
+    // Assess
+    expect(planCommit(state, notDue)).toEqual({
+      kind: 'destroy',
+      tokens: [state.token],
+      carry: { [FLASHES_KEY]: [flash] },
+    });
+  });
+
+  it('keeps a flash with the data of a loaded session, as a change of one key', () => {
+    const state = found({ username: 'admin' }, false, { owner: 'admin' });
+    flashed(state, flash);
+    expect(planCommit(state, notDue)).toMatchObject({
+      kind: 'save',
+      change: { kind: 'keys', set: { [FLASHES_KEY]: [flash] }, removed: [] },
+    });
+  });
+
+  it('writes nothing when a page takes no flashes, and removes them when it takes some', () => {
+    const none = found({ username: 'admin' }, false, { owner: 'admin' });
+    expect(flashesTaken(none)).toEqual([]);
+    expect(planCommit(none, notDue)).toMatchObject({ kind: 'none' });
+
+    const some = found({ username: 'admin', [FLASHES_KEY]: [flash] }, false, { owner: 'admin' });
+    expect(flashesTaken(some)).toEqual([flash]);
+    expect(planCommit(some, notDue)).toMatchObject({
+      kind: 'save',
+      change: { kind: 'keys', set: {}, removed: [FLASHES_KEY] },
+      forget: false,
+    });
+  });
+
+  it('forgets an anonymous session whose last flash was taken: its cookie is cleared once the item is empty', () => {
+    const state = found({ [FLASHES_KEY]: [flash] });
+    flashesTaken(state);
+    expect(planCommit(state, notDue)).toMatchObject({ kind: 'save', forget: true });
+  });
+
+  it('adds a login’s flashes to the new session', () => {
+    const state = attached();
+    regenerated(state, { owner: 'admin', device: 'Firefox on Linux' });
+    flashed(state, flash);
+    cleared(state);
+    valueSet(state, 'username', 'admin');
+    expect(planCommit(state, notDue)).toMatchObject({
+      kind: 'create',
+      data: { username: 'admin', [FLASHES_KEY]: [flash] },
+    });
+  });
+
+  it('refuses a flash on an attached session that is neither destroyed nor regenerated (no data to keep it with)', () => {
+    expect(() => flashed(attached(), flash)).toThrow(SessionNotLoadedError);
+  });
+});
+
+describe('planCommit with permanence', () => {
+  it('creates a permanent session at a login that asks for one', () => {
+    const state = attached();
+    regenerated(state, { owner: 'admin', device: 'Firefox on Linux' });
+    permanenceSet(state, true);
+    expect(planCommit(state, notDue)).toMatchObject({ kind: 'create', permanent: true });
+  });
+
+  it('keeps the permanence a regenerated session was read with', () => {
+    const state = found({ username: 'admin' }, false, { owner: 'admin', permanent: true });
+    regenerated(state, undefined);
+    expect(planCommit(state, notDue)).toMatchObject({ kind: 'create', permanent: true });
+  });
+
+  it('saves a change of permanence, and sends the cookie again with its new lifetime', () => {
+    const state = found({ username: 'admin' }, false, { owner: 'admin', permanent: true });
+    permanenceSet(state, false);
+    expect(isPermanent(state)).toBe(false);
+    expect(planCommit(state, notDue)).toEqual({
+      kind: 'save',
+      record: state.record,
+      change: { kind: 'keys', set: {}, removed: [] },
+      permanent: false,
+      resign: true,
+      forget: false,
+    });
+  });
+
+  it('writes nothing when the permanence is set to what it was', () => {
+    const state = found({ username: 'admin' }, false, { owner: 'admin', permanent: true });
+    permanenceSet(state, true);
+    expect(planCommit(state, notDue)).toMatchObject({ kind: 'none', resign: false });
+  });
+
+  it('refuses permanence on a session attached without a read or a regenerate', () => {
+    expect(() => permanenceSet(attached(), true)).toThrow(SessionNotLoadedError);
   });
 });
 
@@ -235,6 +361,7 @@ describe('the session state transitions', () => {
     // Assess
     expect(state.writes).toEqual(['gone']);
     expect({ ...state.data }).toEqual({});
-    expect(planCommit(state, notDue)).toEqual({ kind: 'none', resign: false });
+    // Anonymous and now empty: its cookie is cleared.
+    expect(planCommit(state, notDue)).toEqual({ kind: 'none', resign: false, forget: true });
   });
 });

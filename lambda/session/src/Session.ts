@@ -1,8 +1,14 @@
-import { MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES, UNKNOWN_DEVICE } from './constants.js';
+import { FLASHES_KEY, MAX_DEVICE_LABEL_LENGTH, MAX_OWNER_BYTES, UNKNOWN_DEVICE } from './constants.js';
+import { type FlashMessage, flashOf } from './flashes.js';
+import type { DataValidator } from './schema.js';
 import {
   cleared,
   destroyed,
+  flashed,
+  flashesTaken,
+  isPermanent,
   knownData,
+  permanenceSet,
   regenerated,
   type SessionOutcome,
   type SessionState,
@@ -11,25 +17,47 @@ import {
   valueSet,
 } from './sessionState.js';
 import { assertStorable } from './storableValue.js';
-import type { SessionOwnership } from './store/SessionStore.js';
+import type { SessionData, SessionOwnership } from './store/SessionStore.js';
 
 /** What `regenerate` records of the new session, so that its owner can list and revoke it. */
 type SessionOwnerOptions = Parameters<Session['regenerate']>[0] & {};
 
-const states = new WeakMap<Session, SessionState>();
-
-/** The state behind a session (internal: only the manager and the state's transitions use it). */
-export function sessionState(session: Session): SessionState {
-  const state = states.get(session);
-  if (state === undefined) throw new TypeError('not a session made by a SessionManager');
-  return state;
+interface SessionInternals {
+  state: SessionState;
+  validator: DataValidator;
 }
 
-/** A session over `state`, which it takes over: the manager's only way to make one. */
-export function sessionOver(state: SessionState): Session {
-  const session = Object.create(Session.prototype) as Session;
-  states.set(session, state);
+const internals = new WeakMap<object, SessionInternals>();
+
+function internalsOf(session: object): SessionInternals {
+  const found = internals.get(session);
+  if (found === undefined) throw new TypeError('not a session made by a SessionManager');
+  return found;
+}
+
+/** The state behind a session (internal: only the manager and the state's transitions use it). */
+export function sessionState(session: object): SessionState {
+  return internalsOf(session).state;
+}
+
+/**
+ * A session over `state`, which it takes over, checking values with `validator`: the manager's
+ * only way to make one.
+ */
+export function sessionOver<Data extends object>(
+  state: SessionState,
+  validator: DataValidator,
+): Session<Data> {
+  const session = Object.create(Session.prototype) as Session<Data>;
+  internals.set(session, { state, validator });
   return session;
+}
+
+/** The flashes' name is the library's: as a key of the app's, it would read or overwrite them. */
+function appKey(key: string): string {
+  if (key === FLASHES_KEY)
+    throw new TypeError('this key is reserved for flashes: use flash() and flashedMessages()');
+  return key;
 }
 
 function hasControlCharacter(text: string): boolean {
@@ -62,43 +90,85 @@ function ownershipOf(options: SessionOwnerOptions): SessionOwnership {
 /**
  * A request's session with the tutorial's dictionary feel. It records what changed, so that
  * `SessionManager.commit` writes only what is due. Made by `SessionManager.load` / `attach`.
+ * `Data` is the data's type (`SessionManager<Data>` gives it): `get` and `set` then take its keys
+ * only, with their types; without it, any key and `unknown` values.
  * @example
  * session.set('username', 'admin');
  * session.get('username'); // 'admin'
  */
-export class Session {
+export class Session<Data extends object = SessionData> {
   /** Made by `SessionManager.load` or `attach` only. */
   private constructor() {}
 
-  get(key: string): unknown {
-    return knownData(sessionState(this))[key];
+  /** The value of `key`, or undefined when the session does not hold it. */
+  get<K extends Extract<keyof Data, string>>(key: K): Data[K] | undefined {
+    if (key === FLASHES_KEY) return undefined;
+    return knownData(sessionState(this))[key] as Data[K] | undefined;
   }
 
-  has(key: string): boolean {
-    return Object.hasOwn(knownData(sessionState(this)), key);
+  has(key: Extract<keyof Data, string>): boolean {
+    return key !== FLASHES_KEY && Object.hasOwn(knownData(sessionState(this)), key);
   }
 
   /** The keys the session holds. */
-  keys(): string[] {
-    return Object.keys(knownData(sessionState(this)));
+  keys(): Extract<keyof Data, string>[] {
+    return Object.keys(knownData(sessionState(this))).filter((key) => key !== FLASHES_KEY) as Extract<
+      keyof Data,
+      string
+    >[];
   }
 
   /**
-   * Sets `key`. The value must be JSON data whose numbers DynamoDB holds exactly, else
-   * `SessionDataError` here and nothing changes; the size limit is checked at commit. A commit
-   * writes the keys `set` or popped: a value read with `get` and changed in place is written only
-   * when `set` again.
+   * Sets `key`. The value must be JSON data whose numbers DynamoDB holds exactly, and pass the
+   * key's schema when the manager has one, else `SessionDataError` (naming the key, with the
+   * schema's issues) here and nothing changes; what is kept is the schema's output. The size
+   * limit is checked at commit. A commit writes the keys `set` or popped: a value read with `get`
+   * and changed in place is written only when `set` again.
    */
-  set(key: string, value: unknown): void {
-    const state = sessionState(this);
-    knownData(state);
-    assertStorable(key, value);
-    valueSet(state, key, value);
+  set<K extends Extract<keyof Data, string>>(key: K, value: Exclude<Data[K], undefined>): void {
+    const { state, validator } = internalsOf(this);
+    const data = knownData(state);
+    const checked = validator.valueFor(appKey(key), value, data);
+    assertStorable(key, checked);
+    valueSet(state, key, checked);
   }
 
   /** Removes `key` and returns its value (undefined when absent). */
-  pop(key: string): unknown {
-    return valuePopped(sessionState(this), key);
+  pop<K extends Extract<keyof Data, string>>(key: K): Data[K] | undefined {
+    return valuePopped(sessionState(this), appKey(key)) as Data[K] | undefined;
+  }
+
+  /**
+   * Flask's `flash()`: a message for the next page the user sees, stored in the session until
+   * `flashedMessages()` takes it (so it survives one redirect). Works on a session attached to be
+   * destroyed: the logout's commit leaves a new anonymous session holding only the flashes.
+   * @example session.flash('You were logged out.');
+   */
+  flash(message: string, category?: string): void {
+    flashed(sessionState(this), flashOf(message, category));
+  }
+
+  /**
+   * Flask's `get_flashed_messages(with_categories=True)`: the flashes, oldest first, taken out of
+   * the session. None pending: an empty list, and nothing to write.
+   */
+  flashedMessages(): FlashMessage[] {
+    return flashesTaken(sessionState(this));
+  }
+
+  /**
+   * Flask's `session.permanent`: a permanent session's cookie carries a `Max-Age` (the remaining
+   * absolute lifetime), so it outlives the browser; otherwise it is a browser-session cookie. The
+   * idle and absolute timeouts hold either way. Setting it needs the session loaded, or
+   * regenerated (at login); a regenerated session keeps the permanence it was read with.
+   */
+  get permanent(): boolean {
+    return isPermanent(sessionState(this));
+  }
+
+  set permanent(permanent: boolean) {
+    if (typeof permanent !== 'boolean') throw new TypeError('permanent: expected true or false');
+    permanenceSet(sessionState(this), permanent);
   }
 
   /**

@@ -75,11 +75,14 @@ export class SessionCookie {
     return values;
   }
 
-  /** The `Set-Cookie` value carrying a signed session id. */
-  serialize(value: string, secure: boolean): string {
+  /**
+   * The `Set-Cookie` value carrying a signed session id; `maxAgeSeconds` (a permanent session's
+   * remaining lifetime) overrides the option's.
+   */
+  serialize(value: string, secure: boolean, maxAgeSeconds: number | undefined = this.maxAgeSeconds): string {
     return serialize(this.nameFor(secure), value, {
       ...this.attributes(secure),
-      ...(this.maxAgeSeconds === undefined ? {} : { maxAge: this.maxAgeSeconds }),
+      ...(maxAgeSeconds === undefined ? {} : { maxAge: maxAgeSeconds }),
     });
   }
 

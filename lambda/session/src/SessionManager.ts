@@ -3,13 +3,16 @@ import { untilAborted } from './abort.js';
 import {
   DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
   DEFAULT_IDLE_TIMEOUT_SECONDS,
+  FLASHES_KEY,
   MAX_SESSION_DATA_BYTES,
 } from './constants.js';
 import { SessionError, SessionUnavailableError } from './errors.js';
+import { storedFlashes } from './flashes.js';
 import { KeyRing } from './keys/KeyRing.js';
 import type { KeyProvider } from './keys/keyProvider.js';
 import { type Session, sessionOver, sessionState } from './Session.js';
 import { openScope, type SessionRequest, type SessionScope } from './SessionScope.js';
+import { DataValidator, type SessionSchema } from './schema.js';
 
 export type { SessionRequest } from './SessionScope.js';
 
@@ -26,7 +29,13 @@ import {
   type SessionState,
   type SessionWrite,
 } from './sessionState.js';
-import { type SessionRecord, SessionStore } from './store/SessionStore.js';
+import {
+  type LoadResult,
+  type SessionData,
+  type SessionOwnership,
+  type SessionRecord,
+  SessionStore,
+} from './store/SessionStore.js';
 import { newToken, wellFormedToken } from './tokens.js';
 
 /** What one commit did, given to `onCommit`: how the cookie was read and what was written. */
@@ -40,9 +49,14 @@ export interface SessionCommitEvent {
    * session or another name): read as absent, never as data. Anything above 0 deserves a look.
    */
   rejectedValues: number;
+  /**
+   * Stored values that failed the app's schema at the read (`SessionManagerOptions.schema`): read
+   * as absent. Expected for a while after a deploy changes a schema; not a sign of tampering.
+   */
+  invalidValues: number;
 }
 
-export interface SessionManagerOptions {
+export interface SessionManagerOptions<Data extends object = SessionData> {
   /** A DynamoDB document client (`createDocumentClient` gives one with bounded timeouts). */
   client: DynamoDBDocumentClient;
   /** The table: partition key `id` (string), TTL on `expiresAt`. */
@@ -60,6 +74,14 @@ export interface SessionManagerOptions {
   now?: () => number;
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
+  /**
+   * Validation of the data, which also gives its type: a Standard Schema (zod, valibot, arktype,
+   * …) for the whole data (`{ whole }`: make its fields optional, a new session is empty), or one
+   * per key (`{ keys }`). A stored value that fails reads as absent and is counted
+   * (`invalidValues`); `set` with one throws `SessionDataError`. Synchronous schemas only.
+   * @default no validation
+   */
+  schema?: SessionSchema<Data>;
 }
 
 /** Timeouts up to ten years: longer is a mistake, and would overflow the epoch arithmetic. */
@@ -76,20 +98,23 @@ function wholeNumber(name: string, value: number | undefined, fallback: number, 
 /**
  * Server-side sessions in DynamoDB behind a signed cookie: turns a request's cookies into a
  * `Session` and the session's changes back into writes and `Set-Cookie` values.
+ * `Data` is the data's type: given (`new SessionManager<{ username: string }>(…)`) or inferred
+ * from `schema`; without either, any key and `unknown` values.
  * @example
  * const sessions = new SessionManager({ client: createDocumentClient(), tableName: 'sessions', keys: new StaticKeys([key]) });
  * const session = await sessions.load(request);
  * session.set('username', 'admin');
  * const setCookies = await sessions.commit(session, request);
  */
-export class SessionManager {
+export class SessionManager<Data extends object = SessionData> {
   private readonly store: SessionStore;
+  private readonly validator: DataValidator;
   private readonly keys: KeyProvider;
   private readonly cookie: SessionCookie;
   private readonly onCommit: ((event: SessionCommitEvent) => void) | undefined;
   private readonly rings = new WeakMap<readonly string[], KeyRing>();
 
-  constructor(options: SessionManagerOptions) {
+  constructor(options: SessionManagerOptions<Data>) {
     if (typeof options?.tableName !== 'string' || options.tableName === '') {
       throw new TypeError('tableName: expected the name of the sessions table');
     }
@@ -119,6 +144,7 @@ export class SessionManager {
     this.keys = options.keys;
     this.cookie = new SessionCookie(options.cookie);
     this.onCommit = options.onCommit;
+    this.validator = new DataValidator(options.schema as SessionSchema<unknown> | undefined);
   }
 
   /** The session cookie's name for a request: `__Host-session` over HTTPS, `session` over HTTP. */
@@ -127,15 +153,34 @@ export class SessionManager {
   }
 
   /** The request's session, read with one strongly consistent `GetItem` when the cookie's signature holds. */
-  async load(request: SessionRequest): Promise<Session> {
+  async load(request: SessionRequest): Promise<Session<Data>> {
     const state = await this.verify(request);
     if (state.token === undefined) {
       loaded(state, undefined, undefined);
     } else {
       const seal = new SessionSeal(state.token, state.keyRing);
-      loaded(state, seal, await this.store.load(seal, request));
+      const result = await this.store.load(seal, request);
+      loaded(state, seal, result, result.status === 'found' ? this.validated(result) : 0);
     }
-    return sessionOver(state);
+    return sessionOver(state, this.validator);
+  }
+
+  /**
+   * The found data checked in place: a stored flash list that is not one, and every value that
+   * fails the app's schema, are left out. Returns how many were.
+   */
+  private validated(result: LoadResult & { status: 'found' }): number {
+    const data: SessionData = result.data;
+    let invalid = 0;
+    const flashes = Object.hasOwn(data, FLASHES_KEY) ? storedFlashes(data[FLASHES_KEY]) : undefined;
+    if (Object.hasOwn(data, FLASHES_KEY)) {
+      delete data[FLASHES_KEY];
+      if (flashes === undefined) invalid++;
+    }
+    const checked = this.validator.loaded(data);
+    if (flashes !== undefined && flashes.length > 0) checked.data[FLASHES_KEY] = flashes;
+    result.data = checked.data;
+    return invalid + checked.invalid;
   }
 
   /**
@@ -143,8 +188,8 @@ export class SessionManager {
    * (logout), or to `regenerate()` it, `clear()` it and `set()` new values (login). Reading it,
    * or changing it any other way, throws `SessionNotLoadedError`.
    */
-  async attach(request: SessionRequest): Promise<Session> {
-    return sessionOver(await this.verify(request));
+  async attach(request: SessionRequest): Promise<Session<Data>> {
+    return sessionOver(await this.verify(request), this.validator);
   }
 
   /**
@@ -157,7 +202,7 @@ export class SessionManager {
     request: SessionRequest,
     context?: { getRemainingTimeInMillis?: () => number },
     options: { deadlineMarginMs?: number } = {},
-  ): SessionScope {
+  ): SessionScope<Data> {
     return openScope(this, request, context, options.deadlineMarginMs);
   }
 
@@ -165,7 +210,7 @@ export class SessionManager {
    * Writes what the session's changes require and returns the `Set-Cookie` values to send.
    * An unchanged session whose refresh is not due writes nothing.
    */
-  async commit(session: Session, request: SessionRequest): Promise<string[]> {
+  async commit(session: Session<Data>, request: SessionRequest): Promise<string[]> {
     const state = sessionState(session);
     const cookies = await this.write(state, request);
     this.onCommit?.({
@@ -173,6 +218,7 @@ export class SessionManager {
       outcome: state.outcome,
       writes: state.writes,
       rejectedValues: state.rejectedValues,
+      invalidValues: state.invalidValues,
     });
     return cookies;
   }
@@ -182,46 +228,106 @@ export class SessionManager {
     const { store, cookie } = this;
     const plan: CommitPlan = planCommit(state, (record) => store.isRefreshDue(record));
     switch (plan.kind) {
-      case 'destroy':
-        for (const token of plan.tokens) {
-          await store.destroy(token, request);
-          state.writes.push('destroyed');
-        }
-        return [cookie.clear(request.secure)];
+      case 'destroy': {
+        // Flashes given at the logout go on in a new anonymous session, which holds nothing else,
+        // written beside the deletes (one round trip, not two). A store that fails to take the
+        // flashes loses them, not the logout.
+        const carried =
+          plan.carry === undefined
+            ? undefined
+            : this.created(state, plan.carry, undefined, false, request).catch((error: unknown) => {
+                if (error instanceof SessionError) return undefined;
+                throw error;
+              });
+        // Both settle before the answer, so nothing is left writing after it.
+        const [deleted, setCookie] = await Promise.allSettled([
+          this.destroyed(state, plan.tokens, request),
+          carried,
+        ]);
+        if (deleted.status === 'rejected') throw deleted.reason;
+        if (setCookie.status === 'rejected') throw setCookie.reason;
+        return [setCookie.value ?? cookie.clear(request.secure)];
+      }
       case 'create': {
-        const fresh = newToken();
-        await store.create(new SessionSeal(fresh, state.keyRing), plan.data, plan.ownership, request);
-        state.writes.push('created');
+        const setCookie = await this.created(state, plan.data, plan.ownership, plan.permanent, request);
         // Delete only after the new session exists: a failure here must not leave the user with neither.
         if (plan.replaces !== undefined) {
           await store.destroy(plan.replaces, request);
           state.writes.push('destroyed');
         }
-        return [cookie.serialize(state.keyRing.sign(fresh), request.secure)];
+        return [setCookie];
       }
       case 'save':
       case 'refresh': {
         const updated: SessionRecord | undefined =
           plan.kind === 'save'
-            ? await store.save(state.seal as SessionSeal, plan.record, plan.change, request)
+            ? await store.save(state.seal as SessionSeal, plan.record, plan.change, request, {
+                permanent: plan.permanent,
+                readBack: plan.forget,
+              })
             : await store.refresh(plan.record, request);
         if (updated === undefined) {
           foundGone(state);
           return [];
         }
         state.writes.push(plan.kind === 'save' ? 'saved' : 'refreshed');
-        return this.resigned(state, plan.resign, request);
+        // Forgotten only when the item holds nothing, other requests' keys included.
+        if (plan.kind === 'save' && plan.forget && Object.keys(updated.sealed).length === 0) {
+          return [cookie.clear(request.secure)];
+        }
+        return plan.resign ? [this.cookieFor(state, updated, request)] : [];
       }
       case 'none':
-        return this.resigned(state, plan.resign, request);
+        if (plan.forget) return [cookie.clear(request.secure)];
+        return plan.resign && state.record !== undefined
+          ? [this.cookieFor(state, state.record, request)]
+          : [];
     }
   }
 
-  /** The cookie again, signed with the current key, when it verified with an old one. */
-  private resigned(state: SessionState, resign: boolean, request: SessionRequest): string[] {
-    return resign && state.token !== undefined
-      ? [this.cookie.serialize(state.keyRing.sign(state.token), request.secure)]
-      : [];
+  /** Deletes each of `tokens`' sessions, one after the other. */
+  private async destroyed(
+    state: SessionState,
+    tokens: readonly string[],
+    request: SessionRequest,
+  ): Promise<void> {
+    for (const token of tokens) {
+      await this.store.destroy(token, request);
+      state.writes.push('destroyed');
+    }
+  }
+
+  /** A new session holding `data`, and its cookie. */
+  private async created(
+    state: SessionState,
+    data: SessionData,
+    ownership: SessionOwnership | undefined,
+    permanent: boolean,
+    request: SessionRequest,
+  ): Promise<string> {
+    const fresh = newToken();
+    const seal = new SessionSeal(fresh, state.keyRing);
+    const record = await this.store.create(seal, data, ownership, request, permanent);
+    state.writes.push('created');
+    return this.cookie.serialize(state.keyRing.sign(fresh), request.secure, this.maxAge(record));
+  }
+
+  /** The cookie of the request's session again: signed with the current key, with its lifetime. */
+  private cookieFor(state: SessionState, record: SessionRecord, request: SessionRequest): string {
+    return this.cookie.serialize(
+      state.keyRing.sign(state.token as string),
+      request.secure,
+      this.maxAge(record),
+    );
+  }
+
+  /**
+   * A permanent session's cookie lives as long as the session may: its remaining absolute
+   * lifetime (at least a second). Otherwise the cookie option's (undefined: a browser-session cookie).
+   */
+  private maxAge(record: SessionRecord): number | undefined {
+    if (record.permanent !== true) return undefined;
+    return Math.max(1, Math.floor((record.absoluteExpiresAt - this.store.now()) / 1000));
   }
 
   private async verify(request: SessionRequest): Promise<SessionState> {

@@ -1,10 +1,11 @@
 import { type RequestDeadline, requestDeadline } from './abort.js';
 import { DEFAULT_DEADLINE_MARGIN_MS } from './constants.js';
 import type { Session } from './Session.js';
+import type { SessionData } from './store/SessionStore.js';
 
 /** The parts of a request the session needs. */
 export interface SessionRequest {
-  /** `name=value` entries, as API Gateway's payload 2.0 `cookies` delivers them. */
+  /** `name=value` entries, as payload 2.0's `cookies` delivers them (`sessionRequestFromEvent` reads any source). */
   cookies: readonly string[];
   /** HTTPS: the cookie gets `Secure` (and the `__Host-` prefix). */
   secure: boolean;
@@ -34,10 +35,10 @@ export function deadlineMargin(value: number = DEFAULT_DEADLINE_MARGIN_MS): numb
 }
 
 /** The manager's calls the scope drives (`SessionManager` has them). */
-interface SessionOpener {
-  load(request: SessionRequest): Promise<Session>;
-  attach(request: SessionRequest): Promise<Session>;
-  commit(session: Session, request: SessionRequest): Promise<string[]>;
+interface SessionOpener<Data extends object> {
+  load(request: SessionRequest): Promise<Session<Data>>;
+  attach(request: SessionRequest): Promise<Session<Data>>;
+  commit(session: Session<Data>, request: SessionRequest): Promise<string[]>;
 }
 
 /**
@@ -55,16 +56,16 @@ interface SessionOpener {
  *   scope.end();
  * }
  */
-export interface SessionScope {
+export interface SessionScope<Data extends object = SessionData> {
   /** The request the session calls run under: the caller's, with the deadline's signal. */
   readonly request: SessionRequest;
   /** The session, read with one `GetItem` when the cookie verifies. Opened once: later calls give the same session. */
-  load(): Promise<Session>;
+  load(): Promise<Session<Data>>;
   /**
    * The session without a read: enough to `destroy()` it, or to `regenerate()` and `clear()` it
    * before setting values. Opened once: later calls give the same session, however it was opened.
    */
-  attach(): Promise<Session>;
+  attach(): Promise<Session<Data>>;
   /**
    * Writes what the session's changes require and returns the `Set-Cookie` values: none when the
    * session was never opened. Commit once, after the last change: a later call writes nothing and
@@ -83,23 +84,23 @@ export interface SessionScope {
  * A scope for `request` driving `sessions`: what `SessionManager.open` returns. `context` gives
  * the time left for the deadline (a Lambda context).
  */
-export function openScope(
-  sessions: SessionOpener,
+export function openScope<Data extends object>(
+  sessions: SessionOpener<Data>,
   request: SessionRequest,
   context: { getRemainingTimeInMillis?: () => number } | undefined,
   deadlineMarginMs?: number,
-): SessionScope {
+): SessionScope<Data> {
   return new RequestScope(sessions, request, context, deadlineMarginMs);
 }
 
-class RequestScope implements SessionScope {
+class RequestScope<Data extends object> implements SessionScope<Data> {
   readonly request: SessionRequest;
   private readonly deadline: RequestDeadline;
-  private opened: Promise<Session> | undefined;
+  private opened: Promise<Session<Data>> | undefined;
   private committed: Promise<string[]> | undefined;
 
   constructor(
-    private readonly sessions: SessionOpener,
+    private readonly sessions: SessionOpener<Data>,
     request: SessionRequest,
     context: { getRemainingTimeInMillis?: () => number } | undefined,
     deadlineMarginMs: number = DEFAULT_DEADLINE_MARGIN_MS,
@@ -108,16 +109,16 @@ class RequestScope implements SessionScope {
     this.request = { ...request, signal: eitherSignal(this.deadline.signal, request.signal) };
   }
 
-  load(): Promise<Session> {
+  load(): Promise<Session<Data>> {
     return this.open(() => this.sessions.load(this.request));
   }
 
-  attach(): Promise<Session> {
+  attach(): Promise<Session<Data>> {
     return this.open(() => this.sessions.attach(this.request));
   }
 
   /** The session, opened once. One opened after the commit could never be written: refused rather than lost. */
-  private open(how: () => Promise<Session>): Promise<Session> {
+  private open(how: () => Promise<Session<Data>>): Promise<Session<Data>> {
     if (this.opened === undefined) {
       if (this.committed !== undefined) {
         throw new TypeError('this request’s session was opened after its commit: open it before commit()');

@@ -53,6 +53,8 @@ export interface ClearFields {
   owner?: string | undefined;
   device?: string | undefined;
   publicId?: string | undefined;
+  /** Only ever `true` when present: a permanent session (`Session.permanent`). */
+  permanent?: true | undefined;
 }
 
 /** RFC 5869 with no salt: HashLen zero bytes. */
@@ -162,7 +164,8 @@ export class SessionSeal {
    * The MAC of an item's clear fields: base64url HMAC-SHA256, under the current signing key's
    * clear fields' MAC key (`KeyRing.fieldsMac`), of the JSON of `[format, item key, createdAt,
    * absoluteExpiresAt, refreshedAt, validUntil, owner, device, publicId]` (null for an absent
-   * one). Whoever writes the table without the signing keys can neither make one, even holding
+   * one), and `true` after them for a permanent session (so items written before permanence keep
+   * their MAC). Whoever writes the table without the signing keys can neither make one, even holding
    * the session's token, nor move one to another item.
    */
   fieldsMac(fields: ClearFields): string {
@@ -190,6 +193,7 @@ export class SessionSeal {
       fields.owner ?? null,
       fields.device ?? null,
       fields.publicId ?? null,
+      ...(fields.permanent === true ? [true] : []),
     ]);
   }
 

@@ -15,7 +15,7 @@ export const TABLE_SCHEMA = {
     /** Number: epoch milliseconds of the last sliding refresh (or of the login). */
     sortKey: 'refreshedAt',
     /** Projected besides the keys (INCLUDE): what a listing shows, nothing of the data. */
-    projectedAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
+    projectedAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
   },
 } as const;
 
@@ -24,9 +24,11 @@ export const TABLE_SCHEMA = {
  * - `read-refresh`: load a session and push its idle expiry forward (`GetItem`, `UpdateItem`);
  * - `login`: write a new session, delete the one it replaces, and read it back when a retried
  *   put meets its own item (`PutItem`, `DeleteItem`, `GetItem`);
- * - `logout`: delete the session (`DeleteItem`);
+ * - `logout`: delete the session, and start the anonymous one that carries a logout's flashes
+ *   (`DeleteItem`, `PutItem`);
  * - `manage`: load and refresh the session, list its owner's sessions through the owner index,
- *   and delete them (`GetItem`, `UpdateItem`, `DeleteItem`; `Query` on the owner index).
+ *   delete them, and carry a logout's flashes (`GetItem`, `UpdateItem`, `DeleteItem`, `PutItem`;
+ *   `Query` on the owner index).
  */
 export type SessionAccess = 'read-refresh' | 'login' | 'logout' | 'manage';
 
@@ -42,6 +44,21 @@ export const SEALED_ATTRIBUTE = 'sealed';
  * reads as absent.
  */
 export const MAC_ATTRIBUTE = 'mac';
+
+/**
+ * Present (`true`) on a permanent session (`Session.permanent`): its cookie outlives the browser.
+ * Bound by the item's MAC, and projected into the owner index so a listing can show it.
+ */
+export const PERMANENT_ATTRIBUTE = 'permanent';
+
+/**
+ * The reserved data name flashes are stored under, sealed like any value. It starts with a NUL,
+ * which no key of an app's own is expected to hold; `Session` refuses it as a key all the same.
+ */
+export const FLASHES_KEY = '\u0000flashes';
+
+/** The category of a flash given none, as Flask's `flash()`. */
+export const DEFAULT_FLASH_CATEGORY = 'message';
 
 /**
  * The latest instant a stored time may hold, in epoch milliseconds (and the earliest, negated):

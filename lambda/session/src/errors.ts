@@ -1,3 +1,5 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+
 /**
  * Base class of every error the session library throws. `retryable` says whether the same request
  * may succeed if tried again, so a caller answers 503 (with `Retry-After`) or 500 without listing
@@ -67,13 +69,19 @@ export class SigningKeyError extends SessionError {
   readonly retryable = false;
 }
 
-/** A value given to `Session.set` cannot be stored as it is; nothing was changed. Not retryable. */
+/**
+ * A value given to `Session.set` cannot be stored as it is, or fails its schema; nothing was
+ * changed. Not retryable.
+ */
 export class SessionDataError extends SessionError {
   readonly retryable = false;
 
   constructor(
+    /** The key the value was given for. */
     readonly key: string,
     message: string,
+    /** The schema's issues, when the value failed its schema (`SessionManagerOptions.schema`). */
+    readonly issues?: ReadonlyArray<StandardSchemaV1.Issue>,
   ) {
     super(message);
   }

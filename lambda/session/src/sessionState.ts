@@ -1,5 +1,6 @@
-import { MAX_KEYS_PER_UPDATE, UNKNOWN_DEVICE } from './constants.js';
+import { FLASHES_KEY, MAX_KEYS_PER_UPDATE, UNKNOWN_DEVICE } from './constants.js';
 import { SessionNotLoadedError } from './errors.js';
+import { type FlashMessage, MAX_FLASHES } from './flashes.js';
 import type { KeyRing } from './keys/KeyRing.js';
 import type { SessionSeal } from './SessionSeal.js';
 import type {
@@ -44,6 +45,8 @@ export interface SessionState {
    * when the item's clear fields failed their MAC, and so the whole item read as absent.
    */
   rejectedValues: number;
+  /** Stored values that failed the app's schema (or a stored flash list that is not one): read as absent. */
+  invalidValues: number;
   outcome: SessionOutcome;
   modified: boolean;
   /** Keys set or popped since the read: a commit writes only these. */
@@ -57,6 +60,13 @@ export interface SessionState {
    */
   ownership: SessionOwnership | undefined;
   destroy: boolean;
+  /** `Session.permanent` as set during this request; undefined: as read. */
+  permanent: boolean | undefined;
+  /**
+   * Flashes given to a session whose data was not read (attached to be destroyed or regenerated):
+   * the session the commit leaves holds them.
+   */
+  flashesForNext: FlashMessage[];
   writes: SessionWrite[];
 }
 
@@ -71,6 +81,7 @@ export function initialSessionState(keyRing: KeyRing): SessionState {
     record: undefined,
     data: undefined,
     rejectedValues: 0,
+    invalidValues: 0,
     outcome: 'no-cookie',
     modified: false,
     changed: new Set(),
@@ -78,6 +89,8 @@ export function initialSessionState(keyRing: KeyRing): SessionState {
     regenerate: false,
     ownership: undefined,
     destroy: false,
+    permanent: undefined,
+    flashesForNext: [],
     writes: [],
   };
 }
@@ -107,14 +120,19 @@ export function cookieVerified(
   else if (verified !== undefined) state.outcome = 'not-read';
 }
 
-/** The store answered the read (or there was nothing to read): the data is known from now on. */
+/**
+ * The store answered the read (or there was nothing to read): the data is known from now on.
+ * `invalidValues`: values the app's schema refused, already left out of the result's data.
+ */
 export function loaded(
   state: SessionState,
   seal: SessionSeal | undefined,
   result: LoadResult | undefined,
+  invalidValues = 0,
 ): void {
   state.seal = seal;
   state.data = dictionary(result?.status === 'found' ? result.data : {});
+  state.invalidValues = invalidValues;
   if (result === undefined) return;
   state.outcome = result.status;
   if (result.status === 'found') {
@@ -179,6 +197,50 @@ export function destroyed(state: SessionState): void {
   state.destroy = true;
 }
 
+/** The flashes the data holds (validated at the read): none when absent. */
+export function flashesIn(data: SessionData | undefined): FlashMessage[] {
+  const value = data?.[FLASHES_KEY];
+  return Array.isArray(value) ? (value as FlashMessage[]) : [];
+}
+
+/**
+ * A flash for the next page: kept with the data when it is known, else (a session attached to be
+ * destroyed or regenerated) for the session the commit leaves. An attached session that is
+ * neither has no data to keep it with: `SessionNotLoadedError`. The newest `MAX_FLASHES` are kept.
+ */
+export function flashed(state: SessionState, flash: FlashMessage): void {
+  if (state.data !== undefined) {
+    valueSet(state, FLASHES_KEY, [...flashesIn(state.data), flash].slice(-MAX_FLASHES));
+  } else if (state.destroy || state.regenerate) {
+    state.flashesForNext.push(flash);
+  } else {
+    throw new SessionNotLoadedError();
+  }
+}
+
+/** The flashes, taken out of the session: a change only when there were some. */
+export function flashesTaken(state: SessionState): FlashMessage[] {
+  const flashes = flashesIn(knownData(state));
+  if (flashes.length > 0) valuePopped(state, FLASHES_KEY);
+  return flashes;
+}
+
+/** Whether the session is permanent: as set during this request, else as read (or regenerated from). */
+export function isPermanent(state: SessionState): boolean {
+  return state.permanent ?? state.record?.permanent === true;
+}
+
+/**
+ * Made permanent, or not. Needs the session read, or regenerated: an attached session's stored
+ * flag, and the times its MAC binds, are unknown, so it cannot be written.
+ */
+export function permanenceSet(state: SessionState, permanent: boolean): void {
+  if (state.data === undefined && !state.regenerate) throw new SessionNotLoadedError();
+  if (permanent === isPermanent(state) && state.permanent === undefined) return;
+  state.permanent = permanent;
+  state.modified = true;
+}
+
 /** A save or refresh found the item gone (a concurrent logout): the session is empty and unchanged. */
 export function foundGone(state: SessionState): void {
   state.writes.push('gone');
@@ -191,47 +253,78 @@ export function foundGone(state: SessionState): void {
 /**
  * What a commit must do, decided from the state alone (and whether the sliding refresh is due):
  * - `destroy`: delete the verified session and any whose cookie no key verified, clear the cookie;
+ *   with `carry` (flashes given at the logout), a new anonymous session holds them;
  * - `create`: a new session with `data` (a login, or a first value in an anonymous session), then
  *   delete `replaces`;
- * - `save`: write the changed keys (or the whole map), with the refresh;
+ * - `save`: write the changed keys (or the whole map) and the permanence, with the refresh;
  * - `refresh`: push the idle expiry forward only;
  * - `none`: write nothing.
- * `resign`: the cookie verified with an old key, so it is sent again signed with the current one.
+ * `resign`: the cookie is sent again: it verified with an old key (it is signed with the current
+ * one), or the permanence changed (its lifetime with it).
+ * `forget`: an anonymous session left empty, so its cookie is cleared (after the save, if the item
+ * is found empty): an empty session and no session read the same, and a logged-out visitor then
+ * costs no store call.
  */
 export type CommitPlan =
-  | { kind: 'destroy'; tokens: string[] }
+  | { kind: 'destroy'; tokens: string[]; carry: SessionData | undefined }
   | {
       kind: 'create';
       data: SessionData;
       ownership: SessionOwnership | undefined;
+      permanent: boolean;
       replaces: string | undefined;
     }
-  | { kind: 'save'; record: SessionRecord; change: DataChange; resign: boolean }
+  | {
+      kind: 'save';
+      record: SessionRecord;
+      change: DataChange;
+      permanent: boolean;
+      resign: boolean;
+      forget: boolean;
+    }
   | { kind: 'refresh'; record: SessionRecord; resign: boolean }
-  | { kind: 'none'; resign: boolean };
+  | { kind: 'none'; resign: boolean; forget: boolean };
 
 /** The commit's plan: a pure function of the state, tested without a store. */
 export function planCommit(state: SessionState, refreshDue: (record: SessionRecord) => boolean): CommitPlan {
   const { token, record } = state;
   if (state.destroy) {
     // A logout always ends the session, whatever keys this container holds.
+    const carried = [...flashesIn(state.data), ...state.flashesForNext].slice(-MAX_FLASHES);
     return {
       kind: 'destroy',
       tokens: [...new Set([...(token === undefined ? [] : [token]), ...state.unverifiedTokens])],
+      carry: carried.length > 0 ? dictionary({ [FLASHES_KEY]: carried }) : undefined,
     };
   }
   const data = state.modified || state.regenerate ? dictionary(state.data) : undefined;
+  if (data !== undefined && state.flashesForNext.length > 0) {
+    data[FLASHES_KEY] = [...flashesIn(data), ...state.flashesForNext].slice(-MAX_FLASHES);
+  }
+  const permanent = isPermanent(state);
   if (state.regenerate || (record === undefined && data !== undefined && Object.keys(data).length > 0)) {
-    return { kind: 'create', data: data ?? dictionary(), ownership: state.ownership, replaces: token };
+    return {
+      kind: 'create',
+      data: data ?? dictionary(),
+      ownership: state.ownership,
+      permanent,
+      replaces: token,
+    };
   }
   if (record === undefined || token === undefined || state.seal === undefined)
-    return { kind: 'none', resign: false };
-  const resign = state.signedWithOldKey;
-  if (data !== undefined) return { kind: 'save', record, change: dataChange(state, data), resign };
+    return { kind: 'none', resign: false, forget: false };
+  const permanenceChanged = permanent !== (record.permanent === true);
+  const resign = state.signedWithOldKey || permanenceChanged;
+  const forget =
+    record.owner === undefined && !permanent && Object.keys(data ?? state.data ?? {}).length === 0;
+  if (data !== undefined) {
+    return { kind: 'save', record, change: dataChange(state, data), permanent, resign, forget };
+  }
   // A cookie signed with an old key is re-signed with the current one, and its item's clear-fields
   // MAC rewritten under it too (a refresh does both): the session then outlives the old key.
+  if (forget) return { kind: 'none', resign: false, forget };
   if (refreshDue(record) || resign) return { kind: 'refresh', record, resign };
-  return { kind: 'none', resign };
+  return { kind: 'none', resign, forget };
 }
 
 /**

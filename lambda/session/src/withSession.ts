@@ -1,27 +1,38 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { sessionRequestFromEvent, withCookies } from './httpApiEvent.js';
+import type { Context } from 'aws-lambda';
+import {
+  type LambdaHttpEvent,
+  type LambdaHttpResult,
+  resultWithCookies,
+  sessionRequestFromEvent,
+} from './httpEvents.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import { deadlineMargin } from './SessionScope.js';
+import type { SessionData } from './store/SessionStore.js';
 
 /**
- * A plain API Gateway HTTP API handler with a session: the session is opened before `handler`
- * runs (`load`, the default, reads it; `attach` does not), committed after it returns, and its
- * `Set-Cookie` values appended to the result's `cookies`. When `handler` throws, nothing is
+ * A plain Lambda HTTP handler with a session, for any source (`LambdaHttpEvent`: REST API, HTTP
+ * API, load balancer, function URL): the session is opened before `handler` runs (`load`, the
+ * default, reads it; `attach` does not), committed after it returns, and its `Set-Cookie` values
+ * put where the event's source wants them (`resultWithCookies`). When `handler` throws, nothing is
  * committed and the error goes on. Store and key calls run under a deadline (the function's
  * remaining time less `deadlineMarginMs`, default 500), so a store that hangs fails with a
- * `SessionUnavailableError` in time to answer.
+ * `SessionUnavailableError` in time to answer. The handler's `event` type picks the result type.
  * @example
- * export const handler = withSession(sessions, async (_event, _context, session) => ({
+ * export const handler = withSession(sessions, async (_event: ALBEvent, _context, session) => ({
  *   statusCode: 200,
  *   body: `Logged in as ${session.get('username')}`,
  * }));
  */
-export function withSession<Result extends APIGatewayProxyStructuredResultV2 | string | undefined | null>(
-  sessions: SessionManager,
-  handler: (event: APIGatewayProxyEventV2, context: Context, session: Session) => Result | Promise<Result>,
+export function withSession<
+  Data extends object = SessionData,
+  Event extends LambdaHttpEvent = LambdaHttpEvent,
+  Result extends LambdaHttpResult<Event> | string | undefined | null = LambdaHttpResult<Event>,
+>(
+  sessions: SessionManager<Data>,
+  handler: (event: Event, context: Context, session: Session<Data>) => Result | Promise<Result>,
   options: { mode?: 'load' | 'attach'; deadlineMarginMs?: number } = {},
-): (event: APIGatewayProxyEventV2, context: Context) => Promise<Result | APIGatewayProxyStructuredResultV2> {
+): (event: Event, context: Context) => Promise<Result | LambdaHttpResult<Event>> {
   const mode = openMode(options.mode);
   deadlineMargin(options.deadlineMarginMs);
   return async (event, context) => {
@@ -29,7 +40,7 @@ export function withSession<Result extends APIGatewayProxyStructuredResultV2 | s
     try {
       const session = mode === 'load' ? await scope.load() : await scope.attach();
       const result = await handler(event, context, session);
-      return withCookies(result, await scope.commit()) as Result | APIGatewayProxyStructuredResultV2;
+      return resultWithCookies(event, result, await scope.commit());
     } finally {
       scope.end();
     }

@@ -56,8 +56,8 @@ export const SESSION_ENVIRONMENT = { tableName: 'TABLE_NAME', secretArn: 'SESSIO
 export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
   'read-refresh': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   login: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
-  logout: ['dynamodb:DeleteItem'],
-  manage: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  logout: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+  manage: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
 };
 
 /** The actions each kind of access needs on the owner index (`<table>/index/byOwner`): Query, for `manage` only. */

@@ -10,6 +10,7 @@ import {
   MAC_ATTRIBUTE,
   MAX_EPOCH_MS,
   MAX_SESSION_DATA_BYTES,
+  PERMANENT_ATTRIBUTE,
   REFRESH_FRACTION,
   SEALED_ATTRIBUTE,
   TABLE_SCHEMA,
@@ -50,6 +51,8 @@ export interface SessionRecord extends ClearFields {
   device?: string;
   /** The session's public id (random, neither token nor key), for listing and revoking; only with an owner. */
   publicId?: string;
+  /** A permanent session: its cookie carries a `Max-Age` (the remaining absolute lifetime). */
+  permanent?: true;
 }
 
 /** Who a session is created for: its owner and a device label (see `SessionOwnerOptions`). */
@@ -128,7 +131,9 @@ function storedRecord(item: Record<string, unknown>): SessionRecord | undefined 
     item;
   const sealed = item[SEALED_ATTRIBUTE];
   const mac = item[MAC_ATTRIBUTE];
+  const permanent = item[PERMANENT_ATTRIBUTE];
   if (typeof id !== 'string' || !isSealedMap(sealed) || typeof mac !== 'string') return undefined;
+  if (permanent !== undefined && permanent !== true) return undefined;
   if (![createdAt, refreshedAt, absoluteExpiresAt, validUntil].every(isStoredTime)) return undefined;
   if (!(isOptionalString(owner) && isOptionalString(device) && isOptionalString(publicId))) return undefined;
   return {
@@ -143,6 +148,7 @@ function storedRecord(item: Record<string, unknown>): SessionRecord | undefined 
     ...(owner === undefined ? {} : { owner }),
     ...(device === undefined ? {} : { device }),
     ...(publicId === undefined ? {} : { publicId }),
+    ...(permanent === true ? { permanent } : {}),
   };
 }
 
@@ -233,6 +239,7 @@ export class SessionStore {
     data: SessionData,
     ownership?: SessionOwnership,
     deadline: Deadline = {},
+    permanent = false,
   ): Promise<SessionRecord> {
     const sealed = this.withinLimit(this.sealAll(seal, data));
     const now = this.now();
@@ -246,6 +253,7 @@ export class SessionStore {
       ...(ownership === undefined
         ? {}
         : { owner: ownership.owner, device: ownership.device, publicId: newPublicId() }),
+      ...(permanent ? { permanent: true } : {}),
     };
     const record: SessionRecord = {
       id: seal.itemKey,
@@ -301,14 +309,17 @@ export class SessionStore {
    * Writes `change` and refreshes the expiry, in one conditional `UpdateItem`: each key set is a
    * `SET` of its path in the sealed map and each key removed a `REMOVE`, so keys other requests
    * write meanwhile are kept; a whole change replaces the map. The size limit is checked on the
-   * map as it becomes with this change applied to what was read. Returns undefined when the
-   * session is gone.
+   * map as it becomes with this change applied to what was read. `permanent` writes the session's
+   * permanence when it differs from the record's. `readBack` asks DynamoDB for the item as
+   * written, so the returned record's `sealed` is the stored map, other requests' keys included
+   * (whether a session is left empty). Returns undefined when the session is gone.
    */
   async save(
     seal: SessionSeal,
     record: SessionRecord,
     change: DataChange,
     deadline: Deadline = {},
+    options: { permanent?: boolean; readBack?: boolean } = {},
   ): Promise<SessionRecord | undefined> {
     if (seal.itemKey !== record.id) throw new TypeError("save: expected the seal of the record's token");
     const parts = new UpdateParts();
@@ -335,7 +346,24 @@ export class SessionStore {
         index++;
       }
     }
-    return this.update('save', seal, record, parts, this.withinLimit(sealed), deadline);
+    const permanent = options.permanent ?? record.permanent === true;
+    if (permanent !== (record.permanent === true)) {
+      if (permanent) {
+        parts.sets.push('#permanent = :permanent');
+        parts.values[':permanent'] = true;
+      } else {
+        parts.removes.push('#permanent');
+      }
+    }
+    return this.update(
+      'save',
+      seal,
+      { ...record, ...(permanent ? { permanent: true } : { permanent: undefined }) },
+      parts,
+      this.withinLimit(sealed),
+      deadline,
+      options.readBack === true,
+    );
   }
 
   /** Deletes the session for `token` (idempotent). */
@@ -357,11 +385,14 @@ export class SessionStore {
     parts: UpdateParts,
     sealed: SealedValues,
     deadline: Deadline,
+    readBack = false,
   ): Promise<SessionRecord | undefined> {
     const now = this.now();
     const validUntil = this.nextValidUntil(record, now);
-    const moved = {
-      ...record,
+    const { permanent, ...rest } = record;
+    const moved: SessionRecord = {
+      ...rest,
+      ...(permanent === true ? { permanent } : {}),
       sealed,
       refreshedAt: now,
       validUntil,
@@ -370,8 +401,9 @@ export class SessionStore {
     const next: SessionRecord = { ...moved, mac: seal.fieldsMac(moved) };
     parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl', '#mac = :mac');
     parts.names['#mac'] = MAC_ATTRIBUTE;
+    let written: Record<string, unknown> | undefined;
     try {
-      await storeCall(operation, deadline, () =>
+      const output = await storeCall(operation, deadline, () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -390,14 +422,17 @@ export class SessionStore {
               ':mac': next.mac,
               ...parts.values,
             },
+            ...(readBack ? { ReturnValues: 'ALL_NEW' as const } : {}),
           }),
         ),
       );
+      written = output?.Attributes;
     } catch (error) {
       if (error instanceof ConditionFailed) return undefined;
       throw error;
     }
-    return this.remember(next, seal);
+    const stored = written?.[SEALED_ATTRIBUTE];
+    return this.remember(readBack && isSealedMap(stored) ? { ...next, sealed: stored } : next, seal);
   }
 
   private remember(record: SessionRecord, seal: SessionSeal): SessionRecord {

@@ -18,6 +18,8 @@ export interface SessionSummary {
   lastActiveAt: number;
   /** The session ends at this instant unless refreshed. */
   validUntil: number;
+  /** A permanent session ("keep me signed in"): its cookie outlives the browser. */
+  permanent: boolean;
 }
 
 /** What `list` returns: the live sessions, most recently active first, and whether there are more. */
@@ -49,7 +51,7 @@ function assertOwner(owner: unknown): asserts owner is string {
  * index cannot check an item's MAC (that takes the token): what a listing shows is as stored.
  */
 function summaryOf(item: IndexItem, now: number): SessionSummary | undefined {
-  const { publicId, device, createdAt, refreshedAt, validUntil } = item;
+  const { publicId, device, createdAt, refreshedAt, validUntil, permanent } = item;
   if (!isPublicId(publicId)) return undefined;
   if (!isStoredTime(validUntil) || !(validUntil > now)) return undefined;
   if (!isStoredTime(createdAt) || !isStoredTime(refreshedAt)) return undefined;
@@ -59,6 +61,7 @@ function summaryOf(item: IndexItem, now: number): SessionSummary | undefined {
     signedInAt: createdAt,
     lastActiveAt: refreshedAt,
     validUntil,
+    permanent: permanent === true,
   };
 }
 
@@ -112,7 +115,7 @@ export class UserSessions {
     let start: IndexItem | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const output = await this.query('list', owner, options, {
-        ProjectionExpression: '#publicId, #device, #createdAt, #refreshedAt, #validUntil',
+        ProjectionExpression: '#publicId, #device, #createdAt, #refreshedAt, #validUntil, #permanent',
         Limit: limit + 1,
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });

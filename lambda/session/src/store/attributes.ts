@@ -1,4 +1,4 @@
-import { SEALED_ATTRIBUTE, TABLE_SCHEMA } from '../constants.js';
+import { PERMANENT_ATTRIBUTE, SEALED_ATTRIBUTE, TABLE_SCHEMA } from '../constants.js';
 
 /**
  * Every item attribute the store's expressions name, by the placeholder they name it with: the
@@ -14,6 +14,7 @@ export const ATTRIBUTES = {
   '#createdAt': 'createdAt',
   '#validUntil': 'validUntil',
   '#sealed': SEALED_ATTRIBUTE,
+  '#permanent': PERMANENT_ATTRIBUTE,
 } as const;
 
 /**
