@@ -12,6 +12,9 @@ import { DEFAULT_DATA_FOLDER, type LambdaHandler, prepareLocalStore } from '../l
 
 const USAGE = 'usage: npm run invoke -- <index|login|logout|sessions> events/<file>.json';
 
+/** A region and dummy credentials for the local store (as before env.json dropped them). */
+const LOCAL_AWS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
 function isFunctionName(name: string | undefined): name is FunctionName {
   return name !== undefined && Object.hasOwn(FUNCTIONS, name);
 }
@@ -26,7 +29,9 @@ async function main(): Promise<void> {
     Parameters: Record<string, string>;
   };
   const shellEndpoint = process.env.DYNAMODB_ENDPOINT?.trim();
-  Object.assign(process.env, parameters, { AWS_EC2_METADATA_DISABLED: 'true' });
+  // env.json holds only what the functions declare (SAM gives the container its own region and
+  // credentials): the local store's are set here, and nothing may look for real ones.
+  Object.assign(process.env, LOCAL_AWS, parameters, { AWS_EC2_METADATA_DISABLED: 'true' });
 
   if (shellEndpoint) process.env.DYNAMODB_ENDPOINT = shellEndpoint;
   else delete process.env.DYNAMODB_ENDPOINT; // env.json's is for SAM's container

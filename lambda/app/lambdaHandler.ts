@@ -25,6 +25,9 @@ import type { LogFields } from './requestLog.js';
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** How much of an unmatched request's path its log line keeps (its length is the caller's choice). */
+export const LOGGED_PATH_LENGTH = 200;
+
 export interface RouteContext {
   /**
    * The request's session, opened by the route when it needs it (`load` or `attach`) and
@@ -62,7 +65,6 @@ export function unmatchedRouteError(path: string): HttpError {
 export function createLambdaHandler(route: Route, app: AppContext) {
   const methods = methodsOf(route.name);
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
-    const started = performance.now();
     const request = parseRequest(event);
     const scope = app.sessions.open(request, context);
     // The same deadline for the route's other store calls (the owner index).
@@ -76,8 +78,13 @@ export function createLambdaHandler(route: Route, app: AppContext) {
         log.refused = 'not via the edge';
         throw new HttpError(403, 'This site answers only at its public address.');
       }
-      // API Gateway's catch-all: no route matched this method and path (no session is read).
-      if (event?.routeKey === DEFAULT_ROUTE_KEY) throw unmatchedRouteError(request.path);
+      // API Gateway's catch-all: no route matched this method and path (no session is read). Its
+      // access line says only `$default`: this line says what was asked (the path cut short).
+      if (event?.routeKey === DEFAULT_ROUTE_KEY) {
+        log.method = request.method;
+        log.path = request.path.slice(0, LOGGED_PATH_LENGTH);
+        throw unmatchedRouteError(request.path);
+      }
       if (!(methods as string[]).includes(request.method)) {
         // Allow: what the address accepts, whichever function answers each method.
         const allowed = methodsAt(request.path);
@@ -96,29 +103,18 @@ export function createLambdaHandler(route: Route, app: AppContext) {
     response = withTransportSecurity(response, request.secure);
     const commit = app.committed(scope.request);
     if (commit) {
-      log.session = commit.outcome;
-      if (commit.writes.length > 0) log.sessionWrites = commit.writes.join(',');
       // How many stored values failed authentication: a count only, nothing of what they held.
       if (commit.rejectedValues > 0) log.sessionRejectedValues = commit.rejectedValues;
       // How many stored values failed their schema (read as absent): a count only, as above.
       if (commit.invalidValues > 0) log.sessionInvalidValues = commit.invalidValues;
     }
+    // What the cookie led to and what was written are the metrics' names (SessionHit,
+    // SessionCreated, …), on the line as members: no field repeats them. The route is the log
+    // group, the status and the latency are in the API's access line, joined by the request id.
     const metricNames = unavailable
       ? [SESSION_METRICS.storeError]
       : [...(commit ? sessionMetricNames(commit) : []), ...revokedMetricNames(log.revoked)];
-    app.requestLog(
-      {
-        route: route.name,
-        method: request.method,
-        path: request.path,
-        status: response.statusCode,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        requestId: request.requestId,
-        ...(context?.awsRequestId ? { lambdaRequestId: context.awsRequestId } : {}),
-        ...log,
-      },
-      metricNames,
-    );
+    app.requestLog({ requestId: request.requestId, ...log }, metricNames);
     return response;
   };
 }

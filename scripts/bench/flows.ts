@@ -24,7 +24,8 @@ import {
   randomSigningKey,
   startBenchStore,
 } from './common';
-import { type HandlerOutputSummary, redirectHandlerOutput } from './handlerOutput';
+import { type HandlerOutputSummary, type OutputRedirect, redirectHandlerOutput } from './handlerOutput';
+import type { ObservedRequestType } from './logCost';
 import { createMiddyIndex } from './middyIndex';
 import { PEER_NAME, type PeerFlow, type PeerRequestTypeResult, startPeer } from './peer/flow';
 import { RequestRecorder, type RequestSummary } from './recorder';
@@ -103,6 +104,11 @@ export interface FlowBenchResult {
   checks: number;
   /** What the handlers wrote during the flows (warm-up included). */
   output: HandlerOutputSummary;
+  /**
+   * What each request type answered by an INFO handler wrote during the timed flows (its own log
+   * lines), with what its access log line and its cost depend on: the input of `logCosts`.
+   */
+  logged: ObservedRequestType[];
 }
 
 type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
@@ -110,6 +116,13 @@ type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<Htt
 type AppName = 'index' | 'login' | 'logout' | 'sessions' | 'indexNoLogLine' | 'indexOnMiddy';
 /** The handlers that log at INFO, as deployed: each request to them must write one line. */
 const LOGGING_APPS: ReadonlySet<AppName> = new Set(['index', 'login', 'logout', 'sessions']);
+
+/**
+ * The functions' service name, as deployed: the stack's name (lib/app.ts `SESSIONS_STACK_NAME`,
+ * which the stack gives as `POWERTOOLS_SERVICE_NAME`; a test holds the two together). It is the
+ * metrics' dimension on every request line, so its length is part of what the lines weigh.
+ */
+export const BENCH_SERVICE_NAME = 'ServerSessionsStack';
 
 const SITE = 'https://abc123.execute-api.us-east-1.amazonaws.com';
 /** What a browser adds to a same-site form post or link: the cross-site check runs as in production. */
@@ -128,9 +141,13 @@ async function createApps(endpoint: string): Promise<Record<AppName, Handler>> {
     TABLE_NAME: BENCH_TABLE,
     DYNAMODB_ENDPOINT: endpoint,
     SESSION_SECRET: randomSigningKey(),
+    POWERTOOLS_SERVICE_NAME: BENCH_SERVICE_NAME,
   });
   const context = (logLevel: 'INFO' | 'ERROR', userSessions = false) =>
-    createAppContext(config, { logger: new Logger({ serviceName: 'sessions', logLevel }), userSessions });
+    createAppContext(config, {
+      logger: new Logger({ serviceName: BENCH_SERVICE_NAME, logLevel }),
+      userSessions,
+    });
   return {
     index: createLambdaHandler(indexRoute, context('INFO')),
     login: createLambdaHandler(loginRoute, context('INFO')),
@@ -149,8 +166,9 @@ async function createApps(endpoint: string): Promise<Record<AppName, Handler>> {
  * its logout after), in rotating order; a second login of the same user, `GET /sessions` listing
  * both, `POST /sessions/revoke` of the other and its `GET /`; `GET /` with a bad signature,
  * `POST /login` replacing the session, `GET /logout`, `GET /` with the logged-out cookie. The
- * handlers' output goes to a file as Lambda writes it (handlerOutput.ts). Every response and every
- * request's DynamoDB operations are checked; the first wrong one throws `BenchCheckError`.
+ * handlers' output goes to a file as Lambda writes it (handlerOutput.ts), and what each timed
+ * request wrote is counted by its type. Every response and every request's DynamoDB operations
+ * are checked; the first wrong one throws `BenchCheckError`.
  * @example const result = await runFlowBench({ flows: 300, k: 5, warmupFlows: 20 });
  */
 export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBenchResult> {
@@ -167,9 +185,9 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
     const peer = await startPeer(proxy.endpoint, recorder, checks);
     cleanups.push(() => peer.close());
     const apps = await createApps(proxy.endpoint);
-    const runner = new FlowRunner(apps, recorder, checks, floorClient, peer, options.k);
 
     const output = redirectHandlerOutput(options.handlerOutputFile ?? HANDLER_OUTPUT_FILE);
+    const runner = new FlowRunner(apps, recorder, checks, floorClient, peer, options.k, output);
     let written: HandlerOutputSummary;
     try {
       output.passThrough(() => report(`warm-up: ${options.warmupFlows} flows (checked, not recorded)`));
@@ -216,6 +234,10 @@ export async function runFlowBench(options: FlowBenchOptions): Promise<FlowBench
       },
       checks: checks.count,
       output: written,
+      logged: runner.logged().map((observed) => ({
+        ...observed,
+        operationsPerRequest: recorder.summary(observed.type).operationsPerRequest,
+      })),
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -229,6 +251,8 @@ class FlowRunner {
   private flowName = '';
   private users = 0;
   private rotation = 0;
+  /** What the timed requests to the INFO handlers wrote, by request type, in the order first seen. */
+  private readonly written = new Map<RequestType, ObservedRequestType>();
 
   constructor(
     private readonly apps: Record<AppName, Handler>,
@@ -237,7 +261,13 @@ class FlowRunner {
     private readonly floorClient: DynamoDBDocumentClient,
     private readonly peer: PeerFlow,
     private readonly k: number,
+    private readonly output: OutputRedirect,
   ) {}
+
+  /** The request types the INFO handlers answered in the timed flows, with what they wrote (operations still to fill). */
+  logged(): ObservedRequestType[] {
+    return [...this.written.values()];
+  }
 
   async flow(name: string): Promise<void> {
     this.flowName = name;
@@ -356,10 +386,43 @@ class FlowRunner {
   private async send(type: RequestType, app: AppName, event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     const context = localLambdaContext(`sessions-${app}`);
     const handler = this.apps[app];
-    if (LOGGING_APPS.has(app)) this.loggingRequests++;
+    const logging = LOGGING_APPS.has(app);
+    if (logging) this.loggingRequests++;
+    const before = this.output.written();
     const { result, operations } = await this.recorder.measure(type, () => handler(event, context));
+    if (logging && this.recorder.recording) this.countWritten(type, app, event, result, before);
     this.checkOperations(type, operations);
     return result;
+  }
+
+  /** Adds what one timed request wrote (since `before`) to its type's sums. */
+  private countWritten(
+    type: RequestType,
+    app: AppName,
+    event: APIGatewayProxyEventV2,
+    response: HttpResponse,
+    before: { bytes: number; lines: number },
+  ): void {
+    const after = this.output.written();
+    const observed = this.written.get(type) ?? {
+      type,
+      label: REQUEST_TYPES[type].label,
+      function: app,
+      requests: 0,
+      functionBytes: 0,
+      functionLines: 0,
+      routeKey: event.routeKey,
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      status: response.statusCode,
+      responseBytes: Buffer.byteLength(response.body),
+      operationsPerRequest: { GetItem: 0, PutItem: 0, UpdateItem: 0, DeleteItem: 0, Query: 0, other: 0 },
+    };
+    observed.requests++;
+    observed.functionBytes += after.bytes - before.bytes;
+    observed.functionLines += after.lines - before.lines;
+    if (after.lines > before.lines) observed.sampleLine = this.output.lastWrite().trimEnd();
+    this.written.set(type, observed);
   }
 
   private checkOperations(type: RequestType, operations: readonly string[]): void {

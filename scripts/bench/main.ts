@@ -2,8 +2,9 @@
  * `npm run bench` (issue #5): the four handlers in-process against dynalite behind a counting
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
  * (Express + express-session + connect-dynamodb); the sliding refresh's writes over simulated
- * time; then the bundles' size and load time in fresh processes, ours and the peer's; last, what
- * a schema's validation and a flash message cost, through the library alone. Prints
+ * time; then the bundles' size and load time in fresh processes, ours and the peer's; then what
+ * a schema's validation and a flash message cost, through the library alone; last, what each
+ * request writes to CloudWatch Logs and what it costs with its DynamoDB operations. Prints
  * tables, writes JSON to bench-results/, and exits non-zero when a correctness check fails.
  */
 // First, for its side effect: the handler modules read the environment when they are imported.
@@ -12,7 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runColdStart } from './coldStart';
 import { BenchCheckError } from './common';
+import { deployedLogging } from './deployedLogging';
 import { runFlowBench } from './flows';
+import { logCosts } from './logCost';
 import { parseBenchOptions, USAGE } from './options';
 import { runRefreshBench, THINK_SECONDS } from './refresh';
 import { type BenchResult, evaluateTargets, formatReport, writeResults } from './report';
@@ -57,6 +60,8 @@ async function main(): Promise<void> {
     warmupFlows: options.warmupFlows,
     report: progress,
   });
+  // After everything timed: reading the stack's log settings loads aws-cdk-lib.
+  const logs = logCosts(flows.logged, await deployedLogging());
 
   const result: BenchResult = {
     startedAt,
@@ -73,8 +78,9 @@ async function main(): Promise<void> {
     refresh,
     coldStart,
     validationFlashes,
+    logs,
     durationSeconds: (performance.now() - benchStarted) / 1000,
-    targets: evaluateTargets(flows, coldStart),
+    targets: evaluateTargets(flows, coldStart, logs),
   };
   console.log(`\n${formatReport(result)}\n`);
   const { file, latest } = await writeResults(result);

@@ -4,6 +4,7 @@ import { FUNCTION_NAMES } from '../../lambda/contract';
 import type { ColdStartResult } from './coldStart';
 import { RESULTS_FOLDER } from './common';
 import { type FlowBenchResult, REQUEST_TYPES, type RequestType } from './flows';
+import { type LogCostResult, PAGE_VIEW_TYPE } from './logCost';
 import type { BenchOptions } from './options';
 import { OPERATION_KINDS, type OperationKind, type RequestSummary } from './recorder';
 import type { RefreshBenchResult } from './refresh';
@@ -32,6 +33,8 @@ export interface BenchResult {
   coldStart: ColdStartResult;
   /** Measured last, after the parts above: what a schema and a flash cost (information, no target). */
   validationFlashes: ValidationFlashResult;
+  /** What each request writes to CloudWatch Logs, and that and its DynamoDB operations' cost. */
+  logs: LogCostResult;
   /** Wall-clock time of the whole run. */
   durationSeconds: number;
   targets: TargetResult[];
@@ -48,6 +51,8 @@ export const TARGETS = {
   bundleVsPeer: 0.3,
   /** Our slowest-loading function over the peer's, cold `require` in a fresh process. */
   loadVsPeer: 0.45,
+  /** CloudWatch Logs per million logged-in page views, in dollars (issue #22: about 300 bytes per view). */
+  logsPerMillionViews: 0.15,
 } as const;
 
 /** The request types whose DynamoDB operations are targets: exactly those of `REQUEST_TYPES`. */
@@ -116,6 +121,7 @@ function byType(flows: FlowBenchResult, type: RequestType): RequestSummary & { l
 export function evaluateTargets(
   flows: FlowBenchResult,
   coldStart: ColdStartResult | undefined,
+  logs?: LogCostResult,
 ): TargetResult[] {
   const loggedIn = byType(flows, 'loggedInIndex');
   const { GetItem } = loggedIn.operationsPerRequest;
@@ -148,8 +154,19 @@ export function evaluateTargets(
       };
     }),
   ];
+  const view = logs?.requestTypes.find((row) => row.type === PAGE_VIEW_TYPE);
+  if (view) {
+    results.push({
+      name: 'GET / logged in: CloudWatch Logs per million views',
+      target: `≤ $${TARGETS.logsPerMillionViews.toFixed(2)}`,
+      measured: `${dollars(view.logsPerMillion)} (${Math.round(view.totalBytes)} bytes per view)`,
+      pass: view.logsPerMillion <= TARGETS.logsPerMillionViews,
+    });
+  }
   return coldStart === undefined ? results : [...results, ...coldStartTargets(coldStart)];
 }
+
+const dollars = (value: number) => `$${value.toFixed(3)}`;
 
 /**
  * The bundle targets: each function's size, and ours against the peer's on the deployed bundles.
@@ -409,12 +426,75 @@ function validationFlashSection(result: ValidationFlashResult): string {
   ].join('\n');
 }
 
+/**
+ * What each request writes to CloudWatch Logs (its function's lines as measured, the platform's
+ * and the access line as the stack's settings make them) and what that and its DynamoDB
+ * operations cost per million.
+ */
+export function logSection(logs: LogCostResult): string {
+  const { deployed, prices, pageView } = logs;
+  const bytes = (value: number) => String(Math.round(value));
+  const platform =
+    deployed.platform.format === 'Text'
+      ? 'text format (START, END and REPORT lines)'
+      : `JSON format, system log level ${deployed.platform.systemLogLevel}`;
+  return [
+    `Logs and cost per request: the function's own lines as written in the timed flows; the platform's lines as Lambda ` +
+      `writes them with the stack's settings (${platform}), for a warm invocation; the API's access line rendered from ` +
+      "the stage's format with this request's route and status (bytes: UTF-8, one log event per line, newline excluded)",
+    '',
+    table(
+      [
+        'request type',
+        'function B',
+        'platform B',
+        'access B',
+        'total B',
+        'events',
+        'logs $/M',
+        'DynamoDB $/M',
+        'logs + DynamoDB $/M',
+      ],
+      logs.requestTypes.map((row) => [
+        row.label,
+        bytes(row.functionBytes),
+        bytes(row.platformBytes),
+        bytes(row.accessBytes),
+        bytes(row.totalBytes),
+        count(row.events),
+        dollars(row.logsPerMillion),
+        dollars(row.dynamoDbPerMillion),
+        dollars(row.totalPerMillion),
+      ]),
+    ),
+    `  (prices as docs/operations.md: CloudWatch Logs $${prices.logsPerGB.toFixed(2)} per GB of 10^9 bytes; DynamoDB on demand ` +
+      `$${prices.readUnitsPerMillion} per million read units (a strongly consistent GetItem is 1, an eventually consistent ` +
+      `Query 0.5) and $${prices.writeUnitsPerMillion} per million write units (1 per write); the owner index's writes are not ` +
+      'counted here)',
+    '  a logged-in page view, warm, with each platform setting (the function line and the access line as above):',
+    ...logs.platformChoices.map(
+      (choice) =>
+        `    ${choice.label}: ${bytes(choice.bytes)} B in ${choice.lines} lines` +
+        (choice.logging.format === deployed.platform.format &&
+        (choice.logging.format === 'Text' ||
+          choice.logging.systemLogLevel === deployed.platform.systemLogLevel)
+          ? ' (deployed)'
+          : ''),
+    ),
+    '  its lines:',
+    `    function: ${pageView.functionLine ?? '(none)'}`,
+    ...pageView.platformLines.map((line) => `    platform: ${line.replace(/\t/g, '\\t')}`),
+    `    access:   ${pageView.accessLine}`,
+  ].join('\n');
+}
+
 /** The tables a person reads at the end of `npm run bench`. */
 export function formatReport(result: BenchResult): string {
   return [
     flowSection(result.flows),
     floorSection(result.flows),
     peerSection(result.flows),
+    logSection(result.logs),
     refreshSection(result.refresh),
     coldStartSection(result.coldStart),
     validationFlashSection(result.validationFlashes),

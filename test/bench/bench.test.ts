@@ -6,7 +6,10 @@ import { CREDENTIAL_PROVIDERS_AFTER_ENVIRONMENT, FUNCTION_BUNDLING } from '../..
 import { bundleFunction, esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { runColdStart } from '../../scripts/bench/coldStart';
 import { dedupePackages } from '../../scripts/bench/dedupe';
+import { deployedLogging } from '../../scripts/bench/deployedLogging';
 import { type RequestType, runFlowBench } from '../../scripts/bench/flows';
+import { isRequestLine } from '../../scripts/bench/handlerOutput';
+import { logCosts } from '../../scripts/bench/logCost';
 import { parseBenchOptions } from '../../scripts/bench/options';
 import { runRefreshBench } from '../../scripts/bench/refresh';
 import {
@@ -37,6 +40,7 @@ beforeAll(async () => {
   const refresh = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
   const coldStart = await runColdStart({ runs: 1 });
   const validationFlashes = await runValidationFlashBench({ flows: 3, k: 2, warmupFlows: 1, batches: 2 });
+  const logs = logCosts(flows.logged, await deployedLogging());
   result = {
     startedAt: new Date().toISOString(),
     options: { ...parseBenchOptions(['--quick']) },
@@ -52,8 +56,9 @@ beforeAll(async () => {
     refresh,
     coldStart,
     validationFlashes,
+    logs,
     durationSeconds: 1,
-    targets: evaluateTargets(flows, coldStart),
+    targets: evaluateTargets(flows, coldStart, logs),
   };
 }, 120_000);
 
@@ -139,7 +144,7 @@ describe('npm run bench: flows', () => {
   test('the handlers wrote one line per request to the output file, the ERROR-level one none, and nothing to stderr', () => {
     // Prepare: 6 flows of 11 + K requests to the INFO handlers; 2K more to the ERROR-level index and Middy
     const lines = readFileSync(handlerOutputFile(), 'utf8').trimEnd().split('\n');
-    const requestLines = lines.map((line) => JSON.parse(line)).filter((line) => line.message === 'request');
+    const requestLines = lines.filter(isRequestLine).map((line) => JSON.parse(line));
 
     expect(requestLines).toHaveLength(6 * (11 + 2));
     expect(result.flows.output).toMatchObject({
@@ -147,8 +152,61 @@ describe('npm run bench: flows', () => {
       lines: lines.length,
       stderrLines: 0,
     });
-    expect(new Set(requestLines.map((line) => line.route))).toEqual(
-      new Set(['index', 'login', 'logout', 'sessions']),
+    // The deployed service name: the metrics' dimension, on every line that counts one.
+    expect(
+      requestLines.filter((line) => line._aws).every((line) => line.service === 'ServerSessionsStack'),
+    ).toBe(true);
+  });
+
+  test('counts what each timed request wrote, by request type: one line each, from the function that answered', () => {
+    const logged = Object.fromEntries(result.flows.logged.map((observed) => [observed.type, observed]));
+    expect(Object.keys(logged).sort()).toEqual(
+      [
+        'anonymousIndex',
+        'loginForm',
+        'login',
+        'loggedInIndex',
+        'sessionsPage',
+        'revoke',
+        'afterLogout',
+        'badSignature',
+        'loginReplacing',
+        'logout',
+      ].sort(),
+    );
+    for (const observed of result.flows.logged) {
+      expect(observed.requests).toBe(byType(observed.type as RequestType).requests);
+      expect(observed.functionLines).toBe(observed.requests);
+      expect(observed.functionBytes).toBeGreaterThan(0);
+      expect(isRequestLine(observed.sampleLine ?? '')).toBe(true);
+      expect(observed.operationsPerRequest).toEqual(
+        byType(observed.type as RequestType).operationsPerRequest,
+      );
+    }
+    expect(logged.loggedInIndex).toMatchObject({
+      function: 'index',
+      routeKey: 'GET /',
+      method: 'GET',
+      path: '/',
+      status: 200,
+    });
+    expect(logged.logout).toMatchObject({ function: 'logout', routeKey: 'GET /logout', status: 303 });
+    expect(logged.revoke).toMatchObject({ function: 'sessions', routeKey: 'POST /sessions/revoke' });
+  });
+
+  test("prices the page view's lines: the function's as measured, none from the platform, the access line", () => {
+    const view = result.logs.requestTypes.find((row) => row.type === 'loggedInIndex');
+    const observed = result.flows.logged.find((row) => row.type === 'loggedInIndex');
+    expect(view?.functionBytes).toBe((observed?.functionBytes ?? 0) / (observed?.requests ?? 1));
+    expect(view).toMatchObject({ platformBytes: 0, platformLines: 0, readUnits: 1, writeUnits: 0 });
+    expect(view?.accessBytes).toBeGreaterThan(30);
+    expect(view?.totalBytes).toBeCloseTo(
+      (view?.functionBytes ?? 0) + (view?.platformBytes ?? 0) + (view?.accessBytes ?? 0),
+      10,
+    );
+    expect(view?.logsPerMillion).toBeCloseTo(((view?.totalBytes ?? 0) * 0.5) / 1000, 10);
+    expect(result.targets.map((target) => target.name)).toContain(
+      'GET / logged in: CloudWatch Logs per million views',
     );
   });
 });
@@ -351,6 +409,11 @@ describe('npm run bench: report', () => {
       /flashedMessages\(\) on a page view with none pending \(no write\): [+−]\d+ µs per view/,
     );
     expect(report).toMatch(/a flash's round trip: [+−]\d+ µs per flash/);
+    expect(report).toMatch(/^Logs and cost per request: /m);
+    expect(report).toMatch(/GET \/ logged in +\d+ +0 +\d+ +\d+ +2 +\$0\.\d{3} +\$0\.125 +\$0\.\d{3}/);
+    expect(report).toMatch(/text format \(START, END, REPORT\): \d+ B in 3 lines/);
+    expect(report).toMatch(/JSON format, system level WARN \(none\): 0 B in 0 lines \(deployed\)/);
+    expect(report).toMatch(/ {4}access: {3}Cx4qNhQ8joEEJvA= 200 "GET \/" \d+ \d+ 203\.0\.113\.10 -/);
     for (const target of result.targets) {
       expect(report).toMatch(new RegExp(`${escapeRegExp(target.name)} .* (PASS|MISS)\\n?`));
     }
@@ -366,6 +429,7 @@ describe('npm run bench: report', () => {
     expect(written.coldStart.peerComparison.bytesRatio).toBeGreaterThan(0);
     expect(written.options).toMatchObject({ quick: true, flows: 50 });
     expect(written.validationFlashes.flashes.roundTrip.difference).toEqual(expect.any(Number));
+    expect(written.logs.requestTypes.length).toBe(10);
   });
 });
 

@@ -104,6 +104,7 @@ describe('cdk-nag', () => {
     expect(acks.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
       [
         ...routes.map((route) => `ServerSessionsStack/Api/${route} AwsSolutions-APIG4`),
+        'ServerSessionsStack/Api/DefaultStage Serverless-APIGWStructuredLogging',
         ...functions.map((fn) => `ServerSessionsStack/${fn} Serverless-LambdaDLQ`),
         ...functions.map((fn) => `ServerSessionsStack/${fn} Serverless-LambdaTracing`),
       ].sort(),

@@ -29,6 +29,20 @@ afterEach(() => {
   output.restore();
 });
 
+/**
+ * The request lines among the records: the handler's one line per request, which the request id
+ * opens and which has no `level` (the Logger's lines all have one).
+ */
+function requestLines(records: Record<string, unknown>[]): Record<string, unknown>[] {
+  return records.filter((record) => record.level === undefined && Object.keys(record)[0] === 'requestId');
+}
+
+/** The metrics a request line counts (its members that are EMF metric names). */
+function countedOn(line: Record<string, unknown>): string[] {
+  const emf = line._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } | undefined;
+  return (emf?.CloudWatchMetrics[0].Metrics ?? []).map((metric) => metric.Name).sort();
+}
+
 /** The secrets a cookie carries: none of them may appear in a log. */
 function expectNoSecrets(text: string, cookie: string) {
   expect(text).not.toContain(tokenOf(cookie));
@@ -39,26 +53,52 @@ function expectNoSecrets(text: string, cookie: string) {
 
 describe('request logs', () => {
   test('one structured line per request, with the request id and no token, cookie or key', async () => {
-    const loginEventValue = loginEvent('logged-user');
-    const login = await app.login(loginEventValue);
-    const cookie = cookieFrom(login);
-    const indexEvent = httpEvent({ cookies: [cookie] });
-    await app.index(indexEvent);
-    await app.logout(httpEvent({ path: '/logout', cookies: [cookie] }));
-    await dead.index(httpEvent({ cookies: [cookie] }));
+    const events = {
+      login: loginEvent('logged-user'),
+      index: httpEvent(),
+      logout: httpEvent({ path: '/logout' }),
+      unavailable: httpEvent(),
+    };
+    const cookie = cookieFrom(await app.login(events.login));
+    events.index.cookies = [cookie];
+    events.logout.cookies = [cookie];
+    events.unavailable.cookies = [cookie];
+    await app.index(events.index);
+    await app.logout(events.logout);
+    await dead.index(events.unavailable);
 
+    // Each line names its request (the access line, joined on the id, has the route, status and
+    // latency) and says what happened to the session in its metrics.
     const logged = output.records();
-    const requests = logged.filter((record) => record.message === 'request');
-    expect(requests.map((record) => [record.route, record.status])).toEqual([
-      ['login', 303],
-      ['index', 200],
-      ['logout', 303],
-      ['index', 503],
+    const requests = requestLines(logged);
+    expect(requests.map((line) => [line.requestId, countedOn(line)])).toEqual([
+      [events.login.requestContext.requestId, ['SessionCreated']],
+      [events.index.requestContext.requestId, ['SessionHit']],
+      [events.logout.requestContext.requestId, ['SessionCreated', 'SessionDestroyed']],
+      [events.unavailable.requestContext.requestId, ['SessionStoreError']],
     ]);
-    expect(requests[0].requestId).toBe(loginEventValue.requestContext.requestId);
-    expect(requests[1].requestId).toBe(indexEvent.requestContext.requestId);
+    for (const line of requests) {
+      expect(line.service).toBe('sessions'); // the configuration's service: the metrics' dimension
+      for (const dropped of ['level', 'message', 'timestamp', 'route', 'status', 'session'])
+        expect(line).not.toHaveProperty(dropped);
+    }
     expect(logged.some((record) => record.message === 'session store unavailable')).toBe(true);
     expectNoSecrets(output.text(), cookie);
+  });
+
+  test('a request no route matches: its method and path (cut short), which its access line does not have', async () => {
+    const probe = `/${'a'.repeat(300)}`;
+    const event = httpEvent({ method: 'GET', path: probe });
+    event.routeKey = '$default';
+    const response = await app.index(event);
+
+    expect(response.statusCode).toBe(404);
+    const [line] = requestLines(output.records());
+    expect(line).toEqual({
+      requestId: event.requestContext.requestId,
+      method: 'GET',
+      path: probe.slice(0, 200),
+    });
   });
 });
 
@@ -102,10 +142,12 @@ describe('the log line of a 503', () => {
         expect(JSON.stringify(byRoute[route])).not.toMatch(/stack|\.ts:\d+/);
       }
       const faulted = new Set(Object.values(events).map((event) => event.requestContext.requestId));
-      const requests = logged.filter(
-        (record) => record.message === 'request' && faulted.has(String(record.requestId)),
-      );
-      expect(requests.map((record) => record.status)).toEqual([503, 503, 503]);
+      const requests = requestLines(logged).filter((line) => faulted.has(String(line.requestId)));
+      expect(requests.map(countedOn)).toEqual([
+        ['SessionStoreError'],
+        ['SessionStoreError'],
+        ['SessionStoreError'],
+      ]);
       expectNoSecrets(output.text(), cookie);
     },
   );

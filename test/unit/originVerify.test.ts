@@ -86,8 +86,9 @@ describe('a handler behind the edge', () => {
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(response.cookies ?? []).toEqual([]);
     expect(ddb.calls()).toHaveLength(0);
-    const [line] = logged.records().filter((record) => record.message === 'request');
-    expect(line).toMatchObject({ status: 403, refused: 'not via the edge' });
+    // The request's line (the one without a level): the status is in the access line.
+    const [line] = logged.records().filter((record) => record.level === undefined);
+    expect(line).toMatchObject({ refused: 'not via the edge' });
     expect(JSON.stringify(logged.records())).not.toContain(ORIGIN_SECRET);
   });
 
