@@ -212,83 +212,81 @@ describe('on the local data folder', () => {
 });
 
 describe('the local table', () => {
+  // One embedded store for the cases below, each with a table of its own.
+  let store: Awaited<ReturnType<typeof startEmbeddedStore>>;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    store = await startEmbeddedStore();
+    client = new DynamoDBClient({ endpoint: store.endpoint });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await store?.close();
+  });
+
   it('a table made before the owner index is refused by name, or replaced when the store is the project’s own', async () => {
     // Prepare: the table as it was created before sessions had owners.
-    const store = await startEmbeddedStore();
-    const client = new DynamoDBClient({ endpoint: store.endpoint });
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: 'old',
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'old',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
 
-      // Act & Assess
-      await expect(ensureSessionTable(client, 'old')).rejects.toThrow(OutdatedSessionTableError);
-      await ensureSessionTable(client, 'old', { replaceOutdated: true });
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: 'old' }));
-      expect(Table?.GlobalSecondaryIndexes).toEqual([
-        expect.objectContaining({
-          IndexName: 'byOwner',
-          KeySchema: [
-            { AttributeName: 'owner', KeyType: 'HASH' },
-            { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
-          ],
-          Projection: {
-            ProjectionType: 'INCLUDE',
-            NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
-          },
-        }),
-      ]);
-    } finally {
-      client.destroy();
-      await store.close();
-    }
+    // Act & Assess
+    await expect(ensureSessionTable(client, 'old')).rejects.toThrow(OutdatedSessionTableError);
+    await ensureSessionTable(client, 'old', { replaceOutdated: true });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'old' }));
+    expect(Table?.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'byOwner',
+        KeySchema: [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
+        },
+      }),
+    ]);
   });
 
   it('a table whose owner index does not project `permanent` (0.1) is refused too, or replaced', async () => {
     // Prepare: the table as 0.1 made it.
-    const store = await startEmbeddedStore();
-    const client = new DynamoDBClient({ endpoint: store.endpoint });
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: 'v01',
-          AttributeDefinitions: [
-            { AttributeName: 'id', AttributeType: 'S' },
-            { AttributeName: 'owner', AttributeType: 'S' },
-            { AttributeName: 'refreshedAt', AttributeType: 'N' },
-          ],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'byOwner',
-              KeySchema: [
-                { AttributeName: 'owner', KeyType: 'HASH' },
-                { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
-              ],
-              Projection: {
-                ProjectionType: 'INCLUDE',
-                NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
-              },
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'v01',
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'owner', AttributeType: 'S' },
+          { AttributeName: 'refreshedAt', AttributeType: 'N' },
+        ],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byOwner',
+            KeySchema: [
+              { AttributeName: 'owner', KeyType: 'HASH' },
+              { AttributeName: 'refreshedAt', KeyType: 'RANGE' },
+            ],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: ['publicId', 'device', 'createdAt', 'validUntil'],
             },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+          },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
 
-      // Act & Assess
-      await expect(ensureSessionTable(client, 'v01')).rejects.toThrow(/projecting .*permanent/);
-      await ensureSessionTable(client, 'v01', { replaceOutdated: true });
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: 'v01' }));
-      expect(Table?.GlobalSecondaryIndexes?.[0]?.Projection?.NonKeyAttributes).toContain('permanent');
-    } finally {
-      client.destroy();
-      await store.close();
-    }
+    // Act & Assess
+    await expect(ensureSessionTable(client, 'v01')).rejects.toThrow(/projecting .*permanent/);
+    await ensureSessionTable(client, 'v01', { replaceOutdated: true });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'v01' }));
+    expect(Table?.GlobalSecondaryIndexes?.[0]?.Projection?.NonKeyAttributes).toContain('permanent');
   });
 });
 

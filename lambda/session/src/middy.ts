@@ -9,7 +9,9 @@ import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import { deadlineMargin, type SessionScope } from './SessionScope.js';
 import type { SessionData } from './store/SessionStore.js';
-import { openMode } from './withSession.js';
+import { openMode, type SessionMiddlewareOptions } from './withSession.js';
+
+export type { SessionMiddlewareOptions } from './withSession.js';
 
 /** The handler's context once the middleware ran: `context.session`. */
 export interface SessionContext<Data extends object = SessionData> extends Context {
@@ -43,21 +45,6 @@ export interface SessionMiddleware<Data extends object = SessionData> {
   after: (request: SessionMiddlewareRequest<Data>) => Promise<void>;
   /** Only ends the request's deadline: the error goes on to your own error handling. */
   onError: (request: SessionMiddlewareRequest<Data>) => Promise<void>;
-}
-
-export interface SessionMiddlewareOptions {
-  /**
-   * `load` (the default) reads the session before the handler: one `GetItem` when a cookie verifies.
-   * `attach` reads nothing: enough for a handler that only calls `destroy()`, or `regenerate()`
-   * and `clear()` before `set()`; `get` on it throws.
-   */
-  mode?: 'load' | 'attach';
-  /**
-   * The session's calls run under a deadline: the function's remaining time less this margin,
-   * kept to answer. A store that hangs then fails the load or commit with
-   * `SessionUnavailableError` in time for your error handling to answer. @default 500
-   */
-  deadlineMarginMs?: number;
 }
 
 /**

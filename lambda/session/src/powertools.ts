@@ -2,7 +2,9 @@ import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
 import { deadlineMargin, type SessionRequest } from './SessionScope.js';
 import type { SessionData } from './store/SessionStore.js';
-import { openMode } from './withSession.js';
+import { openMode, type SessionMiddlewareOptions } from './withSession.js';
+
+export type { SessionMiddlewareOptions } from './withSession.js';
 
 /**
  * The request store the middleware fills, as Powertools' `Router` types it: with
@@ -34,22 +36,6 @@ export type SessionMiddleware<Data extends object = SessionData> = (args: {
   reqCtx: SessionRequestContext<Data>;
   next: () => Promise<unknown>;
 }) => Promise<void>;
-
-/** The options of `sessionMiddleware`: the Middy middleware's. */
-export interface SessionMiddlewareOptions {
-  /**
-   * `load` (the default) reads the session before the handler: one `GetItem` when a cookie verifies.
-   * `attach` reads nothing: enough for a handler that only calls `destroy()`, or `regenerate()`
-   * and `clear()` before `set()`; `get` on it throws.
-   */
-  mode?: 'load' | 'attach';
-  /**
-   * The session's calls run under a deadline: the function's remaining time less this margin,
-   * kept to answer. A store that hangs then fails the load or commit with
-   * `SessionUnavailableError` in time for your error handler to answer. @default 500
-   */
-  deadlineMarginMs?: number;
-}
 
 /**
  * A middleware for the HTTP `Router` of Powertools for AWS Lambda

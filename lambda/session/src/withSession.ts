@@ -54,3 +54,19 @@ export function openMode(mode: unknown = 'load'): 'load' | 'attach' {
   }
   return mode;
 }
+
+/** The options of the Middy and Powertools middlewares (`withSession` takes the same). */
+export interface SessionMiddlewareOptions {
+  /**
+   * `load` (the default) reads the session before the handler: one `GetItem` when a cookie verifies.
+   * `attach` reads nothing: enough for a handler that only calls `destroy()`, or `regenerate()`
+   * and `clear()` before `set()`; `get` on it throws.
+   */
+  mode?: 'load' | 'attach';
+  /**
+   * The session's calls run under a deadline: the function's remaining time less this margin,
+   * kept to answer. A store that hangs then fails the load or commit with
+   * `SessionUnavailableError` in time for your error handling to answer. @default 500
+   */
+  deadlineMarginMs?: number;
+}
