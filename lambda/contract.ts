@@ -27,9 +27,18 @@ export interface RouteDefinition {
   function: FunctionName;
 }
 
+/**
+ * The path health checks ask for (Route 53's, of each region's API, in a multi-region deployment):
+ * the function the route table gives it answers it before any other check, the edge's included
+ * (lambda/routes/healthRoute.ts).
+ */
+export const HEALTH_CHECK_PATH = '/health';
+
 /** The one route table: the stack makes API Gateway routes from it, the local server dispatches with it. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/', function: 'index' },
+  // Whether this region can serve sessions: one strongly consistent read, which `read-refresh` may make.
+  { method: 'GET', path: HEALTH_CHECK_PATH, function: 'index' },
   { method: 'GET', path: '/login', function: 'login' },
   { method: 'POST', path: '/login', function: 'login' },
   { method: 'GET', path: '/logout', function: 'logout' },
@@ -100,8 +109,8 @@ export const ORIGIN_VERIFY = { header: 'x-origin-verify', variable: 'ORIGIN_VERI
 /**
  * The environment variables the handlers read (lambda/app/config.ts) and the stack and the local
  * server set (lib/): one name each, in one place. `ServerSessions` (@lambda-sessions/cdk) sets
- * `tableName` and `secretArn` itself, under the names its `SESSION_ENVIRONMENT` gives (a stack
- * test checks that they are these).
+ * `tableName`, `secretArn` and, on a multi-region table, `expiry` itself, under the names its
+ * `SESSION_ENVIRONMENT` gives (a stack test checks that they are these).
  */
 export const ENVIRONMENT = {
   tableName: 'TABLE_NAME',
@@ -113,4 +122,5 @@ export const ENVIRONMENT = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'METRICS_NAMESPACE',
   originSecret: ORIGIN_VERIFY.variable,
+  expiry: 'SESSION_EXPIRY',
 } as const;

@@ -1,5 +1,13 @@
 import * as path from 'node:path';
-import { ALARM_PERIOD, ServerSessions, SessionAlarms, SessionsDashboard } from '@lambda-sessions/cdk';
+import {
+  ALARM_PERIOD,
+  type MultiRegionTopology,
+  ServerSessions,
+  ServerSessionsReplica,
+  type ServerSessionsReplicaProps,
+  SessionAlarms,
+  SessionsDashboard,
+} from '@lambda-sessions/cdk';
 import { DEFAULT_ABSOLUTE_TIMEOUT_SECONDS } from '@lambda-sessions/dynamodb/table';
 import {
   CfnOutput,
@@ -32,8 +40,9 @@ import {
   SESSION_METRICS,
 } from '../lambda/contract';
 import { FUNCTION_BUNDLING } from './bundling';
-import { contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
-import { SessionsEdge } from './edge';
+import { contextDomain, contextEmail, contextFlag, contextNumber, optionalContextNumber } from './context';
+import { originHeaderFromSecretName, SessionsEdge } from './edge';
+import { contextRegionalDomain, type RegionalDomain } from './routing';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -91,6 +100,23 @@ export interface SessionsStackProps extends StackProps {
    * @default - no edge: the API's own address is the site
    */
   readonly edge?: { readonly webAclArn: string };
+  /**
+   * One of the stacks of a multi-region deployment (lib/app.ts). Without `primary` this stack is
+   * in the topology's first region and creates the strongly consistent table and the secret;
+   * with it, its functions use their own region's replicas of them.
+   * @default - one region: the table and the secret in this stack
+   */
+  readonly multiRegion?: {
+    readonly topology: MultiRegionTopology;
+    readonly primary?: ServerSessionsReplicaProps['primary'];
+    /**
+     * Behind the edge's one distribution (`MultiRegionEdge`, in its own us-east-1 stack, which
+     * deploys first): the functions read the origin secret by this name in their own region, and
+     * the regional domain takes the origin name (`origin.<domainName>`). Needs the domain context.
+     * @default - no edge
+     */
+    readonly edge?: { readonly originSecretName: string };
+  };
 }
 
 /**
@@ -111,15 +137,19 @@ export const SAM_LOCAL_VARIABLES = { [ENVIRONMENT.endpoint]: '', [ENVIRONMENT.se
  * `tableMaxWriteRequestUnits` cap capacity; `keyRotationDays` sets how often a new signing key
  * takes over; `samLocal=true` makes a template for `sam local` only (see `refuseDeployment`);
  * docs/operations.md lists every option. With the `edge` prop, CloudFront and its web ACL
- * front the API (lib/edge.ts, wired by lib/app.ts).
+ * front the API (lib/edge.ts, wired by lib/app.ts); with `multiRegion.edge`, the one distribution
+ * of a multi-region deployment does (`MultiRegionEdge`).
  */
 export class SessionsStack extends Stack {
-  readonly sessions: ServerSessions;
+  /** The table and secret (their replicas in a multi-region stack that is not the primary). */
+  readonly sessions: ServerSessions | ServerSessionsReplica;
   readonly api: apigwv2.HttpApi;
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   readonly alarms: SessionAlarms;
   readonly dashboard: SessionsDashboard;
   readonly edge?: SessionsEdge;
+  /** In a multi-region stack with the domain context: this region's custom domain and latency records. */
+  readonly domain?: RegionalDomain;
 
   constructor(scope: Construct, id: string, props: SessionsStackProps = {}) {
     super(scope, id, props);
@@ -128,18 +158,10 @@ export class SessionsStack extends Stack {
     const logRemovalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     if (samLocal) this.refuseDeployment();
 
-    this.sessions = new ServerSessions(this, 'Sessions', {
-      disposable,
-      maxThroughput: {
-        maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
-        maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
-      },
-      keyRotationInterval: Duration.days(
-        optionalContextNumber(this, 'keyRotationDays', { max: 1000 }) ?? DEFAULT_KEY_ROTATION_DAYS,
-      ),
-      // The handlers use the library's default absolute timeout (they are given no other).
-      absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
-    });
+    const primary = props.multiRegion?.primary;
+    this.sessions = primary
+      ? new ServerSessionsReplica(this, 'Sessions', { primary })
+      : this.serverSessions(disposable, props.multiRegion?.topology);
 
     const reservedConcurrency = optionalContextNumber(this, 'reservedConcurrency');
     this.functions = mapFunctions((name) =>
@@ -225,7 +247,12 @@ export class SessionsStack extends Stack {
     this.alarms = new SessionAlarms(this, 'Alarms', {
       api: this.api,
       functions: this.functions,
-      keyRotation: this.sessions.rotationFunction,
+      ...(this.sessions instanceof ServerSessions
+        ? {
+            keyRotation: this.sessions.rotationFunction,
+            expirySweeper: this.sessions.expirySweeper?.function,
+          }
+        : {}),
       table: this.sessions.table,
       email: contextEmail(this, 'alarmEmail'),
       rejectedValues,
@@ -246,7 +273,20 @@ export class SessionsStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'SiteUrl', { value: this.edge?.url ?? stage.url, description: 'The site' });
+    const behindEdge = props.multiRegion?.edge;
+    if (behindEdge) originHeaderFromSecretName(this.functions, behindEdge.originSecretName);
+    if (props.multiRegion) {
+      this.domain = contextRegionalDomain(this, 'Domain', {
+        api: this.api,
+        stage,
+        edge: behindEdge !== undefined,
+      });
+    }
+
+    new CfnOutput(this, 'SiteUrl', {
+      value: this.edge?.url ?? (behindEdge ? this.publicUrlBehindEdge() : (this.domain?.url ?? stage.url)),
+      description: 'The site',
+    });
     new CfnOutput(this, 'TableName', {
       value: this.sessions.table.tableName,
       description: 'DynamoDB table holding the sessions',
@@ -258,6 +298,38 @@ export class SessionsStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'SNS topic every alarm notifies (subscribe with -c alarmEmail=... or in the console)',
+    });
+  }
+
+  /**
+   * Behind the multi-region edge: the public name's address (CloudFront's), not the regional
+   * domain's, which is the origin name.
+   */
+  private publicUrlBehindEdge(): string {
+    const domain = contextDomain(this);
+    if (domain === undefined || this.domain === undefined) {
+      throw new Error(
+        `SessionsStack ${this.node.path}: multiRegion.edge needs the domain context ` +
+          '(domainName, hostedZoneId and hostedZoneName): CloudFront’s origin is the latency-routed name',
+      );
+    }
+    return `https://${domain.domainName}/`;
+  }
+
+  /** The table and the secret, created here: in one region, or as the primary of `topology`. */
+  private serverSessions(disposable: boolean, topology: MultiRegionTopology | undefined): ServerSessions {
+    return new ServerSessions(this, 'Sessions', {
+      disposable,
+      maxThroughput: {
+        maxReadRequestUnits: optionalContextNumber(this, 'tableMaxReadRequestUnits'),
+        maxWriteRequestUnits: optionalContextNumber(this, 'tableMaxWriteRequestUnits'),
+      },
+      keyRotationInterval: Duration.days(
+        optionalContextNumber(this, 'keyRotationDays', { max: 1000 }) ?? DEFAULT_KEY_ROTATION_DAYS,
+      ),
+      // The handlers use the library's default absolute timeout (they are given no other).
+      absoluteTimeoutSeconds: DEFAULT_ABSOLUTE_TIMEOUT_SECONDS,
+      ...(topology ? { multiRegion: { topology } } : {}),
     });
   }
 

@@ -35,7 +35,16 @@ export interface AppConfig {
   metricsNamespace: string;
   /** `ORIGIN_VERIFY_SECRET`: set when the site runs behind the edge; requests must then carry it. */
   originSecret?: string;
+  /**
+   * `SESSION_EXPIRY`: how expired sessions leave the table, the library's `expiry` option. Set to
+   * `sweeper` on a table without TTL (a strongly consistent global table); unset means `ttl`.
+   */
+  expiry?: SessionExpiry;
 }
+
+/** The values of `SESSION_EXPIRY`. */
+const SESSION_EXPIRY_VALUES = ['ttl', 'sweeper'] as const;
+export type SessionExpiry = (typeof SESSION_EXPIRY_VALUES)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -93,6 +102,17 @@ function readKeySource(env: Env, inLambda: boolean): Pick<AppConfig, 'keys' | 's
   }
 }
 
+/** `SESSION_EXPIRY` as given, or undefined when unset (the library's default, `ttl`). */
+function readExpiry(env: Env): SessionExpiry | undefined {
+  const raw = readString(env, ENVIRONMENT.expiry);
+  if (raw === undefined) return undefined;
+  const value = SESSION_EXPIRY_VALUES.find((each) => each === raw);
+  if (value === undefined) {
+    throw new ConfigError(ENVIRONMENT.expiry, `expected ${SESSION_EXPIRY_VALUES.join(' or ')}, got "${raw}"`);
+  }
+  return value;
+}
+
 /** Ten years: a longer timeout is a mistake, not a setting. */
 export const MAX_TIMEOUT_SECONDS = 10 * 365 * 24 * 3600;
 
@@ -125,5 +145,6 @@ export function readAppConfig(env: Env = process.env): AppConfig {
     serviceName: readString(env, ENVIRONMENT.serviceName) ?? 'sessions',
     metricsNamespace: readString(env, ENVIRONMENT.metricsNamespace) ?? DEFAULT_METRICS_NAMESPACE,
     originSecret: readString(env, ENVIRONMENT.originSecret),
+    expiry: readExpiry(env),
   };
 }

@@ -52,6 +52,7 @@ export function createAppContext(config: AppConfig, options: AppContextOptions =
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     onCommit: (event) => commits.set(event.request, event),
     ...(options.now ? { now: options.now } : {}),
+    ...(config.expiry ? { expiry: config.expiry } : {}),
   });
   const logger = options.logger ?? new Logger({ serviceName: config.serviceName });
   return {

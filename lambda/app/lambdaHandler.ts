@@ -1,29 +1,25 @@
-import {
-  SessionError,
-  SessionRejectedError,
-  type SessionScope,
-  SessionUnavailableError,
-  SigningKeyError,
-  type UserSessions,
-} from '@lambda-sessions/dynamodb';
+import type { SessionScope, UserSessions } from '@lambda-sessions/dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import {
   DEFAULT_ROUTE_KEY,
   FUNCTIONS,
   type FunctionName,
+  HEALTH_CHECK_PATH,
   methodsAt,
   methodsOf,
+  ROUTES,
   SESSION_METRICS,
 } from '../contract.js';
 import { HttpError } from '../http/HttpError.js';
 import { type HttpRequest, parseRequest } from '../http/request.js';
 import { errorResponse, type HttpResponse, withTransportSecurity } from '../http/response.js';
+import { checkHealth } from '../routes/healthRoute.js';
 import { type AppContext, containerAppContext } from './context.js';
+import { isUnavailable, RETRY_AFTER_HEADERS, reportFailure } from './failures.js';
 import { revokedMetricNames, sessionMetricNames } from './metrics.js';
 import type { LogFields } from './requestLog.js';
 
-/** Seconds a client is asked to wait after a 503. */
-export const RETRY_AFTER_SECONDS = 5;
+export { RETRY_AFTER_SECONDS } from './failures.js';
 
 /** How much of an unmatched request's path its log line keeps (its length is the caller's choice). */
 export const LOGGED_PATH_LENGTH = 200;
@@ -56,16 +52,32 @@ export function unmatchedRouteError(path: string): HttpError {
 
 /**
  * Wraps a route as a Lambda handler: parses the event, refuses a request that bypassed the edge
- * when the site runs behind one (403, before anything else), refuses other methods (405), turns
- * `HttpError` into its page and an unavailable store or key provider into a 503 with
- * `Retry-After`, and writes one structured line per request, which also counts the session's
- * outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the page.
+ * when the site runs behind one (403, before anything else but a health check), refuses other
+ * methods (405), turns `HttpError` into its page and an unavailable store or key provider into a
+ * 503 with `Retry-After`, and writes one structured line per request, which also counts the
+ * session's outcome and writes as CloudWatch metrics (EMF). Nothing internal ever reaches the
+ * page. In the function the route table gives `GET /health`, that request is answered first, by
+ * `checkHealth`, with no session.
  * @example const handler = createLambdaHandler(indexRoute, createAppContext(readAppConfig(env)));
  */
 export function createLambdaHandler(route: Route, app: AppContext) {
   const methods = methodsOf(route.name);
+  const answersHealthChecks = ROUTES.some(
+    (candidate) =>
+      candidate.method === 'GET' && candidate.path === HEALTH_CHECK_PATH && candidate.function === route.name,
+  );
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<HttpResponse> => {
     const request = parseRequest(event);
+    // Route 53's health checkers ask each region's API directly, without the edge's header: a
+    // health check is answered before that check, and before any session work.
+    if (answersHealthChecks && request.method === 'GET' && request.path === HEALTH_CHECK_PATH) {
+      const health = await checkHealth(app, { route: route.name, requestId: request.requestId });
+      app.requestLog(
+        { requestId: request.requestId },
+        health.unavailable ? [SESSION_METRICS.storeError] : [],
+      );
+      return withTransportSecurity(health.response, request.secure);
+    }
     const scope = app.sessions.open(request, context);
     // The same deadline for the route's other store calls (the owner index).
     request.signal = scope.request.signal;
@@ -119,51 +131,10 @@ export function createLambdaHandler(route: Route, app: AppContext) {
   };
 }
 
-/** The name of the error's cause (an SDK error, the deadline's `TimeoutError`), for the log. */
-function causeName(error: unknown): string | undefined {
-  const cause: unknown = error instanceof Error ? error.cause : undefined;
-  const name = typeof cause === 'object' && cause !== null ? (cause as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** Failures that may pass (the store or the key provider did not answer in time): a 503. */
-function isUnavailable(error: unknown): error is SessionError {
-  return error instanceof SessionError && error.retryable;
-}
-
 function errorToResponse(error: unknown, app: AppContext, route: Route, request: HttpRequest): HttpResponse {
   if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers);
-  const fields = {
-    route: route.name,
-    requestId: request.requestId,
-    errorName: error instanceof Error ? error.name : typeof error,
-    cause: causeName(error),
-  };
-  if (isUnavailable(error)) {
-    const operation = error instanceof SessionUnavailableError ? error.operation : undefined;
-    app.logger.error(operation === undefined ? 'session keys unavailable' : 'session store unavailable', {
-      ...fields,
-      ...(operation === undefined ? {} : { operation }),
-    });
-    return errorResponse(503, 'The service is busy. Please try again in a few seconds.', {
-      'retry-after': String(RETRY_AFTER_SECONDS),
-    });
-  }
-  if (error instanceof SessionRejectedError && error.dependency === 'store') {
-    // A missing table or permission: no retry will help, so no Retry-After; the log says which.
-    app.logger.error('session store rejected the request', { ...fields, operation: error.operation });
-  } else if (error instanceof SessionRejectedError) {
-    // No secret, no permission to read it or to use its KMS key: a deployment fault, as above.
-    app.logger.error('session keys refused', fields);
-  } else if (error instanceof SigningKeyError) {
-    // The secret holds keys the library refuses (none, or one too short): a deployment fault too.
-    // The message says which rule and which key by position, never the key.
-    app.logger.error('session keys unusable', { ...fields, reason: error.message });
-  } else {
-    app.logger.error('unexpected error', {
-      ...fields,
-      error: error instanceof Error ? error : String(error),
-    });
+  if (reportFailure(error, app.logger, { route: route.name, requestId: request.requestId }) === 503) {
+    return errorResponse(503, 'The service is busy. Please try again in a few seconds.', RETRY_AFTER_HEADERS);
   }
   return errorResponse(500, 'Something went wrong on our side. Please try again.');
 }

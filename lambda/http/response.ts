@@ -39,6 +39,24 @@ export function htmlResponse(
 }
 
 /**
+ * A plain-text response (a health check's answer) with the same security headers as every page.
+ * @example textResponse(200, 'ok')
+ */
+export function textResponse(
+  statusCode: number,
+  body: string,
+  options: { headers?: Record<string, string> } = {},
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...options.headers },
+    cookies: [],
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+/**
  * HTTPS responses tell the browser to use nothing else for this host for a year (HSTS). Not over
  * plain HTTP (the local server), where browsers ignore it anyway.
  */

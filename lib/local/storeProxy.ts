@@ -19,15 +19,36 @@ export type Operation = string;
  * - `hang`: reads the request and never answers (until the client gives up or the proxy closes);
  * - `reset`: drops the connection with a TCP reset, no answer;
  * - `drop-answer`: forwards the request, then resets the connection instead of passing the answer
- *   back: the store did the work and the client never hears of it (an answer lost to a timeout).
+ *   back: the store did the work and the client never hears of it (an answer lost to a timeout);
+ * - `replicated-write-conflict`: 400 `ReplicatedWriteConflictException` (retryable in the SDK's
+ *   model) to writes only: a multi-Region strongly consistent (MRSC) table's write that met a
+ *   write to the same item in another Region. Every other operation is forwarded;
+ * - `lost-quorum`: 500 `InternalServerError` to writes and to strongly consistent reads
+ *   (`ConsistentRead: true`, or in any of a `BatchGetItem`'s tables): an MRSC Region cut off from
+ *   the others serves only eventually consistent reads, which are forwarded. Which error AWS
+ *   returns then was not verified offline: it is modelled as a 500 the SDK retries.
+ *
+ * Writes are `PutItem`, `UpdateItem`, `DeleteItem`, `BatchWriteItem` and `TransactWriteItems`.
  */
-export type FaultKind = 'throttling' | 'provisioned' | 'internal' | 'hang' | 'reset' | 'drop-answer';
+export type FaultKind =
+  | 'throttling'
+  | 'provisioned'
+  | 'internal'
+  | 'hang'
+  | 'reset'
+  | 'drop-answer'
+  | 'replicated-write-conflict'
+  | 'lost-quorum';
 
 export interface Fault {
   kind: FaultKind;
-  /** Only the next `count` matching requests; omitted, every matching request until `heal()`. */
+  /**
+   * Only the next `count` requests the fault answers; omitted, every one until `heal()`. A request
+   * it lets through (another operation, or one its kind does not touch, such as a `lost-quorum`'s
+   * eventually consistent read) is forwarded and does not count.
+   */
   count?: number;
-  /** Only requests for these operations; omitted, every operation. */
+  /** Only requests for these operations; omitted, every operation (that its kind touches). */
   operations?: readonly Operation[];
 }
 
@@ -81,11 +102,36 @@ const ERROR_ANSWERS = {
     message: 'The level of configured provisioned throughput for the table was exceeded.',
   },
   internal: { status: 500, type: 'InternalServerError', message: 'Internal server error' },
+  'replicated-write-conflict': {
+    status: 400,
+    type: 'ReplicatedWriteConflictException',
+    message: 'The request conflicted with a write to the same item in another Region.',
+  },
+  'lost-quorum': { status: 500, type: 'InternalServerError', message: 'Internal server error' },
 } as const;
 
 function operationOf(request: IncomingMessage): Operation {
   const header = request.headers['x-amz-target'];
   return (Array.isArray(header) ? header[0] : (header ?? 'unknown')).replace(/^.*\./, '');
+}
+
+/** Whether `body` asks for a strongly consistent read: `ConsistentRead: true`, at its top or for a batch's table. */
+function isConsistentRead(body: Buffer): boolean {
+  let request: { ConsistentRead?: unknown; RequestItems?: Record<string, { ConsistentRead?: unknown }> };
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (request?.ConsistentRead === true) return true;
+  return Object.values(request?.RequestItems ?? {}).some((table) => table?.ConsistentRead === true);
+}
+
+/** Whether a fault of `kind` answers this request; the ones it does not are forwarded. */
+function touches(kind: FaultKind, operation: Operation, body: Buffer): boolean {
+  if (kind === 'replicated-write-conflict') return WRITE_OPERATIONS.has(operation);
+  if (kind === 'lost-quorum') return WRITE_OPERATIONS.has(operation) || isConsistentRead(body);
+  return true;
 }
 
 /** Answers `response` as `kind` says; `hang` and `reset` send nothing. */
@@ -109,6 +155,7 @@ function answerWithFault(kind: Exclude<FaultKind, 'drop-answer'>, response: Serv
  * const proxy = await startCountingProxy(store.endpoint);
  * proxy.fault({ kind: 'throttling', count: 2 }); // the next two requests are throttled
  * proxy.fault({ kind: 'hang', operations: ['DeleteItem'] }); // every DeleteItem hangs until heal()
+ * proxy.fault({ kind: 'lost-quorum' }); // writes and strongly consistent reads fail, the rest pass
  */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const targetUrl = new URL(target);
@@ -118,9 +165,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   let fault: (Fault & { remaining: number }) | undefined;
 
   /** The fault for this request, if any, counting it against `count`. */
-  function takeFault(operation: Operation): FaultKind | undefined {
+  function takeFault(operation: Operation, body: Buffer): FaultKind | undefined {
     if (fault === undefined || (fault.operations && !fault.operations.includes(operation))) return undefined;
     const { kind } = fault;
+    if (!touches(kind, operation, body)) return undefined;
     if (--fault.remaining <= 0) fault = undefined;
     return kind;
   }
@@ -145,7 +193,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       gate.arrived();
       await gate.released;
     }
-    const kind = takeFault(operation);
+    const body = Buffer.concat(chunks);
+    const kind = takeFault(operation, body);
     if (kind !== undefined && kind !== 'drop-answer') {
       answerWithFault(kind, res);
       return;
@@ -173,7 +222,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
-    upstream.end(Buffer.concat(chunks));
+    upstream.end(body);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { type App, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { FUNCTION_NAMES, ORIGIN_VERIFY } from '../../lambda/contract';
 import { EDGE_ACL_STACK_NAME, SESSIONS_STACK_NAME, sessionsApp } from '../../lib/app';
 import { DEFAULT_EDGE_RATE_LIMIT, FORWARD_VIEWER_HOST_CODE } from '../../lib/edge';
 import { cdkTestApp } from '../support/cdk';
+import { nagAcknowledgments } from '../support/nag';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -185,21 +185,6 @@ describe('the distribution', () => {
   });
 });
 
-/** Every acknowledgment in the tree as `construct/path RuleId`. */
-function acknowledgments(root: IConstruct): { path: string; at: string; reason: string }[] {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          at: `${construct.node.path} ${id.replace(/^annotation::/i, '')}`,
-          reason,
-        })),
-      ),
-  );
-}
-
 describe('cdk-nag on both stacks', () => {
   it.each(['AwsSolutions', 'Serverless'])('%s: no unacknowledged finding', (packName) => {
     const pack = packs.find((candidate) => candidate.readPackName === packName) as NagPack;
@@ -220,7 +205,7 @@ describe('cdk-nag on both stacks', () => {
   });
 
   it('acknowledges, beyond the stack’s own (test/infra/nag.test.ts), only the reviewed edge findings', () => {
-    const edgeAcks = acknowledgments(app)
+    const edgeAcks = nagAcknowledgments(app)
       .filter(({ path }) => path.includes('/Edge/') || !path.includes('/'))
       .map(({ at }) => at);
     expect(edgeAcks.sort()).toEqual(
@@ -232,7 +217,7 @@ describe('cdk-nag on both stacks', () => {
         'ServerSessionsStack/Edge/OriginSecret AwsSolutions-SMG4',
       ].sort(),
     );
-    for (const { reason } of acknowledgments(app)) expect(reason.length).toBeGreaterThan(60);
+    for (const { reason } of nagAcknowledgments(app)) expect(reason.length).toBeGreaterThan(60);
   });
 });
 

@@ -572,6 +572,7 @@ describe('the environment contract', () => {
     expect(SESSION_ENVIRONMENT).toEqual({
       tableName: ENVIRONMENT.tableName,
       secretArn: ENVIRONMENT.secretArn,
+      expiry: ENVIRONMENT.expiry,
     });
   });
 });

@@ -41,6 +41,8 @@ const ERROR_NAMES: Record<Exclude<FaultKind, 'drop-answer'>, RegExp> = {
   internal: /^InternalServerError$/,
   reset: /^Error$/, // Node's "socket hang up" / ECONNRESET
   hang: /^TimeoutError$/,
+  'replicated-write-conflict': /^ReplicatedWriteConflictException$/, // writes only
+  'lost-quorum': /^InternalServerError$/, // writes and strongly consistent reads only
 };
 
 describe('the handlers’ DynamoDB client under injected faults', () => {

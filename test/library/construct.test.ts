@@ -88,7 +88,7 @@ beforeAll(async () => {
   await installProject(project, 'commonjs', PACKAGES, tarballs);
   writeFileSync(path.join(project, 'tsconfig.json'), tsconfig());
   writeFileSync(path.join(project, 'app.ts'), CDK_APP);
-  for (const name of ['stack.ts', 'plain.ts']) {
+  for (const name of ['stack.ts', 'plain.ts', 'multi-region-stack.ts']) {
     const example = fileBlock(name);
     if (example) writeFileSync(path.join(project, name), example.code);
   }
@@ -115,10 +115,11 @@ describe('a CDK app with the packed construct', () => {
     }
   });
 
-  it('type-checks the app and docs/library.md’s stack.ts with its plain.ts', () => {
-    expect([fileBlock('stack.ts')?.marker, fileBlock('plain.ts')?.marker]).toEqual([
+  it('type-checks the app and docs/library.md’s stack.ts and multi-region-stack.ts with their plain.ts', () => {
+    expect(['stack.ts', 'plain.ts', 'multi-region-stack.ts'].map((name) => fileBlock(name)?.marker)).toEqual([
       'file: stack.ts',
       'file: plain.ts',
+      'file: multi-region-stack.ts',
     ]);
     expect(diagnostics).toBe('');
   });
@@ -263,5 +264,53 @@ describe('a CDK app with the packed construct', () => {
       );
     const handler = bundles.filter((file) => readFileSync(file, 'utf8').includes('You are not logged in'));
     expect(handler).toHaveLength(1);
+  }, 60_000);
+
+  it('synthesizes docs/library.md’s multi-region-stack.ts: the strongly consistent table and the shipped sweeper', async () => {
+    // Act
+    const out = path.join(scratch, 'multi-region.out');
+    const tsx = path.join(project, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    await run(process.execPath, [tsx, 'multi-region-stack.ts'], {
+      cwd: project,
+      env: childEnv({ CDK_OUTDIR: out }),
+    });
+
+    // Assess: two stacks; the primary's table is MRSC with no TTL; its sweeper runs the bundle the package ships
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    const templates = Object.values(
+      manifest.artifacts as Record<string, { type: string; properties?: { templateFile: string } }>,
+    )
+      .filter((artifact) => artifact.type === 'aws:cloudformation:stack')
+      .map((artifact) => artifact.properties?.templateFile ?? '');
+    expect(templates.sort()).toEqual([
+      'Sessions-us-east-1.template.json',
+      'Sessions-us-east-2.template.json',
+    ]);
+    const primary = Object.values(
+      JSON.parse(readFileSync(path.join(out, templates[0]), 'utf8')).Resources as Record<string, Resource>,
+    );
+    const [table] = primary.filter((resource) => resource.Type === 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      MultiRegionConsistency: 'STRONG',
+      GlobalTableWitnesses: [{ Region: 'us-west-2' }],
+    });
+    expect(table.Properties).not.toHaveProperty('TimeToLiveSpecification');
+    const shipped = digests(path.join(installed(CONSTRUCT), 'assets', 'expiry-sweeper'));
+    expect(Object.keys(shipped)).toEqual(expect.arrayContaining(['index.js']));
+    const assets = JSON.parse(readFileSync(path.join(out, 'Sessions-us-east-1.assets.json'), 'utf8'));
+    // The file assets that are folders (the template is one too, a file).
+    const assetFolders = Object.values(
+      assets.files as Record<string, { source: { path: string; packaging?: string } }>,
+    )
+      .filter((file) => file.source.packaging === 'zip')
+      .map((file) => path.join(out, file.source.path));
+    expect(assetFolders.map((folder) => JSON.stringify(digests(folder)))).toContain(JSON.stringify(shipped));
+    const replica = JSON.parse(readFileSync(path.join(out, templates[1]), 'utf8')).Resources as Record<
+      string,
+      Resource
+    >;
+    expect(Object.values(replica).map((resource) => resource.Type)).not.toContain(
+      'AWS::DynamoDB::GlobalTable',
+    );
   }, 60_000);
 });

@@ -77,7 +77,7 @@ describe('docs/library.md', () => {
     );
   });
 
-  it('has the plain handler, the Middy handler, the Powertools handler, the CDK app and at least ten snippets, and nothing else in TypeScript', () => {
+  it('has the plain handler, the Middy handler, the Powertools handler, the CDK apps (one region, several) and at least ten snippets, and nothing else in TypeScript', () => {
     // Prepare
     const files = typescript.filter((block) => block.marker?.startsWith('file: '));
     const snippets = typescript.filter((block) => block.marker === undefined);
@@ -85,6 +85,7 @@ describe('docs/library.md', () => {
     // Assess: every TypeScript block is run, as a file or as a snippet
     expect(files.map((block) => block.marker).sort()).toEqual([
       'file: middy.ts',
+      'file: multi-region-stack.ts',
       'file: plain.ts',
       'file: powertools.ts',
       'file: stack.ts',
@@ -127,6 +128,7 @@ describe('the API reference', () => {
         '@lambda-sessions/dynamodb/keys',
         '@lambda-sessions/dynamodb/middy',
         '@lambda-sessions/dynamodb/powertools',
+        '@lambda-sessions/dynamodb/sweep',
         '@lambda-sessions/dynamodb/table',
         '@lambda-sessions/cdk',
       ]),

@@ -15,9 +15,9 @@ import {
 
 const UPDATE = 'npm run api';
 /**
- * The root entry stays small: the rest is behind ./keys, ./middy, ./powertools, ./rotation and
- * ./table. 30 since 0.2: typed data, flashes and the event sources' helpers each added what a
- * handler needs.
+ * The root entry stays small: the rest is behind ./keys, ./middy, ./powertools, ./rotation,
+ * ./sweep and ./table. 30 since 0.2: typed data, flashes and the event sources' helpers each added
+ * what a handler needs.
  */
 const ROOT_ENTRY_MAX_NAMES = 30;
 /** API Extractor reads aws-cdk-lib's declarations for the construct: the slowest, 25-50 s on 2 busy cores. */

@@ -298,6 +298,14 @@ describe('routing', () => {
     },
   );
 
+  it('serves the health check: 200 "ok" in plain text from its own store, no cookie', async () => {
+    const response = await get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('ok');
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(response.setCookies).toEqual([]);
+  });
+
   it('passes query strings through without breaking the page', async () => {
     const response = await get('/?a=1&a=2&b=%ZZ');
     expect(response.status).toBe(200);

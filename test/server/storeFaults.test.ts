@@ -1,23 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type LocalApp, startLocalApp } from '../../lib/local/localServer';
 import type { FaultKind } from '../../lib/local/storeProxy';
-import { cookiePair, postLogin, type RawResponse, send } from '../support/http';
-import { type CapturedOutput, captureOutput } from '../support/output';
-import { useStore } from '../support/store';
+import type { RawResponse } from '../support/http';
+import { expect503, shownUser, useServerBehindProxy } from '../support/serverBehindProxy';
 
 // `npm start`'s server over real HTTP, its DynamoDB endpoint behind a proxy that breaks on purpose.
-const { proxy } = useStore();
-let app: LocalApp;
-let dataFolder: string;
-const serverLines: string[] = [];
-/** Everything the process logs (the handlers' JSON lines, the SDK, the server), kept for the last test. */
-let output: CapturedOutput;
-/** Every session cookie (`session=token.signature`) the server issued. */
-const issued = new Set<string>();
+// INFO: the last test reads the handlers' request lines.
+const server = useServerBehindProxy({ logLevel: 'INFO' });
+const { proxy } = server.db;
+const { get, login, loggedIn } = server;
 
 const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as const satisfies FaultKind[];
 /**
@@ -28,54 +19,6 @@ const FAULTS = ['throttling', 'provisioned', 'internal', 'reset', 'hang'] as con
 const LAMBDA_TIMEOUT_MS = 15_000;
 /** Jest's limit for a test that waits out three timed-out attempts: above the bound, so the assertion reports. */
 const OUTAGE_TEST_MS = 60_000;
-
-beforeAll(async () => {
-  dataFolder = mkdtempSync(join(tmpdir(), 'sessions-faults-'));
-  process.env.DYNAMODB_ENDPOINT = proxy.endpoint;
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  output = captureOutput();
-  app = await startLocalApp({ port: 0, dataFolder, log: (line) => serverLines.push(line) });
-});
-
-afterAll(async () => {
-  output.restore();
-  await app?.close();
-  rmSync(dataFolder, { recursive: true, force: true });
-  delete process.env.DYNAMODB_ENDPOINT;
-});
-
-const get = (path: string, cookie?: string) =>
-  send(app.url, 'GET', path, { headers: cookie ? { cookie } : {} });
-
-async function login(username: string, cookie?: string): Promise<RawResponse> {
-  const response = await postLogin(app.url, new URLSearchParams({ username }).toString(), {
-    ...(cookie ? { cookie } : {}),
-  });
-  for (const setCookie of response.setCookies) issued.add(cookiePair(setCookie));
-  return response;
-}
-
-async function loggedIn(username: string): Promise<string> {
-  const response = await login(username);
-  expect(response.status).toBe(303);
-  return cookiePair(response.setCookies[0]);
-}
-
-function shownUser(response: RawResponse): string | undefined {
-  expect(response.status).toBe(200);
-  return /<p>Logged in as (.*)<\/p>/.exec(response.body)?.[1];
-}
-
-function expect503(response: RawResponse) {
-  expect(response.status).toBe(503);
-  expect(response.headers['retry-after']).toBe('5'); // RETRY_AFTER_SECONDS, lambda/app/lambdaHandler.ts
-  expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
-  expect(response.setCookies).toEqual([]); // never a silent logout, never a cookie issued
-  expect(response.body).toContain('Service unavailable');
-  expect(response.body).not.toMatch(
-    /Exception|Error|ECONN|ETIMEDOUT|socket|SessionStore|at .*\.ts|127\.0\.0\.1/,
-  );
-}
 
 /** The response and how long it took, in milliseconds. */
 async function timed(pending: Promise<RawResponse>): Promise<{ response: RawResponse; ms: number }> {
@@ -170,11 +113,11 @@ describe('the local server in front of a store that breaks on purpose', () => {
   }, 30_000);
 
   test('no log line of these flows holds a token, a cookie value or the signing key', () => {
-    const text = output.text() + serverLines.join('\n');
+    const text = server.logged();
     expect(text).toContain('"SessionStoreError":1'); // the handlers' request lines of the 503s were captured
     expect(text).toContain('session store unavailable');
-    expect(issued.size).toBeGreaterThan(5);
-    for (const pair of issued) {
+    expect(server.issued.size).toBeGreaterThan(5);
+    for (const pair of server.issued) {
       const value = pair.slice(pair.indexOf('=') + 1);
       const [token, signature] = value.split('.');
       expect(text).not.toContain(token);

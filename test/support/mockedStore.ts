@@ -14,7 +14,11 @@ import { type AppContext, createAppContext } from '../../lambda/app/context';
 import { KeyRing } from '../../lambda/session/src/keys/KeyRing';
 import { StaticKeys } from '../../lambda/session/src/keys/keyProvider';
 import { SessionManager, type SessionManagerOptions } from '../../lambda/session/src/SessionManager';
-import { type SessionRecord, SessionStore } from '../../lambda/session/src/store/SessionStore';
+import {
+  type SessionRecord,
+  SessionStore,
+  type SessionStoreOptions,
+} from '../../lambda/session/src/store/SessionStore';
 import { UserSessions } from '../../lambda/session/src/store/UserSessions';
 import { T0, TestClock } from './clock';
 import { CURRENT_KEY, OLD_KEY } from './keys';
@@ -40,7 +44,10 @@ export function documentClient(): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 }
 
-export function makeStore(clock: TestClock, options: { maxDataBytes?: number } = {}): SessionStore {
+export function makeStore(
+  clock: TestClock,
+  options: Pick<SessionStoreOptions, 'maxDataBytes' | 'expiry'> = {},
+): SessionStore {
   return new SessionStore({
     client: documentClient(),
     tableName: TABLE,

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { readAppConfig } from '../../lambda/app/config';
 import { type AppContext, createAppContext } from '../../lambda/app/context';
 import { createLambdaHandler } from '../../lambda/app/lambdaHandler';
+import { ORIGIN_VERIFY } from '../../lambda/contract';
 import type { HttpResponse } from '../../lambda/http/response';
 import { indexRoute } from '../../lambda/routes/indexRoute';
 import { loginRoute } from '../../lambda/routes/loginRoute';
@@ -34,6 +35,8 @@ export interface AppOptions {
   secret?: string;
   /** TABLE_NAME, when not the test table. */
   tableName?: string;
+  /** ORIGIN_VERIFY_SECRET: the app behind the edge, refusing requests without that `x-origin-verify`. */
+  originSecret?: string;
   now: () => number;
   logger?: Logger;
 }
@@ -55,6 +58,7 @@ export function createTestApp(options: AppOptions): TestApp {
       : { SESSION_ABSOLUTE_TIMEOUT_SECONDS: String(options.absoluteSeconds) }),
     ...(options.secret === undefined ? {} : { SESSION_SECRET: options.secret }),
     ...(options.tableName === undefined ? {} : { TABLE_NAME: options.tableName }),
+    ...(options.originSecret === undefined ? {} : { [ORIGIN_VERIFY.variable]: options.originSecret }),
   });
   const context = createAppContext(config, {
     now: options.now,

@@ -1,9 +1,14 @@
 import 'aws-sdk-client-mock-jest';
-import { ConditionalCheckFailedException, ThrottlingException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   SessionDataError,
   SessionNotLoadedError,
+  SessionRejectedError,
   SessionUnavailableError,
   SigningKeyError,
 } from '../../lambda/session/src/errors';
@@ -1111,16 +1116,118 @@ describe('SessionManager options', () => {
     ['absoluteTimeoutSeconds', { absoluteTimeoutSeconds: 10 * 365 * 24 * 3600 + 1 }],
     ['maxDataBytes', { maxDataBytes: 400 * 1024 }],
     ['cookie.name', { cookie: { name: '__Host-x' } }],
+    ['expiry', { expiry: 'scan' }],
   ])('refuses a bad %s with a TypeError naming it', (name, bad) => {
     const make = () => new SessionManager({ ...valid(), ...bad } as never);
     expect(make).toThrow(TypeError);
     expect(make).toThrow(new RegExp(`^${name.replace('.', '\\.')}: `));
   });
 
+  it.each([
+    ['sweeper', true],
+    ['ttl', false],
+    [undefined, false],
+  ] as const)('expiry %s: a new session’s put carries an expiry bucket: %s', async (expiry, bucketed) => {
+    // Act
+    const sessions = makeManager(clock, { ...(expiry === undefined ? {} : { expiry }) });
+    const session = await sessions.load(request());
+    session.set('username', 'admin');
+    await sessions.commit(session, request());
+
+    // Assess
+    const { Item } = onlyInput(PutCommand) as { Item: Record<string, unknown> };
+    expect('expiryBucket' in Item).toBe(bucketed);
+    if (bucketed) expect(Item.expiryBucket).toMatch(/^\d+\.[0-7]$/);
+  });
+
   it('names the cookie as configured', () => {
     const sessions = new SessionManager({ ...valid(), cookie: { name: 'sid' } });
     expect(sessions.cookieName(true)).toBe('__Host-sid');
     expect(sessions.cookieName(false)).toBe('sid');
+  });
+});
+
+describe('checkStore', () => {
+  /** A manager whose key provider must never be asked: the check needs no keys. */
+  function keyless(): { sessions: SessionManager; getKeys: jest.Mock } {
+    const getKeys = jest.fn(async (): Promise<readonly string[]> => {
+      throw new Error('the check asked for the signing keys');
+    });
+    return {
+      sessions: new SessionManager({ client: documentClient(), tableName: TABLE, keys: { getKeys } }),
+      getKeys,
+    };
+  }
+
+  it('sends one strongly consistent GetItem of a fixed key no session can have, the key alone projected, and nothing else', async () => {
+    // Prepare
+    const { sessions, getKeys } = keyless();
+
+    // Act
+    await expect(sessions.checkStore()).resolves.toBeUndefined();
+
+    // Assess
+    expect(ddb.calls()).toHaveLength(1);
+    expect(onlyInput(GetCommand)).toEqual({
+      TableName: TABLE,
+      Key: { id: 'health-check' },
+      ConsistentRead: true,
+      ProjectionExpression: '#id',
+      ExpressionAttributeNames: { '#id': 'id' },
+    });
+    expect(getKeys).not.toHaveBeenCalled();
+  });
+
+  it('resolves when the table holds an item under that key too: the table answered', async () => {
+    ddb.on(GetCommand).resolves({ Item: { id: 'health-check' } });
+    await expect(keyless().sessions.checkStore()).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['does not answer (throttled): SessionUnavailableError', throttled, SessionUnavailableError, true],
+    [
+      'refuses (no such table): SessionRejectedError',
+      () =>
+        new ResourceNotFoundException({
+          message: 'Requested resource not found',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      SessionRejectedError,
+      false,
+    ],
+  ] as const)('a table that %s, operation check, with the cause', async (_label, make, type, retryable) => {
+    // Prepare
+    const cause = make();
+    ddb.on(GetCommand).rejects(cause);
+
+    // Act
+    const failure = keyless().sessions.checkStore();
+
+    // Assess
+    await expect(failure).rejects.toBeInstanceOf(type);
+    await expect(failure).rejects.toMatchObject({
+      dependency: 'store',
+      operation: 'check',
+      retryable,
+      cause,
+    });
+  });
+
+  it('stops waiting when its signal aborts (SessionUnavailableError), and sends nothing once it has', async () => {
+    // Prepare
+    ddb.on(GetCommand).callsFake(() => new Promise(() => undefined)); // a table that never answers
+    const { sessions } = keyless();
+    const deadline = new AbortController();
+
+    // Act
+    const pending = sessions.checkStore({ signal: deadline.signal });
+    deadline.abort(new DOMException('the health check took too long', 'TimeoutError'));
+    const late = sessions.checkStore({ signal: deadline.signal });
+
+    // Assess
+    await expect(pending).rejects.toBeInstanceOf(SessionUnavailableError);
+    await expect(late).rejects.toBeInstanceOf(SessionUnavailableError);
+    expect(ddb.calls()).toHaveLength(1);
   });
 });
 

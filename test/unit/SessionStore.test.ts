@@ -15,6 +15,7 @@ import {
 import type { SessionSeal } from '../../lambda/session/src/SessionSeal';
 import {
   type DataChange,
+  PROBE_KEY,
   type SessionRecord,
   SessionStore,
 } from '../../lambda/session/src/store/SessionStore';
@@ -1022,6 +1023,70 @@ describe('SessionStore', () => {
       await expect(failure).rejects.toMatchObject({ operation: 'destroy', cause: sdkError });
     });
   });
+
+  describe('probe', () => {
+    it('sends exactly one strongly consistent GetCommand of a key no session can have, projecting the key alone', async () => {
+      // Prepare
+      ddb.on(GetCommand).resolves({});
+
+      // Act
+      await makeStore(clock).probe();
+
+      // Assess
+      expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+      expect(ddb.calls()).toHaveLength(1);
+      expect(sentInputs()).toEqual([
+        {
+          TableName: TABLE,
+          Key: { id: PROBE_KEY },
+          ConsistentRead: true,
+          ProjectionExpression: '#id',
+          ExpressionAttributeNames: { '#id': 'id' },
+        },
+      ]);
+      // A session's key is the 43 base64url characters of a SHA-256: this one never is.
+      expect(PROBE_KEY).toBe('health-check');
+      expect(PROBE_KEY).not.toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('resolves, item or none: the table answered', async () => {
+      ddb.on(GetCommand).resolves({ Item: { id: PROBE_KEY } });
+      await expect(makeStore(clock).probe()).resolves.toBeUndefined();
+      ddb.on(GetCommand).resolves({});
+      await expect(makeStore(clock).probe()).resolves.toBeUndefined();
+    });
+
+    it.each(unavailableErrors)('maps %s to SessionUnavailableError', async (_label, make) => {
+      // Prepare
+      const sdkError = make();
+      ddb.on(GetCommand).rejects(sdkError);
+
+      // Act
+      const failure = makeStore(clock).probe();
+
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
+      await expect(failure).rejects.toMatchObject({
+        dependency: 'store',
+        operation: 'check',
+        cause: sdkError,
+      });
+    });
+
+    it('sends nothing past the deadline: SessionUnavailableError at once', async () => {
+      // Prepare
+      const deadline = new AbortController();
+      deadline.abort(new DOMException('the request deadline passed', 'TimeoutError'));
+
+      // Act
+      const failure = makeStore(clock).probe({ signal: deadline.signal });
+
+      // Assess
+      await expect(failure).rejects.toBeInstanceOf(SessionUnavailableError);
+      await expect(failure).rejects.toMatchObject({ operation: 'check' });
+      expect(ddb.calls()).toHaveLength(0);
+    });
+  });
 });
 
 describe('SessionStore: a request DynamoDB refuses for good', () => {
@@ -1044,6 +1109,7 @@ describe('SessionStore: a request DynamoDB refuses for good', () => {
       },
     ],
     ['destroy', async (store) => () => store.destroy(newToken())],
+    ['check', async (store) => () => store.probe()],
   ];
 
   describe.each(rejectedErrors)('%s', (_label, make) => {
@@ -1063,5 +1129,164 @@ describe('SessionStore: a request DynamoDB refuses for good', () => {
         await expect(failure).rejects.toMatchObject({ operation, cause: sdkError });
       },
     );
+  });
+});
+
+describe("SessionStore with expiry: 'sweeper' (a table without TTL)", () => {
+  /** The bucket an item keyed `id` expiring at `validUntil` goes in, computed here: `<hour>.<shard>`. */
+  function bucketOf(id: string, validUntil: number): string {
+    const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    return `${Math.floor(Math.floor(validUntil / 1000) / 3600)}.${base64url.indexOf(id[0]) % 8}`;
+  }
+
+  it('create puts the item with its expiry bucket; the record it returns is the session’s, without it', async () => {
+    // Prepare
+    const token = newToken();
+    const id = sha256Base64Url(token);
+
+    // Act
+    const record = await makeStore(clock, { expiry: 'sweeper' }).create(sealFor(token), {});
+
+    // Assess
+    const validUntil = T0 + IDLE_MS;
+    const times = { createdAt: T0, refreshedAt: T0, absoluteExpiresAt: T0 + ABSOLUTE_MS, validUntil };
+    const expected: SessionRecord = {
+      id,
+      sealed: {},
+      ...times,
+      expiresAt: Math.floor(validUntil / 1000),
+      mac: sealFor(token).fieldsMac(times),
+    };
+    expect(sentInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Item: { ...expected, expiryBucket: bucketOf(id, validUntil) },
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': 'id' },
+      },
+    ]);
+    expect(record).toEqual(expected);
+    expect(record).not.toHaveProperty('expiryBucket');
+  });
+
+  it("expiry 'ttl' sends exactly what the default sends: no bucket anywhere", async () => {
+    // Prepare: an empty session is written without randomness, so two stores' puts can be compared
+    const seal = anySeal();
+
+    // Act
+    await makeStore(clock).create(seal, {});
+    await makeStore(clock, { expiry: 'ttl' }).create(seal, {});
+
+    // Assess
+    const [byDefault, byTtl] = sentInputs();
+    expect(JSON.stringify(byTtl)).toBe(JSON.stringify(byDefault));
+    expect(JSON.stringify(byDefault)).not.toContain('expiryBucket');
+  });
+
+  it('a retried put that meets its own item, bucket included, is the session created', async () => {
+    // Prepare: the first put landed but its answer was lost; the retry fails its condition
+    const token = newToken();
+    const id = sha256Base64Url(token);
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).callsFake(() => ({ Item: (sentInputs()[0] as { Item: unknown }).Item }));
+
+    // Act
+    const record = await makeStore(clock, { expiry: 'sweeper' }).create(sealFor(token), {});
+
+    // Assess
+    expect(record.id).toBe(id);
+    expect(sentInputs()[1]).toEqual({ TableName: TABLE, Key: { id }, ConsistentRead: true });
+  });
+
+  it('an item under the new id that differs, if only by its bucket, is another session: rejected', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).callsFake(() => {
+      const { Item } = sentInputs()[0] as { Item: Record<string, unknown> };
+      return { Item: { ...Item, expiryBucket: '1.0' } };
+    });
+
+    // Act & Assess
+    await expect(makeStore(clock, { expiry: 'sweeper' }).create(anySeal(), {})).rejects.toBeInstanceOf(
+      SessionRejectedError,
+    );
+  });
+
+  it('refresh sets the bucket of the new expiry in the same conditional update', async () => {
+    // Prepare
+    const token = newToken();
+    const id = sha256Base64Url(token);
+    const store = makeStore(clock, { expiry: 'sweeper' });
+    const record = await loadedRecord(store, token);
+    clock.advance(IDLE_MS - 1); // late in the window: the new expiry is in a later hour
+    const now = clock.value;
+
+    // Act
+    const updated = await store.refresh(record);
+
+    // Assess
+    const validUntil = now + IDLE_MS;
+    expect(sentInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Key: { id },
+        UpdateExpression:
+          'SET #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac, #expiryBucket = :expiryBucket',
+        ConditionExpression: LIVE,
+        ExpressionAttributeNames: {
+          '#id': 'id',
+          '#refreshedAt': 'refreshedAt',
+          '#validUntil': 'validUntil',
+          '#ttl': 'expiresAt',
+          '#mac': 'mac',
+          '#expiryBucket': 'expiryBucket',
+        },
+        ExpressionAttributeValues: {
+          ':now': now,
+          ':validUntil': validUntil,
+          ':ttl': Math.floor(validUntil / 1000),
+          ':mac': updated?.mac,
+          ':expiryBucket': bucketOf(id, validUntil),
+        },
+      },
+    ]);
+    expect(bucketOf(id, validUntil)).not.toBe(bucketOf(id, record.validUntil)); // the hour moved
+    expect(updated).not.toHaveProperty('expiryBucket');
+  });
+
+  it('save writes the data, the times and the bucket in one update', async () => {
+    // Prepare
+    const token = newToken();
+    const id = sha256Base64Url(token);
+    const seal = sealFor(token);
+    const record = storedItem(token, {});
+    clock.advance(1000);
+    const validUntil = clock.value + IDLE_MS;
+
+    // Act
+    await makeStore(clock, { expiry: 'sweeper' }).save(seal, record, keys({ visits: 2 }));
+
+    // Assess
+    expect(sentInputs()).toEqual([
+      expect.objectContaining({
+        UpdateExpression:
+          'SET #sealed.#k0 = :k0, #refreshedAt = :now, #validUntil = :validUntil, #ttl = :ttl, #mac = :mac, #expiryBucket = :expiryBucket',
+        ExpressionAttributeNames: expect.objectContaining({ '#expiryBucket': 'expiryBucket' }),
+        ExpressionAttributeValues: expect.objectContaining({ ':expiryBucket': bucketOf(id, validUntil) }),
+      }),
+    ]);
+  });
+
+  it('load reads an item with a bucket as the same session: the bucket is not part of the record', async () => {
+    // Prepare
+    const token = newToken();
+    const item = storedItem(token, {});
+    ddb.on(GetCommand).resolves({ Item: { ...item, expiryBucket: bucketOf(item.id, item.validUntil) } });
+
+    // Act
+    const result = await makeStore(clock, { expiry: 'sweeper' }).load(sealFor(token));
+
+    // Assess
+    expect(result).toEqual({ status: 'found', record: item, data: {}, rejectedValues: 0 });
   });
 });

@@ -226,6 +226,29 @@ describe('parseSigningKeys', () => {
   );
 });
 
+describe('SESSION_EXPIRY', () => {
+  it('is unset by default: the library then uses TTL', () => {
+    expect(readAppConfig({ SESSION_SECRET: SECRET }).expiry).toBeUndefined();
+    expect(readAppConfig({ SESSION_SECRET: SECRET, SESSION_EXPIRY: ' ' }).expiry).toBeUndefined();
+  });
+
+  it.each(['ttl', 'sweeper', ' sweeper '])('reads %j', (value) => {
+    expect(readAppConfig({ SESSION_SECRET: SECRET, SESSION_EXPIRY: value }).expiry).toBe(value.trim());
+  });
+
+  it.each(['Sweeper', 'scan', 'none', 'ttl,sweeper'])(
+    'refuses %j, naming the variable and the values',
+    (value) => {
+      // Act
+      const error = configError({ SESSION_SECRET: SECRET, SESSION_EXPIRY: value });
+
+      // Assess
+      expect(error.variable).toBe('SESSION_EXPIRY');
+      expect(error.message).toBe(`SESSION_EXPIRY: expected ttl or sweeper, got "${value}"`);
+    },
+  );
+});
+
 describe('getIntegerFromEnv', () => {
   it('returns the default when unset or blank', () => {
     expect(getIntegerFromEnv({}, 'X', 7)).toBe(7);

@@ -59,7 +59,7 @@ export interface SessionCommitEvent {
 export interface SessionManagerOptions<Data extends object = SessionData> {
   /** A DynamoDB document client (`createDocumentClient` gives one with bounded timeouts). */
   client: DynamoDBDocumentClient;
-  /** The table: partition key `id` (string), TTL on `expiresAt`. */
+  /** The table: partition key `id` (string), TTL on `expiresAt` (or the `byExpiry` index, see `expiry`). */
   tableName: string;
   /** Where the signing keys come from: `StaticKeys`, `SecretsManagerKeys` or your own. */
   keys: KeyProvider;
@@ -72,6 +72,15 @@ export interface SessionManagerOptions<Data extends object = SessionData> {
   cookie?: SessionCookieOptions;
   /** Epoch milliseconds; injectable so tests can move time. @default Date.now */
   now?: () => number;
+  /**
+   * How expired sessions leave the table. `'ttl'`: DynamoDB's TTL on `expiresAt`. `'sweeper'`: for
+   * a table that cannot have TTL (a strongly consistent global table), every write that sets
+   * `expiresAt` also sets `expiryBucket`, which puts the item in the sparse `byExpiry` index that
+   * `sweepExpiredSessions` (`@lambda-sessions/dynamodb/sweep`) reads on a schedule. Reads refuse
+   * an expired session either way; this only decides when its item is deleted.
+   * @default 'ttl'
+   */
+  expiry?: 'ttl' | 'sweeper';
   /** Called after each successful commit, for logs and metrics. Must not throw. */
   onCommit?: (event: SessionCommitEvent) => void;
   /**
@@ -121,6 +130,9 @@ export class SessionManager<Data extends object = SessionData> {
     if (typeof options.client?.send !== 'function')
       throw new TypeError('client: expected a DynamoDB document client');
     if (typeof options.keys?.getKeys !== 'function') throw new TypeError('keys: expected a KeyProvider');
+    if (options.expiry !== undefined && options.expiry !== 'ttl' && options.expiry !== 'sweeper') {
+      throw new TypeError(`expiry: expected 'ttl' or 'sweeper', got ${JSON.stringify(options.expiry)}`);
+    }
     const idleTimeoutSeconds = wholeNumber(
       'idleTimeoutSeconds',
       options.idleTimeoutSeconds,
@@ -140,6 +152,7 @@ export class SessionManager<Data extends object = SessionData> {
       absoluteTimeoutSeconds,
       maxDataBytes: wholeNumber('maxDataBytes', options.maxDataBytes, MAX_SESSION_DATA_BYTES, 350 * 1024),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.expiry ? { expiry: options.expiry } : {}),
     });
     this.keys = options.keys;
     this.cookie = new SessionCookie(options.cookie);
@@ -150,6 +163,28 @@ export class SessionManager<Data extends object = SessionData> {
   /** The session cookie's name for a request: `__Host-session` over HTTPS, `session` over HTTP. */
   cookieName(secure: boolean): string {
     return this.cookie.nameFor(secure);
+  }
+
+  /**
+   * Whether the table answers: one strongly consistent `GetItem` of a fixed key that no session
+   * can have (`health-check`), projecting the key alone, so it reads next to nothing. No cookie, no
+   * signing keys, no session. Resolves once the table answered, whether or not it holds that item;
+   * otherwise fails as a session read does: `SessionUnavailableError` (operation `check`) when the
+   * table did not answer in time, after the client's retries, or `signal` aborted first (on a
+   * multi-Region strongly consistent table, also when this Region's replica lost its quorum),
+   * `SessionRejectedError` when it refused (no table, no permission). For a health check; it
+   * needs only `dynamodb:GetItem`.
+   * @example
+   * try {
+   *   await sessions.checkStore({ signal: AbortSignal.timeout(1500) });
+   *   return { statusCode: 200, body: 'ok' };
+   * } catch (error) {
+   *   if (error instanceof SessionUnavailableError) return { statusCode: 503, body: 'unavailable' };
+   *   throw error; // SessionRejectedError: a deployment fault
+   * }
+   */
+  async checkStore(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.store.probe({ signal: options.signal });
   }
 
   /** The request's session, read with one strongly consistent `GetItem` when the cookie's signature holds. */

@@ -17,6 +17,21 @@ export const TABLE_SCHEMA = {
     /** Projected besides the keys (INCLUDE): what a listing shows, nothing of the data. */
     projectedAttributes: ['publicId', 'device', 'createdAt', 'validUntil', 'permanent'],
   },
+  /**
+   * The sparse index the expiry sweeper reads on a table without TTL (a strongly consistent
+   * global table, which cannot have TTL): only items written with `expiry: 'sweeper'` hold its
+   * key. Keys only: the sweeper needs the item's id, and checks the expiry in its delete's condition.
+   */
+  expiryIndex: {
+    indexName: 'byExpiry',
+    /**
+     * String `<hour>.<shard>`: the hour (epoch seconds / 3600, floored) in which the session's
+     * `expiresAt` falls, and one of `shards` partitions that spread an hour's writes.
+     */
+    partitionKey: 'expiryBucket',
+    bucketSeconds: 3600,
+    shards: 8,
+  },
 } as const;
 
 /**

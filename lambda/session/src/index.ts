@@ -3,8 +3,9 @@
  * What a handler needs; the rest is behind subpaths: `./middy` (the Middy middleware),
  * `./powertools` (the Powertools Router middleware), `./keys`
  * (Secrets Manager keys, the key-set document and its rotation as pure functions), `./rotation`
- * (the Secrets Manager rotation step) and `./table` (the table's schema and the defaults, without
- * the AWS SDK). The API reference is docs/library.md in the repository.
+ * (the Secrets Manager rotation step), `./sweep` (expired sessions deleted without TTL) and
+ * `./table` (the table's schema and the defaults, without the AWS SDK). The API reference is
+ * docs/library.md in the repository.
  *
  * @packageDocumentation
  */

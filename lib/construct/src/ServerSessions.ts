@@ -4,15 +4,19 @@ import {
   type SessionAccess,
   TABLE_SCHEMA,
 } from '@lambda-sessions/dynamodb/table';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ExpirySweeper } from './ExpirySweeper';
+import { grantSessionAccess } from './grants';
+import type { MultiRegionTopology } from './topology';
 
 const OWNER_INDEX = TABLE_SCHEMA.ownerIndex;
+const EXPIRY_INDEX = TABLE_SCHEMA.expiryIndex;
 
 /** The key rotation function's runtime; its bundle, built with the package, targets the same version. */
 export const KEY_ROTATION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -47,26 +51,28 @@ export const KEY_ROTATION_ACTIONS = [
 ] as const;
 
 /**
- * The environment variables `grantSessionAccess` sets on a function: the table's name and the
- * signing-key secret's ARN, for the handler to give `SessionManager` and `SecretsManagerKeys`.
+ * A strongly consistent global table: `ServerSessionsProps.multiRegion`. The names are physical,
+ * the same in every region, so the other regions' stacks (`ServerSessionsReplica`) find the
+ * table and the secret without a reference across regions.
  */
-export const SESSION_ENVIRONMENT = { tableName: 'TABLE_NAME', secretArn: 'SESSION_SECRET_ARN' } as const;
+export interface MultiRegionSessionsProps {
+  /** The regions (`multiRegionTopology`); this stack must be in the first, the primary. */
+  readonly topology: MultiRegionTopology;
+  /** The table's name in every region. @default `<stack name>-sessions` */
+  readonly tableName?: string;
+  /** The signing-key secret's name in every region. @default `<stack name>/session-signing-keys` */
+  readonly secretName?: string;
+}
 
-/** The DynamoDB actions each kind of access needs on the table; never Scan, Query or a Batch* action. */
-export const SESSION_TABLE_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
-  'read-refresh': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  login: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
-  logout: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
-  manage: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
-};
-
-/** The actions each kind of access needs on the owner index (`<table>/index/byOwner`): Query, for `manage` only. */
-export const OWNER_INDEX_ACTIONS: Readonly<Record<SessionAccess, readonly string[]>> = {
-  'read-refresh': [],
-  login: [],
-  logout: [],
-  manage: ['dynamodb:Query'],
-};
+/** What the other regions' stacks need of a multi-region `ServerSessions`: plain names, no tokens. */
+export interface SessionReplication {
+  /** The regions: the first is the primary, where the table and the secret are created. */
+  readonly topology: MultiRegionTopology;
+  /** The table's physical name, the same in every region. */
+  readonly tableName: string;
+  /** The signing-key secret's name, the same in every region (its ARN differs by region). */
+  readonly secretName: string;
+}
 
 export interface ServerSessionsProps {
   /**
@@ -95,6 +101,17 @@ export interface ServerSessionsProps {
    * @default DEFAULT_ABSOLUTE_TIMEOUT_SECONDS (12 hours)
    */
   readonly absoluteTimeoutSeconds?: number;
+  /**
+   * One table for several regions: a DynamoDB global table with multi-region strong consistency
+   * (MRSC), so a logout or a revoke in one region holds in every region at once. This stack
+   * creates it, with replicas (and the witness) in the topology's other regions, and replicates
+   * the secret to the other replica regions; rotation and the expiry sweep run here only. MRSC
+   * allows no TTL: the table gets the sparse `byExpiry` index instead, an `ExpirySweeper` deletes
+   * expired sessions every hour, and `grantSessionAccess` tells the functions to write the expiry
+   * bucket it reads (`SESSION_EXPIRY=sweeper`). The other regions' stacks use `ServerSessionsReplica`.
+   * @default - one table in this stack's region, expired sessions removed by TTL
+   */
+  readonly multiRegion?: MultiRegionSessionsProps;
 }
 
 /**
@@ -117,29 +134,47 @@ export class ServerSessions extends Construct {
   readonly table: dynamodb.TableV2;
   readonly secret: secretsmanager.Secret;
   readonly rotationFunction: lambda.Function;
+  /** With `multiRegion`: the names and regions the other regions' `ServerSessionsReplica` use. */
+  readonly replication?: SessionReplication;
+  /** With `multiRegion`: the scheduled function that deletes expired sessions (the table has no TTL). */
+  readonly expirySweeper?: ExpirySweeper;
 
   constructor(scope: Construct, id: string, props: ServerSessionsProps = {}) {
     super(scope, id);
     const disposable = props.disposable ?? false;
     const removalPolicy = disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.replication = props.multiRegion && this.replicationIn(props.multiRegion);
+    const otherReplicas = this.replication?.topology.replicaRegions.slice(1) ?? [];
 
+    // Lists a user's sessions; sparse: only sessions with an owner are written to it.
+    const ownerIndex: dynamodb.GlobalSecondaryIndexPropsV2 = {
+      indexName: OWNER_INDEX.indexName,
+      partitionKey: { name: OWNER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: OWNER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...OWNER_INDEX.projectedAttributes],
+    };
+    // What the sweeper reads instead of TTL; sparse: only items written with an expiry bucket.
+    const expiryIndex: dynamodb.GlobalSecondaryIndexPropsV2 = {
+      indexName: EXPIRY_INDEX.indexName,
+      partitionKey: { name: EXPIRY_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    };
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(props.maxThroughput),
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
-      // Lists a user's sessions; sparse: only sessions with an owner are written to it.
-      globalSecondaryIndexes: [
-        {
-          indexName: OWNER_INDEX.indexName,
-          partitionKey: { name: OWNER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: OWNER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
-          projectionType: dynamodb.ProjectionType.INCLUDE,
-          nonKeyAttributes: [...OWNER_INDEX.projectedAttributes],
-        },
-      ],
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !disposable,
       removalPolicy,
+      ...(this.replication === undefined
+        ? { timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute, globalSecondaryIndexes: [ownerIndex] }
+        : {
+            tableName: this.replication.tableName,
+            multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG,
+            replicas: otherReplicas.map((region) => ({ region })),
+            witnessRegion: this.replication.topology.witnessRegion,
+            globalSecondaryIndexes: [ownerIndex, expiryIndex],
+          }),
     });
 
     this.secret = new secretsmanager.Secret(this, 'SigningKeys', {
@@ -148,6 +183,13 @@ export class ServerSessions extends Construct {
       // 64 letters and digits: one key of 64 bytes, which the first rotation makes the current key.
       generateSecretString: { excludePunctuation: true, passwordLength: 64 },
       removalPolicy,
+      // Rotated here only: Secrets Manager copies each new version to the replicas.
+      ...(this.replication === undefined
+        ? {}
+        : {
+            secretName: this.replication.secretName,
+            replicaRegions: otherReplicas.map((region) => ({ region })),
+          }),
     });
 
     const interval = props.keyRotationInterval ?? DEFAULT_KEY_ROTATION_INTERVAL;
@@ -179,6 +221,28 @@ export class ServerSessions extends Construct {
       automaticallyAfter: KEY_ROTATION_SCHEDULE,
     });
     schedule.node.addDependency(this.rotationFunction.node.findChild('InvokedBySecretsManager'));
+
+    if (this.replication !== undefined) {
+      this.expirySweeper = new ExpirySweeper(this, 'ExpirySweeper', { table: this.table, removalPolicy });
+    }
+  }
+
+  /** `multiRegion` with its defaults, refused unless this stack is in the primary region. */
+  private replicationIn(multiRegion: MultiRegionSessionsProps): SessionReplication {
+    const stack = Stack.of(this);
+    const primary = multiRegion.topology.replicaRegions[0];
+    if (stack.region !== primary) {
+      throw new Error(
+        `ServerSessions multiRegion: the stack must be in the primary region ${primary} (the first ` +
+          `replica region), got ${Token.isUnresolved(stack.region) ? 'an environment-agnostic stack' : stack.region}; ` +
+          'give the stack an explicit env, and use ServerSessionsReplica in the other regions',
+      );
+    }
+    return {
+      topology: multiRegion.topology,
+      tableName: multiRegion.tableName ?? `${stack.stackName}-sessions`,
+      secretName: multiRegion.secretName ?? `${stack.stackName}/session-signing-keys`,
+    };
   }
 
   /** The rotation function: its own role (the four rotation steps on this secret), log group and bundle. */
@@ -239,34 +303,17 @@ export class ServerSessions extends Construct {
    * Grants `fn` exactly the DynamoDB actions `access` needs on the session table (no Scan, Query
    * or Batch), Query on the owner index for `manage` only (that index's ARN, not `index/*`),
    * `secretsmanager:GetSecretValue` on the signing-key secret only, and sets
-   * its `TABLE_NAME` and `SESSION_SECRET_ARN` environment variables.
+   * its `TABLE_NAME` and `SESSION_SECRET_ARN` environment variables (and, with `multiRegion`,
+   * `SESSION_EXPIRY=sweeper`).
    * @example sessions.grantSessionAccess(logoutFunction, 'logout');
    */
   grantSessionAccess(fn: lambda.Function, access: SessionAccess): void {
-    // Not table.grant(): on a table with an index it also grants the actions on `index/*`.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [...SESSION_TABLE_ACTIONS[access]],
-        resources: [this.table.tableArn],
-      }),
-    );
-    const indexActions = OWNER_INDEX_ACTIONS[access];
-    if (indexActions.length > 0) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: [...indexActions],
-          resources: [`${this.table.tableArn}/index/${OWNER_INDEX.indexName}`],
-        }),
-      );
-    }
-    // Not secret.grantRead(): it also grants DescribeSecret, which the handlers never call.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secret.secretArn],
-      }),
-    );
-    fn.addEnvironment(SESSION_ENVIRONMENT.tableName, this.table.tableName);
-    fn.addEnvironment(SESSION_ENVIRONMENT.secretArn, this.secret.secretArn);
+    grantSessionAccess(fn, access, {
+      tableName: this.table.tableName,
+      tableArn: this.table.tableArn,
+      secretId: this.secret.secretArn,
+      secretResource: this.secret.secretArn,
+      swept: this.replication !== undefined,
+    });
   }
 }

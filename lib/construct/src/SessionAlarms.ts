@@ -30,8 +30,18 @@ export interface SessionAlarmsProps {
   readonly api?: apigwv2.IHttpApi;
   /** The session functions, by name: each alarms when it fails or is throttled. */
   readonly functions: Record<string, lambda.IFunction>;
-  /** The signing-key rotation function (`ServerSessions.rotationFunction`): a failed rotation leaves the keys where they were. */
-  readonly keyRotation: lambda.IFunction;
+  /**
+   * The signing-key rotation function (`ServerSessions.rotationFunction`): a failed rotation
+   * leaves the keys where they were.
+   * @default - no rotation alarm: a multi-region replica's stack, whose primary has the rotation
+   */
+  readonly keyRotation?: lambda.IFunction;
+  /**
+   * The expiry sweeper of a multi-region table (`ServerSessions.expirySweeper.function`): a failed
+   * sweep leaves expired sessions stored (never readable) until a later run.
+   * @default - no sweeper alarm
+   */
+  readonly expirySweeper?: lambda.IFunction;
   readonly table: dynamodb.ITableV2;
   /** Subscribed to the alarm topic by e-mail (SNS asks the address to confirm first). @default - no subscription */
   readonly email?: string;
@@ -88,13 +98,24 @@ export class SessionAlarms extends Construct {
           'concurrency was used up) in the last 5 minutes: API Gateway answered those requests 5xx.',
       });
     }
-    this.add('KeyRotationErrors', {
-      metric: props.keyRotation.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      alarmDescription:
-        'A signing-key rotation step failed: the keys stay as they were and Secrets Manager retries ' +
-        'at the next scheduled rotation. Read the rotation function log.',
-    });
+    if (props.keyRotation) {
+      this.add('KeyRotationErrors', {
+        metric: props.keyRotation.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        alarmDescription:
+          'A signing-key rotation step failed: the keys stay as they were and Secrets Manager retries ' +
+          'at the next scheduled rotation. Read the rotation function log.',
+      });
+    }
+    if (props.expirySweeper) {
+      this.add('ExpirySweepErrors', {
+        metric: props.expirySweeper.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        alarmDescription:
+          'An expiry sweep failed: expired sessions (which no read accepts) stay stored until a later ' +
+          'run, which looks back over the hours missed. Read the sweeper function log.',
+      });
+    }
     this.add('TableThrottling', {
       metric: props.table.metricThrottledRequestsForOperations({
         operations: SESSION_OPERATIONS,

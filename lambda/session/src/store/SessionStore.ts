@@ -20,6 +20,7 @@ import type { ClearFields, SealedValues, SessionSeal } from '../SessionSeal.js';
 import { assertStorable } from '../storableValue.js';
 import { hashToken, newPublicId } from '../tokens.js';
 import { attributeNames } from './attributes.js';
+import { expiryBucket } from './expiryBucket.js';
 import { ConditionFailed, type Deadline, storeCall } from './storeCall.js';
 
 /** JSON-serialisable session data. */
@@ -89,6 +90,13 @@ export type DataChange =
   | { kind: 'keys'; set: SessionData; removed: readonly string[] }
   | { kind: 'whole'; data: SessionData };
 
+/**
+ * How expired items leave the table: DynamoDB's TTL on `expiresAt`, or a scheduled sweep of the
+ * `byExpiry` index (`sweepExpiredSessions`), for which every write of `expiresAt` also writes
+ * the item's `expiryBucket`. Reads refuse an expired session either way.
+ */
+export type SessionExpiry = 'ttl' | 'sweeper';
+
 export interface SessionStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
@@ -97,9 +105,19 @@ export interface SessionStoreOptions {
   /** Epoch milliseconds; injectable so tests can move time. */
   now?: () => number;
   maxDataBytes?: number;
+  /** @default 'ttl' */
+  expiry?: SessionExpiry;
 }
 
 const KEY = TABLE_SCHEMA.partitionKey;
+const EXPIRY_BUCKET = TABLE_SCHEMA.expiryIndex.partitionKey;
+/** What a create puts: the record, and with `expiry: 'sweeper'` its expiry bucket. */
+type StoredItem = SessionRecord & Partial<Record<typeof EXPIRY_BUCKET, string>>;
+/**
+ * The key `probe` reads: no session's, since a session's key is the 43 base64url characters of a
+ * SHA-256, and this is not 43 characters long.
+ */
+export const PROBE_KEY = 'health-check';
 /** Updates apply only to an item that still exists and has not expired: no resurrection. */
 const LIVE_ITEM_CONDITION = 'attribute_exists(#id) AND #validUntil > :now';
 
@@ -186,6 +204,8 @@ export class SessionStore {
   private readonly idleMs: number;
   private readonly absoluteMs: number;
   private readonly maxDataBytes: number;
+  /** Whether writes of `expiresAt` also write the item's `expiryBucket` (`expiry: 'sweeper'`). */
+  private readonly bucketed: boolean;
   /**
    * The seal each record this store read or wrote belongs to: the refresh, called with the record
    * alone, rewrites the MAC of the times it moves with it.
@@ -200,6 +220,7 @@ export class SessionStore {
     this.absoluteMs = options.absoluteTimeoutSeconds * 1000;
     this.maxDataBytes = options.maxDataBytes ?? MAX_SESSION_DATA_BYTES;
     this.now = options.now ?? Date.now;
+    this.bucketed = options.expiry === 'sweeper';
   }
 
   /**
@@ -226,6 +247,26 @@ export class SessionStore {
     if (!(record.validUntil > now && record.absoluteExpiresAt > now)) return { status: 'expired' };
     const { data, rejected } = seal.openAll(record.sealed);
     return { status: 'found', record: this.remember(record, seal), data, rejectedValues: rejected };
+  }
+
+  /**
+   * One strongly consistent `GetItem` of `PROBE_KEY`, a key no session has, projecting the key
+   * alone: it reads next to nothing, and succeeds only when the table can serve a strongly
+   * consistent read (on a multi-Region table, when this Region's replica has its quorum).
+   * Resolves whatever it finds; fails as every store call does (operation `check`).
+   */
+  async probe(deadline: Deadline = {}): Promise<void> {
+    await storeCall('check', deadline, () =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { [KEY]: PROBE_KEY },
+          ConsistentRead: true,
+          ProjectionExpression: '#id',
+          ExpressionAttributeNames: attributeNames('#id'),
+        }),
+      ),
+    );
   }
 
   /**
@@ -262,12 +303,16 @@ export class SessionStore {
       expiresAt: Math.floor(validUntil / 1000),
       mac: seal.fieldsMac(fields),
     };
+    // The bucket is the sweeper's, not the session's: in the item, never in the record.
+    const item: StoredItem = this.bucketed
+      ? { ...record, [EXPIRY_BUCKET]: expiryBucket(record.id, record.expiresAt) }
+      : record;
     try {
       await storeCall('create', deadline, () =>
         this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: record,
+            Item: item,
             ConditionExpression: 'attribute_not_exists(#id)',
             ExpressionAttributeNames: attributeNames('attribute_not_exists(#id)'),
           }),
@@ -277,7 +322,7 @@ export class SessionStore {
       if (!(error instanceof ConditionFailed)) throw error;
       // The SDK retries a put whose answer was lost (a timeout, a reset) even when DynamoDB had
       // applied it; the retry then fails its own condition. That item is ours: the session exists.
-      if (await this.holdsRecord(record, deadline)) return this.remember(record, seal);
+      if (await this.holdsItem(item, deadline)) return this.remember(record, seal);
       throw new SessionRejectedError('store', 'create', {
         cause: new Error('the new session id is already taken by another item'),
       });
@@ -401,6 +446,11 @@ export class SessionStore {
     const next: SessionRecord = { ...moved, mac: seal.fieldsMac(moved) };
     parts.sets.push('#refreshedAt = :now', '#validUntil = :validUntil', '#ttl = :ttl', '#mac = :mac');
     parts.names['#mac'] = MAC_ATTRIBUTE;
+    if (this.bucketed) {
+      // Written again even when the hour has not moved: an item from before `expiry: 'sweeper'` gets one.
+      parts.sets.push('#expiryBucket = :expiryBucket');
+      parts.values[':expiryBucket'] = expiryBucket(record.id, next.expiresAt);
+    }
     let written: Record<string, unknown> | undefined;
     try {
       const output = await storeCall(operation, deadline, () =>
@@ -440,14 +490,14 @@ export class SessionStore {
     return record;
   }
 
-  /** True when the stored item for `record.id` is `record` as this store just wrote it. */
-  private async holdsRecord(record: SessionRecord, deadline: Deadline): Promise<boolean> {
+  /** True when the stored item under `item.id` is `item` as this store just put it. */
+  private async holdsItem(item: StoredItem, deadline: Deadline): Promise<boolean> {
     const output = await storeCall('create', deadline, () =>
       this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { [KEY]: record.id }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: { [KEY]: item.id }, ConsistentRead: true }),
       ),
     );
-    return isDeepStrictEqual(output?.Item, record);
+    return isDeepStrictEqual(output?.Item, item);
   }
 
   private nextValidUntil(record: SessionRecord, now: number): number {

@@ -15,6 +15,7 @@ export const ATTRIBUTES = {
   '#validUntil': 'validUntil',
   '#sealed': SEALED_ATTRIBUTE,
   '#permanent': PERMANENT_ATTRIBUTE,
+  '#expiryBucket': TABLE_SCHEMA.expiryIndex.partitionKey,
 } as const;
 
 /**
