@@ -10,15 +10,28 @@ import {
 import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';
 
 const INDEX = TABLE_SCHEMA.ownerIndex;
+const EXPIRY_INDEX = TABLE_SCHEMA.expiryIndex;
 
-/** The sessions table as the stack defines it: key `id`, and the owner index (sparse, INCLUDE). */
-export function sessionTableDefinition(tableName: string) {
+/** What a sessions table holds besides its key and the owner index. */
+export interface SessionTableOptions {
+  /**
+   * Also the sparse `byExpiry` index (`KEYS_ONLY`) that `sweepExpiredSessions` queries, as a table
+   * without TTL has it (a strongly consistent global table). Off by default: the local server's
+   * table has TTL semantics and no such index.
+   */
+  expiryIndex?: boolean;
+}
+
+/** The sessions table as the stack defines it: key `id`, and the owner index (sparse, INCLUDE); with `expiryIndex`, also `byExpiry`. */
+export function sessionTableDefinition(tableName: string, options: SessionTableOptions = {}) {
+  const expiry = options.expiryIndex === true;
   return {
     TableName: tableName,
     AttributeDefinitions: [
       { AttributeName: TABLE_SCHEMA.partitionKey, AttributeType: 'S' as const },
       { AttributeName: INDEX.partitionKey, AttributeType: 'S' as const },
       { AttributeName: INDEX.sortKey, AttributeType: 'N' as const },
+      ...(expiry ? [{ AttributeName: EXPIRY_INDEX.partitionKey, AttributeType: 'S' as const }] : []),
     ],
     KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' as const }],
     GlobalSecondaryIndexes: [
@@ -30,6 +43,15 @@ export function sessionTableDefinition(tableName: string) {
         ],
         Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...INDEX.projectedAttributes] },
       },
+      ...(expiry
+        ? [
+            {
+              IndexName: EXPIRY_INDEX.indexName,
+              KeySchema: [{ AttributeName: EXPIRY_INDEX.partitionKey, KeyType: 'HASH' as const }],
+              Projection: { ProjectionType: 'KEYS_ONLY' as const },
+            },
+          ]
+        : []),
     ],
     BillingMode: 'PAY_PER_REQUEST' as const,
   };
@@ -58,13 +80,14 @@ export type TtlStatus = { enabled: true } | { enabled: false; reason: string };
  * until it is ACTIVE, and tries to enable TTL. dynalite has no `UpdateTimeToLive`: that is
  * reported, not fatal (expiry is checked on every read anyway). A table without the owner index
  * as this version defines it is refused with `OutdatedSessionTableError`, or, with `replaceOutdated` (the project's own
- * embedded store, whose sessions are disposable), deleted and created again.
+ * embedded store, whose sessions are disposable), deleted and created again. With `expiryIndex`, a
+ * table it creates also has the `byExpiry` index (an existing table is not checked for it).
  * @example await ensureSessionTable(client, 'sessions'); // { enabled: false, reason: '…' } on dynalite
  */
 export async function ensureSessionTable(
   client: DynamoDBClient,
   tableName: string,
-  options: { timeoutMs?: number; replaceOutdated?: boolean } = {},
+  options: { timeoutMs?: number; replaceOutdated?: boolean } & SessionTableOptions = {},
 ): Promise<TtlStatus> {
   const existing = await describeTable(client, tableName);
   if (existing !== undefined && !hasCurrentOwnerIndex(existing)) {
@@ -74,7 +97,9 @@ export async function ensureSessionTable(
   }
   if (existing === undefined || !hasCurrentOwnerIndex(existing)) {
     try {
-      await client.send(new CreateTableCommand(sessionTableDefinition(tableName)));
+      await client.send(
+        new CreateTableCommand(sessionTableDefinition(tableName, { expiryIndex: options.expiryIndex })),
+      );
     } catch (error) {
       // Another process created it first: fine, wait for it below.
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;

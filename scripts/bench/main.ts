@@ -3,7 +3,8 @@
  * proxy (latency, DynamoDB operations and the raw GetItem floor), side by side with the peer
  * (Express + express-session + connect-dynamodb); the sliding refresh's writes over simulated
  * time; then the bundles' size and load time in fresh processes, ours and the peer's; then what
- * a schema's validation and a flash message cost, through the library alone; last, what each
+ * a schema's validation and a flash message cost, through the library alone; then the expiry sweep
+ * of a table without TTL (its operations, time and write units); last, what each
  * request writes to CloudWatch Logs and what it costs with its DynamoDB operations. Prints
  * tables, writes JSON to bench-results/, and exits non-zero when a correctness check fails.
  */
@@ -14,6 +15,7 @@ import * as path from 'node:path';
 import { runColdStart } from './coldStart';
 import { BenchCheckError } from './common';
 import { deployedLogging } from './deployedLogging';
+import { runExpirySweepBench } from './expirySweep';
 import { runFlowBench } from './flows';
 import { logCosts } from './logCost';
 import { parseBenchOptions, USAGE } from './options';
@@ -60,6 +62,14 @@ async function main(): Promise<void> {
     warmupFlows: options.warmupFlows,
     report: progress,
   });
+  console.log(
+    'expiry sweep: sweepExpiredSessions on a table with the byExpiry index, a dynalite of its own behind the counting proxy',
+  );
+  const expirySweep = await runExpirySweepBench({
+    expired: options.sweepExpired,
+    live: options.sweepLive,
+    report: progress,
+  });
   // After everything timed: reading the stack's log settings loads aws-cdk-lib.
   const logs = logCosts(flows.logged, await deployedLogging());
 
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
     refresh,
     coldStart,
     validationFlashes,
+    expirySweep,
     logs,
     durationSeconds: (performance.now() - benchStarted) / 1000,
     targets: evaluateTargets(flows, coldStart, logs),

@@ -10,12 +10,31 @@ export interface BenchOptions {
   loadRuns: number;
   /** Simulated browsing per page-view interval in the sliding-refresh part. */
   browsingMinutes: number;
+  /** The expiry sweep's sessions: expired ones over the hours swept, and live ones it must keep. */
+  sweepExpired: number;
+  sweepLive: number;
   quick: boolean;
   help: boolean;
 }
 
-export const DEFAULTS = { flows: 300, k: 5, warmupFlows: 20, loadRuns: 31, browsingMinutes: 120 } as const;
-export const QUICK = { flows: 50, k: 5, warmupFlows: 10, loadRuns: 5, browsingMinutes: 30 } as const;
+export const DEFAULTS = {
+  flows: 300,
+  k: 5,
+  warmupFlows: 20,
+  loadRuns: 31,
+  browsingMinutes: 120,
+  sweepExpired: 2000,
+  sweepLive: 200,
+} as const;
+export const QUICK = {
+  flows: 50,
+  k: 5,
+  warmupFlows: 10,
+  loadRuns: 5,
+  browsingMinutes: 30,
+  sweepExpired: 400,
+  sweepLive: 40,
+} as const;
 
 export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--quick] [--help]
 
@@ -23,7 +42,8 @@ export const USAGE = `usage: npm run bench -- [--flows N] [--k N] [--runs N] [--
   --k N       logged-in GET / requests per flow (default ${DEFAULTS.k})
   --runs N    fresh node processes per bundle for the load time (default ${DEFAULTS.loadRuns}; --quick ${QUICK.loadRuns})
   --quick     a short run: ${QUICK.flows} flows, ${QUICK.warmupFlows} warm-up flows, ${QUICK.loadRuns} load runs,
-              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes})
+              ${QUICK.browsingMinutes} min of simulated browsing (default ${DEFAULTS.browsingMinutes}), an expiry sweep
+              of ${QUICK.sweepExpired} expired and ${QUICK.sweepLive} live sessions (default ${DEFAULTS.sweepExpired} and ${DEFAULTS.sweepLive})
   --help      this text
 
 Results: tables on stdout and JSON in bench-results/ (bench-<time>.json and latest.json); the
@@ -63,6 +83,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     warmupFlows: base.warmupFlows,
     loadRuns: positiveInteger('runs', values.runs, base.loadRuns),
     browsingMinutes: base.browsingMinutes,
+    sweepExpired: base.sweepExpired,
+    sweepLive: base.sweepLive,
     quick: values.quick === true,
     help: values.help === true,
   };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { FUNCTION_NAMES } from '../../lambda/contract';
 import type { ColdStartResult } from './coldStart';
 import { RESULTS_FOLDER } from './common';
+import { type ExpirySweepBenchResult, otherOperations, type SweepRun } from './expirySweep';
 import { type FlowBenchResult, REQUEST_TYPES, type RequestType } from './flows';
 import { type LogCostResult, PAGE_VIEW_TYPE } from './logCost';
 import type { BenchOptions } from './options';
@@ -33,6 +34,8 @@ export interface BenchResult {
   coldStart: ColdStartResult;
   /** Measured last, after the parts above: what a schema and a flash cost (information, no target). */
   validationFlashes: ValidationFlashResult;
+  /** Measured after validation and flashes: the expiry sweep of a table without TTL, and its write units (information). */
+  expirySweep: ExpirySweepBenchResult;
   /** What each request writes to CloudWatch Logs, and that and its DynamoDB operations' cost. */
   logs: LogCostResult;
   /** Wall-clock time of the whole run. */
@@ -427,6 +430,67 @@ function validationFlashSection(result: ValidationFlashResult): string {
 }
 
 /**
+ * The expiry sweep: what each run deleted and sent, its wall time, and the write units and cost
+ * per million sessions swept, derived from the operations.
+ */
+export function expirySweepSection(result: ExpirySweepBenchResult): string {
+  const { sessions, writeUnits: units, costPerMillion, first } = result;
+  const row = (label: string, run: SweepRun) => {
+    const { summary, operations } = run;
+    return [
+      label,
+      String(summary.buckets),
+      String(summary.examined),
+      String(summary.deleted),
+      String(summary.kept),
+      String(operations.Query),
+      String(operations.DeleteItem),
+      String(otherOperations(operations)),
+      run.wallMs.toFixed(1),
+      run.msPerDeleted === undefined ? '–' : run.msPerDeleted.toFixed(3),
+    ];
+  };
+  const unitsOf = (value: number) => String(Number(value.toFixed(3)));
+  return [
+    `Expiry sweep: sweepExpiredSessions (@lambda-sessions/dynamodb/sweep) on a table with the byExpiry index, against a ` +
+      `dynalite of its own behind the counting proxy, after the parts above. ${sessions.expired} expired sessions ` +
+      `(${sessions.expiredLoggedIn} logged in, ${sessions.expiredAnonymous} anonymous), their expiry spread over the ` +
+      `${result.hours} hours swept, and ${sessions.live} live (${sessions.live - sessions.liveRefreshed} logged in within ` +
+      `the hour, ${sessions.liveRefreshed} logged in earlier and refreshed since), written through SessionManager with ` +
+      `expiry 'sweeper' on an injected clock in ${result.writeSeconds.toFixed(1)} s; both runs sweep at ${result.sweptAt}`,
+    '',
+    table(
+      [
+        'run',
+        'buckets',
+        'examined',
+        'deleted',
+        'kept',
+        'Query',
+        'DeleteItem',
+        'other',
+        'wall ms',
+        'ms per deleted',
+      ],
+      [row('first', first), row('again, the index now empty', result.again)],
+    ),
+    `  nothing live deleted, nothing expired left: after the first run the table held exactly the ${sessions.live} live ` +
+      'sessions (read with a Scan outside the proxy), and each loaded with its data (1 GetItem)',
+    `  write units, derived from the operations: each DeleteItem that deleted a session, its item (up to ` +
+      `${units.largestItemBytes} B here), its byExpiry entry and, with an owner, its byOwner entry, each a unit per KB ` +
+      'started; a DeleteItem whose condition failed, 1',
+    `    per logged-in session: ${unitsOf(units.perLoggedIn)} → ${dollars(costPerMillion.loggedIn)} per million swept`,
+    `    per anonymous session: ${unitsOf(units.perAnonymous)} → ${dollars(costPerMillion.anonymous)} per million swept`,
+    `    this run: ${units.total} for ${units.deleted} sessions (items ${units.items}, byExpiry ${units.expiryEntries}, ` +
+      `byOwner ${units.ownerEntries}, failed conditions ${units.failedConditions}): ${unitsOf(units.perSession)} per ` +
+      `session → ${dollars(costPerMillion.perSession)} per million swept`,
+    `  read units: ${unitsOf(first.readUnits)} per run (each Query page 0.5: eventually consistent, keys only, under 4 KB)`,
+    `  (computed, not measured on AWS: $${result.prices.writeUnitsPerMillion} per million write units on demand × ` +
+      `${result.replicas} replicas, as a strongly consistent global table bills each write in every replica)`,
+  ].join('\n');
+}
+
+/**
  * What each request writes to CloudWatch Logs (its function's lines as measured, the platform's
  * and the access line as the stack's settings make them) and what that and its DynamoDB
  * operations cost per million.
@@ -498,7 +562,8 @@ export function formatReport(result: BenchResult): string {
     refreshSection(result.refresh),
     coldStartSection(result.coldStart),
     validationFlashSection(result.validationFlashes),
-    `Correctness: ${result.flows.checks + result.validationFlashes.checks} checks passed\nDuration: ${result.durationSeconds.toFixed(0)} s`,
+    expirySweepSection(result.expirySweep),
+    `Correctness: ${result.flows.checks + result.validationFlashes.checks + result.expirySweep.checks} checks passed\nDuration: ${result.durationSeconds.toFixed(0)} s`,
     [
       "Targets (a MISS is reported, not fatal; a ratio whose interval spans its goal is within this run's noise)",
       '',

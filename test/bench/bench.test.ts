@@ -7,6 +7,7 @@ import { bundleFunction, esbuildOptionsFor } from '../../scripts/bench/bundle';
 import { runColdStart } from '../../scripts/bench/coldStart';
 import { dedupePackages } from '../../scripts/bench/dedupe';
 import { deployedLogging } from '../../scripts/bench/deployedLogging';
+import { runExpirySweepBench, SWEPT_BUCKETS } from '../../scripts/bench/expirySweep';
 import { type RequestType, runFlowBench } from '../../scripts/bench/flows';
 import { isRequestLine } from '../../scripts/bench/handlerOutput';
 import { logCosts } from '../../scripts/bench/logCost';
@@ -40,6 +41,7 @@ beforeAll(async () => {
   const refresh = await runRefreshBench({ thinkSeconds: [60, 1200], browsingMinutes: 40 });
   const coldStart = await runColdStart({ runs: 1 });
   const validationFlashes = await runValidationFlashBench({ flows: 3, k: 2, warmupFlows: 1, batches: 2 });
+  const expirySweep = await runExpirySweepBench({ expired: 40, live: 8 });
   const logs = logCosts(flows.logged, await deployedLogging());
   result = {
     startedAt: new Date().toISOString(),
@@ -56,6 +58,7 @@ beforeAll(async () => {
     refresh,
     coldStart,
     validationFlashes,
+    expirySweep,
     logs,
     durationSeconds: 1,
     targets: evaluateTargets(flows, coldStart, logs),
@@ -393,6 +396,52 @@ describe('npm run bench: validation and flashes', () => {
   });
 });
 
+describe('npm run bench: expiry sweep', () => {
+  test('the first run deletes every expired session, and only those; the second finds nothing', () => {
+    // Prepare: 40 expired (every tenth anonymous) and 8 live, half of them refreshed out of a swept hour
+    const { sessions, first, again, checks } = result.expirySweep;
+    expect(sessions).toEqual({
+      expired: 40,
+      expiredLoggedIn: 36,
+      expiredAnonymous: 4,
+      live: 8,
+      liveRefreshed: 4,
+    });
+    // 48 writes and 4 refreshes, 8 live sessions loaded after the sweep, each with its own checks
+    expect(checks).toBeGreaterThan(2 * 48 + 4 + 2 * 8);
+
+    expect(first.summary).toEqual({ buckets: SWEPT_BUCKETS, examined: 40, deleted: 40, kept: 0 });
+    expect(first.operations).toEqual({ ...NONE, Query: SWEPT_BUCKETS, DeleteItem: 40 });
+    expect(first.msPerDeleted).toBeCloseTo(first.wallMs / 40, 10);
+    expect(again.summary).toEqual({ buckets: SWEPT_BUCKETS, examined: 0, deleted: 0, kept: 0 });
+    expect(again.operations).toEqual({ ...NONE, Query: SWEPT_BUCKETS });
+    expect(again.msPerDeleted).toBeUndefined();
+    expect(first.readUnits).toBe(SWEPT_BUCKETS / 2);
+  });
+
+  test('derives 3 write units per logged-in session and 2 per anonymous one, and their cost in three replicas', () => {
+    const { writeUnits, costPerMillion } = result.expirySweep;
+    expect(writeUnits).toMatchObject({
+      deleted: 40,
+      loggedIn: 36,
+      anonymous: 4,
+      items: 40,
+      expiryEntries: 40,
+      ownerEntries: 36,
+      failedConditions: 0,
+      total: 116,
+      perLoggedIn: 3,
+      perAnonymous: 2,
+    });
+    expect(writeUnits.perSession).toBeCloseTo(2.9, 10);
+    expect(writeUnits.largestItemBytes).toBeGreaterThan(100);
+    expect(writeUnits.largestItemBytes).toBeLessThanOrEqual(1024);
+    expect(costPerMillion.loggedIn).toBeCloseTo(5.625, 10);
+    expect(costPerMillion.anonymous).toBeCloseTo(3.75, 10);
+    expect(costPerMillion.perSession).toBeCloseTo(2.9 * 3 * 0.625, 10);
+  });
+});
+
 describe('npm run bench: report', () => {
   test('shows the floor both ways, the peer side by side, the bundles and every target with PASS or MISS', () => {
     const report = formatReport(result);
@@ -409,6 +458,18 @@ describe('npm run bench: report', () => {
       /flashedMessages\(\) on a page view with none pending \(no write\): [+−]\d+ µs per view/,
     );
     expect(report).toMatch(/a flash's round trip: [+−]\d+ µs per flash/);
+    expect(report).toMatch(
+      /^Expiry sweep: sweepExpiredSessions .*40 expired sessions \(36 logged in, 4 anonymous\)/m,
+    );
+    expect(report).toMatch(/^first +192 +40 +40 +0 +192 +40 +0 +\d+\.\d +\d+\.\d{3}$/m);
+    expect(report).toMatch(/^again, the index now empty +192 +0 +0 +0 +192 +0 +0 +\d+\.\d +–$/m);
+    expect(report).toContain('per logged-in session: 3 → $5.625 per million swept');
+    expect(report).toMatch(/this run: 116 for 40 sessions .*: 2\.9 per session → \$5\.438 per million swept/);
+    expect(report).toMatch(
+      new RegExp(
+        `Correctness: ${result.flows.checks + result.validationFlashes.checks + result.expirySweep.checks} checks passed`,
+      ),
+    );
     expect(report).toMatch(/^Logs and cost per request: /m);
     expect(report).toMatch(/GET \/ logged in +\d+ +0 +\d+ +\d+ +2 +\$0\.\d{3} +\$0\.125 +\$0\.\d{3}/);
     expect(report).toMatch(/text format \(START, END, REPORT\): \d+ B in 3 lines/);
@@ -430,6 +491,9 @@ describe('npm run bench: report', () => {
     expect(written.options).toMatchObject({ quick: true, flows: 50 });
     expect(written.validationFlashes.flashes.roundTrip.difference).toEqual(expect.any(Number));
     expect(written.logs.requestTypes.length).toBe(10);
+    expect(written.expirySweep.first.summary.deleted).toBe(40);
+    expect(written.expirySweep.writeUnits.perSession).toBeCloseTo(2.9, 10);
+    expect(written.options).toMatchObject({ sweepExpired: 400, sweepLive: 40 });
   });
 });
 

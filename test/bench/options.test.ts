@@ -7,9 +7,17 @@ describe('bench options', () => {
       k: 5,
       warmupFlows: 20,
       loadRuns: 31,
+      sweepExpired: 2000,
+      sweepLive: 200,
       quick: false,
     });
-    expect(parseBenchOptions(['--quick'])).toMatchObject({ flows: 50, loadRuns: 5, browsingMinutes: 30 });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({
+      flows: 50,
+      loadRuns: 5,
+      browsingMinutes: 30,
+      sweepExpired: 400,
+      sweepLive: 40,
+    });
     expect(parseBenchOptions(['--quick', '--flows', '20', '--runs', '3'])).toMatchObject({
       flows: 20,
       loadRuns: 3,

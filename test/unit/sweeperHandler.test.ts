@@ -40,10 +40,13 @@ beforeAll(() => {
 const remaining = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
 /** Runs the handler with its output captured: the JSON lines it logged, and its error if it threw. */
-async function invoke(ms = 60_000): Promise<{ records: Record<string, unknown>[]; error?: unknown }> {
+async function invoke(
+  ms = 60_000,
+  event: unknown = {},
+): Promise<{ records: Record<string, unknown>[]; error?: unknown }> {
   const output = captureOutput();
   try {
-    await sweeper.handler({}, remaining(ms));
+    await sweeper.handler(event, remaining(ms));
     return { records: output.records() };
   } catch (error) {
     return { records: output.records(), error };
@@ -80,6 +83,38 @@ describe('the expiry sweeper function', () => {
         kept: 0,
       }),
     ]);
+  });
+
+  it('sweeps the lookbackHours an invocation by hand gives (a catch-up), and the scheduled event’s 24 hours otherwise', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+
+    // Act
+    const catchUp = await invoke(60_000, { lookbackHours: 168 });
+    const afterCatchUp = ddb.commandCalls(QueryCommand).length;
+    const onSchedule = await invoke(60_000, scheduled);
+
+    // Assess: 168 hours × 8 shards, then 24 × 8
+    expect([catchUp.error, onSchedule.error]).toEqual([undefined, undefined]);
+    expect(afterCatchUp).toBe(168 * 8);
+    expect(ddb.commandCalls(QueryCommand).length - afterCatchUp).toBe(24 * 8);
+    expect(catchUp.records).toEqual([expect.objectContaining({ message: 'expiry sweep', buckets: 1344 })]);
+  });
+
+  it.each([
+    [0, 'lookbackHours: expected a whole number from 1 to 8784'],
+    [8785, 'lookbackHours: expected a whole number from 1 to 8784'],
+    ['168', 'lookbackHours: expected a number of hours, got "168"'],
+    [null, 'lookbackHours: expected a number of hours, got null'],
+  ])('refuses lookbackHours %j, logged, before any request', async (lookbackHours, message) => {
+    // Act
+    const { records, error } = await invoke(60_000, { lookbackHours });
+
+    // Assess
+    expect((error as Error).message).toContain(message);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(records).toEqual([expect.objectContaining({ level: 'ERROR', message: 'expiry sweep failed' })]);
   });
 
   it('logs a failure with its error and throws it: the invocation fails', async () => {
