@@ -3,15 +3,21 @@
  * strongly consistent global table; a topology DynamoDB refuses stops the synth; one region is
  * unchanged.
  */
-import { MRSC_REGION_SETS, multiRegionTopology, SESSION_ENVIRONMENT } from '@lambda-sessions/cdk';
+import {
+  MRSC_REGION_SETS,
+  multiRegionTopology,
+  SESSION_ENVIRONMENT,
+  SESSION_TABLE_ACTIONS,
+} from '@lambda-sessions/cdk';
 import { TABLE_SCHEMA } from '@lambda-sessions/dynamodb/table';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { FUNCTION_NAMES } from '../../lambda/contract';
+import { FUNCTION_NAMES, FUNCTIONS } from '../../lambda/contract';
 import { SESSIONS_STACK_NAME, sessionsApp } from '../../lib/app';
 import type { SessionsStack } from '../../lib/SessionsStack';
 import { cdkTestApp } from '../support/cdk';
 import { CfnSchema, type CfnTemplate, formatProblem } from '../support/cfnSchema';
+import { ACCOUNT, type CfnTemplate as IamTemplate, TemplateIam } from '../support/iamSimulation';
 import { nagFindings } from '../support/nag';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -180,6 +186,40 @@ describe('two replicas and a witness: -c regions=us-east-1,us-east-2 -c witnessR
       }
     },
   );
+
+  it('lets each replica-region function use its own region’s table and secret only (simulated)', async () => {
+    const iam = new TemplateIam(replicaTemplate.toJSON() as IamTemplate, replicas[0].stackName);
+    const table = (region: string) => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${TABLE_NAME}`;
+    const secret = (region: string) =>
+      `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${SECRET_NAME}-AbCdEf`;
+    const decisions: string[] = [];
+    for (const name of FUNCTION_NAMES) {
+      const [role] = iam
+        .ofType('AWS::IAM::Role')
+        .filter((id) => id.startsWith(`${name[0].toUpperCase()}${name.slice(1)}Role`));
+      const ask = async (action: string, resource: string) =>
+        `${name} ${action} ${resource.split(':')[3]}: ${await iam.decide({ principal: { role }, action, resource })}`;
+      for (const action of SESSION_TABLE_ACTIONS[FUNCTIONS[name].access]) {
+        decisions.push(await ask(action, table('us-east-2')), await ask(action, table('us-east-1')));
+      }
+      decisions.push(
+        await ask('secretsmanager:GetSecretValue', secret('us-east-2')),
+        await ask('secretsmanager:GetSecretValue', secret('us-east-1')),
+        await ask('dynamodb:Scan', table('us-east-2')),
+      );
+    }
+    const allowed = decisions.filter((decision) => decision.endsWith('Allowed'));
+    expect(allowed.every((decision) => / us-east-2: Allowed$/.test(decision))).toBe(true);
+    expect(allowed).toHaveLength(
+      FUNCTION_NAMES.reduce(
+        (count, name) => count + SESSION_TABLE_ACTIONS[FUNCTIONS[name].access].length + 1,
+        0,
+      ),
+    );
+    expect(
+      decisions.filter((decision) => / us-east-1: Allowed$| dynamodb:Scan .*Allowed$/.test(decision)),
+    ).toEqual([]);
+  });
 
   it('is valid CloudFormation in every region (the resource schemas, as for the one-region variants)', () => {
     const schema = CfnSchema.load();
