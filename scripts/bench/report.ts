@@ -230,23 +230,28 @@ export function table(
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
+/** One row per request type: its count, median and p99 latency, and operations per request. */
+function requestTypeTable(types: readonly (RequestSummary & { label: string })[]): string {
+  return table(
+    ['request type', 'n', 'median µs', 'p99 µs', ...OPERATION_KINDS, 'writes'],
+    types.map((type) => [
+      type.label,
+      String(type.requests),
+      us(type.latencyUs.median),
+      us(type.latencyUs.p99),
+      ...OPERATION_KINDS.map((kind) => count(type.operationsPerRequest[kind])),
+      count(type.writesPerRequest),
+    ]),
+  );
+}
+
 function flowSection(flows: FlowBenchResult): string {
   return [
     `Flows: ${flows.flows} timed (+${flows.warmupFlows} warm-up); K = ${flows.k} logged-in GET / per flow, each measured ` +
       'next to one raw GetItem floor read of the same item, the same page with no log line and on Middy, and the ' +
       'peer’s logged-in GET /, in rotating order',
     '',
-    table(
-      ['request type', 'n', 'median µs', 'p99 µs', ...OPERATION_KINDS, 'writes'],
-      flows.requestTypes.map((type) => [
-        type.label,
-        String(type.requests),
-        us(type.latencyUs.median),
-        us(type.latencyUs.p99),
-        ...OPERATION_KINDS.map((kind) => count(type.operationsPerRequest[kind])),
-        count(type.writesPerRequest),
-      ]),
-    ),
+    requestTypeTable(flows.requestTypes),
     '  (DynamoDB operations: mean per request, counted at the HTTP level by the proxy; every request was checked',
     '   to make exactly these)',
   ].join('\n');
@@ -392,17 +397,7 @@ function validationFlashSection(result: ValidationFlashResult): string {
       `proxy, after the parts above. ${result.flows} timed flows (+${result.warmupFlows} warm-up): two new sessions each, then ` +
       `K = ${result.k} rounds: the five page views in rotating order, then the flash's round trip`,
     '',
-    table(
-      ['request type', 'n', 'median µs', 'p99 µs', ...OPERATION_KINDS, 'writes'],
-      result.requestTypes.map((type) => [
-        type.label,
-        String(type.requests),
-        us(type.latencyUs.median),
-        us(type.latencyUs.p99),
-        ...OPERATION_KINDS.map((kind) => count(type.operationsPerRequest[kind])),
-        count(type.writesPerRequest),
-      ]),
-    ),
+    requestTypeTable(result.requestTypes),
     `  validation per value read, (median view with the schema − without) / ${n}, the views of a round paired:`,
     ...result.validation.map(
       (cost) =>

@@ -12,7 +12,7 @@ import {
   type ExpirySweeperProps,
 } from '../../lib/construct/src/ExpirySweeper';
 import { cdkTestApp } from '../support/cdk';
-import { nagAcknowledgments } from '../support/nag';
+import { nagAcknowledgments, nagFindings } from '../support/nag';
 
 // ExpirySweeper as CloudFormation sees it: a function from the built asset on a schedule, its own
 // role holding Query on the expiry index and DeleteItem on the table, and nothing else.
@@ -195,11 +195,7 @@ describe('ExpirySweeper under cdk-nag', () => {
   it.each(['AwsSolutions', 'Serverless'])('%s: no unacknowledged finding on the sweeper', (packName) => {
     // Act
     const pack = packs.find((candidate) => candidate.readPackName === packName) as NagPack;
-    const findings = pack
-      .validateScope(app)
-      .violations.flatMap((violation) =>
-        violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`),
-      );
+    const findings = nagFindings(pack, app);
 
     // Assess: the test's own bare table may have findings; the sweeper none
     expect(findings.filter((finding) => finding.includes('/ExpirySweeper/'))).toEqual([]);

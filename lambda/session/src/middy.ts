@@ -7,9 +7,9 @@ import {
 } from './httpEvents.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
-import { deadlineMargin, type SessionScope } from './SessionScope.js';
+import type { SessionScope } from './SessionScope.js';
 import type { SessionData } from './store/SessionStore.js';
-import { openMode, type SessionMiddlewareOptions } from './withSession.js';
+import { type SessionMiddlewareOptions, sessionOpener } from './withSession.js';
 
 export type { SessionMiddlewareOptions } from './withSession.js';
 
@@ -63,15 +63,14 @@ export function sessionMiddleware<Data extends object = SessionData>(
   sessions: SessionManager<Data>,
   options: SessionMiddlewareOptions = {},
 ): SessionMiddleware<Data> {
-  const mode = openMode(options.mode);
-  deadlineMargin(options.deadlineMarginMs);
+  const openSession = sessionOpener(options);
   // Each request's scope, from `before` to the end of `after` or `onError`.
   const scopes = new WeakMap<SessionMiddlewareRequest<Data>, SessionScope<Data>>();
   return {
     before: async (request) => {
       const scope = sessions.open(sessionRequestFromEvent(request.event), request.context, options);
       scopes.set(request, scope);
-      request.context.session = mode === 'load' ? await scope.load() : await scope.attach();
+      request.context.session = await openSession(scope);
     },
     after: async (request) => {
       const scope = scopes.get(request);

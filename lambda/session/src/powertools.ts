@@ -1,8 +1,8 @@
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
-import { deadlineMargin, type SessionRequest } from './SessionScope.js';
+import type { SessionRequest } from './SessionScope.js';
 import type { SessionData } from './store/SessionStore.js';
-import { openMode, type SessionMiddlewareOptions } from './withSession.js';
+import { type SessionMiddlewareOptions, sessionOpener } from './withSession.js';
 
 export type { SessionMiddlewareOptions } from './withSession.js';
 
@@ -55,12 +55,11 @@ export function sessionMiddleware<Data extends object = SessionData>(
   sessions: SessionManager<Data>,
   options: SessionMiddlewareOptions = {},
 ): SessionMiddleware<Data> {
-  const mode = openMode(options.mode);
-  deadlineMargin(options.deadlineMarginMs);
+  const openSession = sessionOpener(options);
   return async ({ reqCtx, next }) => {
     const scope = sessions.open(sessionRequestOf(reqCtx.req), reqCtx.context, options);
     try {
-      reqCtx.set('session', mode === 'load' ? await scope.load() : await scope.attach());
+      reqCtx.set('session', await openSession(scope));
       // The response before the handler: a failed commit puts it back, as a handler's error finds it.
       const beforeHandler = reqCtx.res;
       await next();

@@ -7,7 +7,7 @@ import {
 } from './httpEvents.js';
 import type { Session } from './Session.js';
 import type { SessionManager } from './SessionManager.js';
-import { deadlineMargin } from './SessionScope.js';
+import { deadlineMargin, type SessionScope } from './SessionScope.js';
 import type { SessionData } from './store/SessionStore.js';
 
 /**
@@ -33,12 +33,11 @@ export function withSession<
   handler: (event: Event, context: Context, session: Session<Data>) => Result | Promise<Result>,
   options: { mode?: 'load' | 'attach'; deadlineMarginMs?: number } = {},
 ): (event: Event, context: Context) => Promise<Result | LambdaHttpResult<Event>> {
-  const mode = openMode(options.mode);
-  deadlineMargin(options.deadlineMarginMs);
+  const openSession = sessionOpener(options);
   return async (event, context) => {
     const scope = sessions.open(sessionRequestFromEvent(event), context, options);
     try {
-      const session = mode === 'load' ? await scope.load() : await scope.attach();
+      const session = await openSession(scope);
       const result = await handler(event, context, session);
       return resultWithCookies(event, result, await scope.commit());
     } finally {
@@ -47,12 +46,20 @@ export function withSession<
   };
 }
 
-/** `mode` checked: a typo must not silently read (or not read) the session. */
-export function openMode(mode: unknown = 'load'): 'load' | 'attach' {
+/**
+ * The adapters' options checked once, when the handler is made (a typo in `mode` must not
+ * silently read, or not read, the session; a bad `deadlineMarginMs` is refused), and how each
+ * request's scope then opens its session: `load` or `attach`.
+ */
+export function sessionOpener(
+  options: SessionMiddlewareOptions,
+): <Data extends object>(scope: SessionScope<Data>) => Promise<Session<Data>> {
+  const mode: unknown = options.mode === undefined ? 'load' : options.mode;
   if (mode !== 'load' && mode !== 'attach') {
     throw new TypeError(`mode: expected 'load' or 'attach', got ${JSON.stringify(mode)}`);
   }
-  return mode;
+  deadlineMargin(options.deadlineMarginMs);
+  return (scope) => (mode === 'load' ? scope.load() : scope.attach());
 }
 
 /** The options of the Middy and Powertools middlewares (`withSession` takes the same). */

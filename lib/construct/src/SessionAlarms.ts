@@ -85,11 +85,11 @@ export class SessionAlarms extends Construct {
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       const id = `${name.charAt(0).toUpperCase()}${name.slice(1)}Function`;
-      this.add(`${id}Errors`, {
-        metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        alarmDescription: `The ${name} function failed (uncaught error or timeout) in the last 5 minutes.`,
-      });
+      this.addErrors(
+        `${id}Errors`,
+        fn,
+        `The ${name} function failed (uncaught error or timeout) in the last 5 minutes.`,
+      );
       this.add(`${id}Throttles`, {
         metric: fn.metricThrottles({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
@@ -99,22 +99,20 @@ export class SessionAlarms extends Construct {
       });
     }
     if (props.keyRotation) {
-      this.add('KeyRotationErrors', {
-        metric: props.keyRotation.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        alarmDescription:
-          'A signing-key rotation step failed: the keys stay as they were and Secrets Manager retries ' +
+      this.addErrors(
+        'KeyRotationErrors',
+        props.keyRotation,
+        'A signing-key rotation step failed: the keys stay as they were and Secrets Manager retries ' +
           'at the next scheduled rotation. Read the rotation function log.',
-      });
+      );
     }
     if (props.expirySweeper) {
-      this.add('ExpirySweepErrors', {
-        metric: props.expirySweeper.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        alarmDescription:
-          'An expiry sweep failed: expired sessions (which no read accepts) stay stored until a later ' +
+      this.addErrors(
+        'ExpirySweepErrors',
+        props.expirySweeper,
+        'An expiry sweep failed: expired sessions (which no read accepts) stay stored until a later ' +
           'run, which looks back over the hours missed. Read the sweeper function log.',
-      });
+      );
     }
     this.add('TableThrottling', {
       metric: props.table.metricThrottledRequestsForOperations({
@@ -134,6 +132,15 @@ export class SessionAlarms extends Construct {
           'request log lines with sessionRejectedValues and check who may write to the table.',
       });
     }
+  }
+
+  /** An alarm on one or more errors of `fn` in a period. */
+  private addErrors(id: string, fn: lambda.IFunction, alarmDescription: string) {
+    this.add(id, {
+      metric: fn.metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      alarmDescription,
+    });
   }
 
   private add(id: string, props: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'alarmDescription'>) {
